@@ -1,0 +1,99 @@
+/**
+ * The flows of the platform, declared once between services, and their expansion to the
+ * IP-level flow matrix the CCTP asks to maintain (EXG_ART_1.2). Firewall rules, Kubernetes
+ * NetworkPolicies and the flow-matrix document are all rendered from `flowMatrix`.
+ */
+import type { Endpoint, FlowDeclaration, FlowEntry, Guest, Plane } from './topology.ts';
+import type { Zone } from './types.ts';
+
+const d = (f: Omit<FlowDeclaration, 'requirements'> & { requirements?: string[] }): FlowDeclaration => ({
+  requirements: ['EXG_ART_1.2'],
+  ...f,
+});
+
+const ALL_GUEST_SERVICES: Endpoint[] = (
+  ['waf', 'openshift', 'postgresql', 'kafka', 'ceph', 'monitoring', 'backup', 'bastion'] as const
+).map((service) => ({ service }));
+
+export const FLOW_DECLARATIONS: readonly FlowDeclaration[] = [
+  d({ id: 'internet-to-waf', from: { external: 'internet' }, to: { service: 'waf' }, protocol: 'tcp', ports: [443], plane: 'application', scope: 'any-site', purpose: 'HTTPS from users and partners, TLS terminated by the WAF', requirements: ['EXG_ART_1.2', 'EXG_WAF_1'] }),
+  d({ id: 'waf-to-ingress', from: { service: 'waf' }, to: { service: 'openshift', roles: ['infra'] }, protocol: 'tcp', ports: [443], plane: 'application', scope: 'same-site', purpose: 'WAF to the OpenShift ingress routers of its own site (re-encrypted)' }),
+  d({ id: 'ocp-api', from: { service: 'openshift', roles: ['worker', 'infra'] }, to: { service: 'openshift', roles: ['master'] }, protocol: 'tcp', ports: [6443, 22623], plane: 'application', scope: 'same-site', purpose: 'Kubernetes API and machine config server' }),
+  d({ id: 'ocp-etcd', from: { service: 'openshift', roles: ['master'] }, to: { service: 'openshift', roles: ['master'] }, protocol: 'tcp', ports: ['2379-2380'], plane: 'application', scope: 'same-site', purpose: 'OpenShift control-plane etcd' }),
+  d({ id: 'ocp-overlay', from: { service: 'openshift' }, to: { service: 'openshift' }, protocol: 'udp', ports: [6081], plane: 'application', scope: 'same-site', purpose: 'OVN-Kubernetes Geneve overlay' }),
+  d({ id: 'app-to-pg-haproxy', from: { service: 'openshift', roles: ['worker'] }, to: { service: 'postgresql', roles: ['haproxy'] }, protocol: 'tcp', ports: [5000, 5001], plane: 'application', scope: 'same-site', purpose: 'Applications to PostgreSQL write (5000) and read (5001) endpoints' }),
+  d({ id: 'pg-haproxy-to-pg', from: { service: 'postgresql', roles: ['haproxy'] }, to: { service: 'postgresql', roles: ['primary', 'standby'] }, protocol: 'tcp', ports: [5432, 8008], plane: 'application', scope: 'any-site', purpose: 'HAProxy to PostgreSQL and Patroni REST health checks' }),
+  d({ id: 'pg-replication', from: { service: 'postgresql', roles: ['primary', 'standby'] }, to: { service: 'postgresql', roles: ['primary', 'standby'] }, protocol: 'tcp', ports: [5432, 8008], plane: 'application', scope: 'any-site', purpose: 'Synchronous streaming replication and Patroni REST (PDMA 0)', requirements: ['EXG_ART_1.2', 'EXG_PCA_2'] }),
+  d({ id: 'pg-to-dcs', from: { service: 'postgresql', roles: ['primary', 'standby'] }, to: { service: 'postgresql', roles: ['etcd', 'witness'] }, protocol: 'tcp', ports: [2379], plane: 'application', scope: 'any-site', purpose: 'Patroni to its etcd DCS (leader election)' }),
+  d({ id: 'dcs-peers', from: { service: 'postgresql', roles: ['etcd', 'witness'] }, to: { service: 'postgresql', roles: ['etcd', 'witness'] }, protocol: 'tcp', ports: [2380], plane: 'application', scope: 'any-site', purpose: 'etcd peer traffic (quorum with the DC3 witness)' }),
+  d({ id: 'pg-to-backup', from: { service: 'postgresql', roles: ['primary', 'standby'] }, to: { service: 'backup' }, protocol: 'tcp', ports: [8432], plane: 'backup', scope: 'any-site', purpose: 'pgBackRest WAL archiving and backups to the DC3 repository (TLS)', requirements: ['EXG_ART_1.2', 'EXG_PRA_2'] }),
+  d({ id: 'backup-to-pg', from: { service: 'backup' }, to: { service: 'postgresql', roles: ['primary', 'standby'] }, protocol: 'tcp', ports: [8432], plane: 'backup', scope: 'any-site', purpose: 'pgBackRest repository host driving backups (TLS)', requirements: ['EXG_ART_1.2', 'EXG_PRA_2'] }),
+  d({ id: 'app-to-kafka', from: { service: 'openshift', roles: ['worker'] }, to: { service: 'kafka' }, protocol: 'tcp', ports: [9093], plane: 'application', scope: 'any-site', purpose: 'Applications to Kafka brokers (TLS)' }),
+  d({ id: 'kafka-peers', from: { service: 'kafka' }, to: { service: 'kafka' }, protocol: 'tcp', ports: [9093, 9094], plane: 'application', scope: 'any-site', purpose: 'Kafka inter-broker replication and KRaft controllers' }),
+  d({ id: 'app-to-ceph', from: { service: 'openshift', roles: ['worker'] }, to: { service: 'ceph', roles: ['osd', 'witness'] }, protocol: 'tcp', ports: [3300, 6789, '6800-7300'], plane: 'application', scope: 'any-site', purpose: 'CSI clients to Ceph monitors and OSDs' }),
+  d({ id: 'ceph-peers', from: { service: 'ceph', roles: ['osd', 'witness'] }, to: { service: 'ceph', roles: ['osd', 'witness'] }, protocol: 'tcp', ports: [3300, 6789, '6800-7300'], plane: 'application', scope: 'any-site', purpose: 'Ceph stretched-cluster replication and monitor quorum' }),
+  d({ id: 'ceph-to-external', from: { service: 'ceph', roles: ['osd'] }, to: { service: 'ceph', roles: ['external'] }, protocol: 'tcp', ports: [443], plane: 'backup', scope: 'any-site', purpose: 'RGW multisite / rbd-mirror copy to the DC3 external cluster', requirements: ['EXG_ART_1.2', 'EXG_PRA_2'] }),
+  d({ id: 'app-to-hsm', from: { service: 'openshift', roles: ['worker'] }, to: { service: 'hsm' }, protocol: 'tcp', ports: [5696], plane: 'application', scope: 'same-site', purpose: 'Key operations on the site HSM cluster (PKCS#11 network client / KMIP)', requirements: ['EXG_ART_1.2', 'EXG_SEC_4.2'] }),
+  d({ id: 'monitoring-scrape', from: { service: 'monitoring' }, to: ALL_GUEST_SERVICES, protocol: 'tcp', ports: [9100], plane: 'admin', scope: 'any-site', purpose: 'Prometheus node exporter scrape', requirements: ['EXG_ART_1.2', 'EXG_MON_6'] }),
+  d({ id: 'monitoring-pg', from: { service: 'monitoring' }, to: { service: 'postgresql' }, protocol: 'tcp', ports: [8008, 8404, 9187], plane: 'admin', scope: 'any-site', purpose: 'Patroni, HAProxy and PostgreSQL exporter scrape' }),
+  d({ id: 'monitoring-probe', from: { service: 'monitoring' }, to: { service: 'waf' }, protocol: 'tcp', ports: [443], plane: 'application', scope: 'any-site', purpose: 'Blackbox availability probes simulating a user', requirements: ['EXG_ART_1.2', 'EXG_DIS_1.5'] }),
+  d({ id: 'admin-to-bastion', from: { external: 'admin-workstations' }, to: { service: 'bastion' }, protocol: 'tcp', ports: [443, 22], plane: 'admin', scope: 'any-site', purpose: 'Administrators reach the bastion only (MFA, session recording)' }),
+  d({ id: 'bastion-ssh', from: { service: 'bastion' }, to: ALL_GUEST_SERVICES, protocol: 'tcp', ports: [22], plane: 'admin', scope: 'any-site', purpose: 'Administration through the bastion only' }),
+];
+
+const EXTERNAL_ADDRESSES: Record<'internet' | 'admin-workstations', string> = {
+  internet: '0.0.0.0/0',
+  'admin-workstations': 'admin-workstations',
+};
+
+function matches(endpoint: Endpoint, guest: Guest): boolean {
+  if ('external' in endpoint) return false;
+  return endpoint.service === guest.service && (!endpoint.roles || endpoint.roles.includes(guest.role));
+}
+
+function nicFor(guest: Guest, plane: Plane): { zone: Zone; ip: string } | undefined {
+  const zone: Zone | undefined = plane === 'admin' ? 'admin' : plane === 'backup' ? 'backup' : undefined;
+  const nic = zone ? guest.nics.find((n) => n.zone === zone) : guest.nics[0];
+  return nic ?? guest.nics[0];
+}
+
+function targets(endpoint: Endpoint | Endpoint[], guests: Guest[]): Guest[] {
+  const list = Array.isArray(endpoint) ? endpoint : [endpoint];
+  return guests.filter((g) => list.some((e) => matches(e, g)));
+}
+
+/** Expand the declarations to one entry per source address, destination address and port. */
+export function expandFlows(declarations: readonly FlowDeclaration[], guests: Guest[]): FlowEntry[] {
+  const entries: FlowEntry[] = [];
+  for (const flow of declarations) {
+    const destinations = targets(flow.to, guests);
+    const external = 'external' in flow.from ? flow.from.external : undefined;
+    const sources: Array<Guest | undefined> = external ? [undefined] : targets(flow.from, guests);
+    for (const src of sources) {
+      for (const dst of destinations) {
+        if (src && src.name === dst.name) continue;
+        if (src && flow.scope === 'same-site' && src.site !== dst.site) continue;
+        const dstNic = nicFor(dst, flow.plane);
+        const srcNic = src ? nicFor(src, flow.plane) : undefined;
+        if (!dstNic || (src && !srcNic)) continue;
+        for (const port of flow.ports) {
+          entries.push({
+            flow: flow.id,
+            source: src && srcNic ? { name: src.name, site: src.site, zone: srcNic.zone, ip: srcNic.ip } : { name: external ?? 'external', ip: EXTERNAL_ADDRESSES[external ?? 'internet'] },
+            destination: { name: dst.name, site: dst.site, zone: dstNic.zone, ip: dstNic.ip },
+            protocol: flow.protocol,
+            port,
+            plane: flow.plane,
+            purpose: flow.purpose,
+          });
+        }
+      }
+    }
+  }
+  return entries;
+}
+
+/** Declarations that apply to the environment (both ends present). */
+export function applicableFlows(declarations: readonly FlowDeclaration[], guests: Guest[]): FlowDeclaration[] {
+  return declarations.filter((f) => targets(f.to, guests).length > 0 && ('external' in f.from || targets(f.from, guests).length > 0));
+}

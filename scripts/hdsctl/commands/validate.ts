@@ -1,0 +1,29 @@
+/** `hdsctl validate [--env NAME | --all]`: schema and semantic checks, every error at once. */
+import type { Command } from 'commander';
+import { formatDiagnostic } from '../../../modules/loader/load.ts';
+import { EXIT_ERROR, EXIT_OK, green, log, out, printJson, red } from '../output.ts';
+import { evaluateEnvironments } from '../workspace.ts';
+
+export function register(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('validate')
+    .description('check environment and platform files against the schema and the platform rules; writes nothing')
+    .option('--env <name>', 'check one environment (cross-environment rules still see the others)')
+    .option('--all', 'check every environment (the default)')
+    .option('--dir <path>', 'environments directory (default: ./environments or $HDS_ENVIRONMENTS_DIR)')
+    .option('--json', 'machine-readable output on stdout')
+    .action((opts: { env?: string; all?: boolean; dir?: string; json?: boolean }) => {
+      if (opts.env && opts.all) throw new Error('use either --env NAME or --all');
+      const result = evaluateEnvironments(opts, opts.env);
+      const checked = opts.env ? [opts.env] : [...result.workspace.environments.keys()].sort();
+      const ok = result.diagnostics.length === 0;
+      if (opts.json) {
+        printJson({ ok, environments: checked, platforms: [...result.workspace.platforms.keys()].sort(), errors: result.diagnostics });
+      } else {
+        for (const d of result.diagnostics) out(formatDiagnostic(d));
+        if (ok) log(green(`ok: ${checked.length} environment(s) valid (${checked.join(', ')})`));
+        else log(red(`${result.diagnostics.length} error(s); nothing was written`));
+      }
+      setExit(ok ? EXIT_OK : EXIT_ERROR);
+    });
+}

@@ -1,0 +1,26 @@
+# Shared helpers for the project's shell entry points. Progress goes to stderr.
+set -euo pipefail
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# npm dependencies, from the lockfile when there is one.
+ensure_node_modules() {
+  cd "$REPO_ROOT"
+  command -v node >/dev/null || die "node is not installed; install Node.js 20 (apt-get install nodejs npm)"
+  local major; major="$(node -p 'process.versions.node.split(".")[0]')"
+  [ "$major" -ge 20 ] || die "Node.js $major is too old; Node.js 20 or newer is required"
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm dependencies (npm ci)"
+    npm ci --no-audit --no-fund >&2
+  else
+    say "npm dependencies already installed"
+  fi
+}
+
+# Debian packages the lab and the integration tests run for real.
+ensure_system_packages() {
+  cd "$REPO_ROOT"
+  say "checking Debian packages for the lab (PostgreSQL, Patroni, etcd, HAProxy, pgBackRest, SoftHSM2, nginx+ModSecurity+CRS, Prometheus)"
+  node bin/hdsctl.js lab deps --install >&2
+}
