@@ -10,8 +10,8 @@ import { distanceKm } from './geo.ts';
 import { Placer } from './placement.ts';
 import { expandServices, type GuestDraft } from './services.ts';
 import { sloFor } from './slo.ts';
-import type { Guest, HypervisorClusterView, Nic, Topology, Totals, ZoneView } from './topology.ts';
-import { type EnvironmentDoc, type PlatformDoc, type Segregation, ZONES, type Zone } from './types.ts';
+import type { BackupPolicy, Guest, HypervisorClusterView, Nic, Topology, Totals, ZoneView } from './topology.ts';
+import { type BackupDoc, type EnvironmentDoc, type PlatformDoc, type Segregation, ZONES, type Zone } from './types.ts';
 
 export interface Expansion {
   topology: Topology | undefined;
@@ -159,9 +159,21 @@ export function expand(platform: PlatformDoc, env: EnvironmentDoc): Expansion {
     guests,
     flows,
     flowMatrix: expandFlows(flows, guests),
+    ...(env.services.backup ? { backup: backupPolicy(env.services.backup, guests) } : {}),
     totals: totals(guests, envSites),
   };
   return { topology, diagnostics };
+}
+
+function backupPolicy(b: BackupDoc, guests: Guest[]): BackupPolicy {
+  return {
+    site: b.site,
+    servers: guests.filter((g) => g.service === 'backup' && g.site === b.site).map((g) => g.name),
+    encryption: b.encryption,
+    retention: { ...b.retention },
+    offlineCopy: b.offlineCopy,
+    schedule: { data: b.schedule?.data ?? '*-*-* 01:00', system: b.schedule?.system ?? 'sun 03:00' },
+  };
 }
 
 function nicZones(d: GuestDraft): Zone[] {

@@ -128,6 +128,17 @@ export interface Totals {
   diskGiB: number;
 }
 
+/** The environment's backup policy (EXG_PRA_2): where backups go, how they are kept and when they run. */
+export interface BackupPolicy {
+  site: string;
+  /** Backup servers (guest names) in the backup site, first one primary. */
+  servers: string[];
+  encryption: 'aes-256';
+  retention: { daily: number; weekly: number; monthly: number; yearly: number };
+  offlineCopy: boolean;
+  schedule: { data: string; system: string };
+}
+
 export interface Topology {
   environment: {
     name: string;
@@ -148,5 +159,7 @@ export interface Topology {
   guests: Guest[];
   flows: FlowDeclaration[];
   flowMatrix: FlowEntry[];
+  /** Present when the environment declares a backup service. */
+  backup?: BackupPolicy;
   totals: { bySite: Record<string, Totals>; all: Totals };
 }

@@ -171,6 +171,8 @@ export interface BackupDoc {
   retention: { daily: number; weekly: number; monthly: number; yearly: number };
   /** An offline copy (tape or air-gapped object lock) besides the off-site one (EXG_PRA_2). */
   offlineCopy: boolean;
+  /** systemd calendar events: data holders (daily by default) and system backups of every other guest (weekly). */
+  schedule: { data: string; system: string };
 }
 
 export interface ServicesDoc {
