@@ -4,9 +4,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$REPO_ROOT"
 ensure_node_modules
-if declare -F ensure_system_packages >/dev/null && [ -f modules/lab/packages.ts ] && node bin/hdsctl.js lab --help >/dev/null 2>&1; then
-  ensure_system_packages
-fi
+[ "$(id -u)" -eq 0 ] || die "the integration tests run real services in network namespaces: run as root"
+ensure_system_packages
 say "typecheck (tsc --noEmit, strict)"
 npx tsc --noEmit -p tsconfig.json
 say "lint (biome)"

@@ -3,13 +3,17 @@
  * registers itself here; adding one is one import and one line.
  */
 import { Command, CommanderError } from 'commander';
+import * as dataset from './commands/dataset.ts';
 import * as env from './commands/env.ts';
+import * as lab from './commands/lab.ts';
+import * as policy from './commands/policy.ts';
 import * as show from './commands/show.ts';
+import * as synth from './commands/synth.ts';
 import * as validate from './commands/validate.ts';
 import { CliError, EXIT_ERROR, EXIT_OK, log, red } from './output.ts';
 
 type Registrar = { register(program: Command, setExit: (code: number) => void): void };
-const COMMANDS: Registrar[] = [validate, show, env];
+const COMMANDS: Registrar[] = [validate, show, env, lab, synth, dataset, policy];
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('hdsctl')

@@ -1,0 +1,180 @@
+/**
+ * What lab components share: paths in the state dir, ports, the context handed to every
+ * component (plan, logger, certificates, secrets, service users) and small helpers
+ * (install TLS material for a service user, write rendered files, bounded waits).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RenderedFile } from '../services/types.ts';
+import { lookupUser, type UserInfo } from './command.ts';
+import { ensureDir, type Owner, writeFileAtomic } from './fsutil.ts';
+import { type CertPaths, type CertRequest, ensureCert, ensureLabCa } from './pki.ts';
+import { getOrCreateSecret } from './secrets.ts';
+import { logTail } from './supervisor.ts';
+import type { LabPlan, LabSite, ProcessSpec, SiteId } from './types.ts';
+
+/**
+ * Service ports inside each namespace. Not part of LabPlan: they are the services' usual
+ * ports and every site has its own address, so they never collide. Domain i of
+ * plan.postgresDomains gets HAProxy write/read ports haproxyWrite + 2i / haproxyWrite + 2i + 1.
+ */
+export const LAB_PORTS = {
+  etcdClient: 2379,
+  etcdPeer: 2380,
+  postgres: 5432,
+  patroniRest: 8008,
+  haproxyWrite: 5000,
+  haproxyStats: 8404,
+  pgbackrestTls: 8432,
+} as const;
+
+export interface LabPaths {
+  stateDir: string;
+  pki: string;
+  etc: string;
+  data: string;
+  run: string;
+  logs: string;
+}
+
+export function labPaths(stateDir: string): LabPaths {
+  return {
+    stateDir,
+    pki: join(stateDir, 'pki'),
+    etc: join(stateDir, 'etc'),
+    data: join(stateDir, 'data'),
+    run: join(stateDir, 'run'),
+    logs: join(stateDir, 'logs'),
+  };
+}
+
+export interface LabContext {
+  plan: LabPlan;
+  paths: LabPaths;
+  /** One progress line (the runtime prefixes the elapsed time). */
+  log(line: string): void;
+  site(id: SiteId): LabSite;
+  /** Issues (or reuses) a certificate from the lab CA. */
+  cert(req: CertRequest): Promise<CertPaths>;
+  /** Gets or creates a generated secret (state dir only, 0600). */
+  secret(name: string, bytes?: number): Promise<string>;
+  user(name: string): UserInfo;
+}
+
+/**
+ * A piece of the lab, started in list order: prepare (render and write configs, directories,
+ * credentials), then its processes are started (those already running are left alone),
+ * then waitHealthy (bounded; throws with the relevant log tails) — which may also run
+ * one-shot setup commands that need the processes (e.g. `pgbackrest stanza-create`).
+ * processes() must be pure (no I/O): labDown and labStatus call it too.
+ */
+export interface LabComponent {
+  name: string;
+  prepare(ctx: LabContext): Promise<void>;
+  processes(ctx: LabContext): ProcessSpec[];
+  waitHealthy(ctx: LabContext): Promise<void>;
+  /** How long to wait after SIGTERM before SIGKILL when stopping (default 20 s). */
+  stopTimeoutMs?: number;
+}
+
+export function createContext(plan: LabPlan, log: (line: string) => void): LabContext {
+  const paths = labPaths(plan.stateDir);
+  const certs = new Map<string, Promise<CertPaths>>();
+  const users = new Map<string, UserInfo>();
+  return {
+    plan,
+    paths,
+    log,
+    site(id) {
+      const s = plan.sites.find((x) => x.id === id);
+      if (!s) throw new Error(`lab plan has no site ${id}`);
+      return s;
+    },
+    cert(req) {
+      // Serialised per name; ensureLabCa first so concurrent callers never race on the CA.
+      let p = certs.get(req.name);
+      if (!p) {
+        p = ensureLabCa(paths.pki).then(() => ensureCert(paths.pki, req));
+        certs.set(req.name, p);
+      }
+      return p;
+    },
+    secret(name, bytes) {
+      return getOrCreateSecret(plan.stateDir, name, bytes);
+    },
+    user(name) {
+      let u = users.get(name);
+      if (!u) {
+        u = lookupUser(name);
+        users.set(name, u);
+      }
+      return u;
+    },
+  };
+}
+
+export function ownerOf(u: UserInfo): Owner {
+  return { uid: u.uid, gid: u.gid };
+}
+
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+}
+
+/**
+ * Copies a certificate, its key (0600) and the CA into `dir`, owned by `owner`: services run
+ * as their own users and PostgreSQL refuses a key it does not own.
+ */
+export async function installTls(dir: string, name: string, src: CertPaths, owner: Owner): Promise<TlsFiles> {
+  await ensureDir(dir, 0o750, owner);
+  const out = { certFile: join(dir, `${name}.crt`), keyFile: join(dir, `${name}.key`), caFile: join(dir, 'ca.crt') };
+  await writeFileAtomic(out.certFile, await readFile(src.cert), { mode: 0o644, owner });
+  await writeFileAtomic(out.keyFile, await readFile(src.key), { mode: 0o600, owner });
+  await writeFileAtomic(out.caFile, await readFile(src.ca), { mode: 0o644, owner });
+  return out;
+}
+
+/** Writes rendered files under `root` (temp + rename), creating sub-directories. */
+export async function writeRendered(root: string, files: RenderedFile[], owner?: Owner): Promise<string[]> {
+  const written: string[] = [];
+  for (const f of files) {
+    const path = join(root, f.path);
+    if (!path.startsWith(`${root}/`)) throw new Error(`rendered file ${f.path} escapes ${root}`);
+    const dir = path.slice(0, path.lastIndexOf('/'));
+    if (dir !== root) await ensureDir(dir, 0o750, owner);
+    await writeFileAtomic(path, f.content, { mode: f.mode ?? 0o644, ...(owner ? { owner } : {}) });
+    written.push(path);
+  }
+  return written;
+}
+
+export class WaitTimeoutError extends Error {}
+
+/**
+ * Polls `probe` until it returns a value (not undefined) or `timeoutMs` passes; then throws
+ * with the last probe error and the tails of `logs` (process names).
+ */
+export async function waitFor<T>(
+  ctx: Pick<LabContext, 'plan'>,
+  what: string,
+  probe: () => Promise<T | undefined>,
+  opts: { timeoutMs: number; intervalMs?: number; logs?: string[] },
+): Promise<T> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let last = 'not yet';
+  for (let attempt = 0; attempt < 100_000; attempt++) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = (err as Error).message.split('\n')[0] ?? String(err);
+    }
+    if (Date.now() >= deadline) break;
+    await sleep(opts.intervalMs ?? 1000);
+  }
+  const tails = await Promise.all((opts.logs ?? []).map(async (n) => `--- last lines of logs/${n}.log ---\n${await logTail(ctx.plan.stateDir, n)}`));
+  throw new WaitTimeoutError([`timed out after ${Math.round(opts.timeoutMs / 1000)}s waiting for ${what} (last: ${last})`, ...tails].join('\n'));
+}

@@ -1,0 +1,186 @@
+/**
+ * The local lab: labUp / labStatus / labDown over an ordered list of components.
+ *
+ *   packages -> network (netns + bridge) -> PKI -> secrets -> components in order:
+ *   etcd x3 -> pgBackRest TLS servers x3 -> Patroni (primary, then sync standby) per domain
+ *   -> HAProxy x2 -> pgBackRest stanza-create + check. labDown stops in reverse order.
+ *
+ * More components (WAF, HSM, reference service, Prometheus) are appended by passing
+ * `components: [...defaultLabComponents(plan), ...more]`. Progress goes to stderr, one line
+ * per step with the elapsed time.
+ */
+import { rm } from 'node:fs/promises';
+import { siteCert } from './components/certs.ts';
+import { etcdComponent } from './components/etcd.ts';
+import { haproxyComponent } from './components/haproxy.ts';
+import { pgbackrestServersComponent, pgbackrestStanzasComponent } from './components/pgbackrest.ts';
+import { postgresComponents } from './components/postgres.ts';
+import { createContext, type LabComponent, type LabContext } from './context.ts';
+import { ensureDir, exists } from './fsutil.ts';
+import { assertRoot, type NetworkStatus, netnsDown, netnsUp, networkStatus, ourNetns } from './netns.ts';
+import { ensureLabPackages } from './packages.ts';
+import { ensureLabCa } from './pki.ts';
+import { hostClientCert } from './probes.ts';
+import { readLabState, updateLabState } from './state.ts';
+import { killNamespaceProcesses, knownProcesses, type ProcessStatus, processStatus, startProcess, stopProcess } from './supervisor.ts';
+import type { LabPlan } from './types.ts';
+
+export type { LabComponent, LabContext } from './context.ts';
+
+export function defaultLabComponents(plan: LabPlan): LabComponent[] {
+  return [
+    etcdComponent(),
+    pgbackrestServersComponent(),
+    ...plan.postgresDomains.flatMap((d) => postgresComponents(d.name)),
+    haproxyComponent(),
+    pgbackrestStanzasComponent(),
+  ];
+}
+
+export interface LabOptions {
+  components?: LabComponent[];
+  /** Progress sink; default: stderr. */
+  log?: (line: string) => void;
+  /** Install missing Debian packages when root (default true). */
+  installPackages?: boolean;
+}
+
+function progress(opts: LabOptions): (line: string) => void {
+  const t0 = Date.now();
+  const sink = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  return (line) => sink(`[lab +${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`);
+}
+
+export interface LabUpResult {
+  alreadyUp: boolean;
+  elapsedMs: number;
+  started: string[];
+}
+
+async function allProcessStatus(ctx: LabContext, components: LabComponent[]): Promise<ProcessStatus[]> {
+  const specs = components.flatMap((c) => c.processes(ctx));
+  return Promise.all(specs.map((s) => processStatus(ctx.plan.stateDir, s.name)));
+}
+
+export async function labUp(plan: LabPlan, opts: LabOptions = {}): Promise<LabUpResult> {
+  assertRoot('hdsctl lab up');
+  const t0 = Date.now();
+  const log = progress(opts);
+  const components = opts.components ?? defaultLabComponents(plan);
+  const ctx = createContext(plan, log);
+
+  const state = await readLabState(plan.stateDir);
+  if (state.upSince) {
+    const st = await allProcessStatus(ctx, components);
+    const net = await networkStatus(plan);
+    if (st.every((s) => s.alive) && net.bridge && Object.values(net.netns).every(Boolean)) {
+      log(`lab already up since ${state.upSince} (${st.length} processes running): nothing to do`);
+      return { alreadyUp: true, elapsedMs: Date.now() - t0, started: [] };
+    }
+    log(
+      `lab partially up (${
+        st
+          .filter((s) => !s.alive)
+          .map((s) => s.name)
+          .join(', ') || 'network'
+      } missing): completing it`,
+    );
+  }
+
+  if (opts.installPackages !== false) {
+    const installed = await ensureLabPackages(undefined, log);
+    log(installed.length > 0 ? `packages: installed ${installed.join(' ')}` : 'packages: all present');
+  }
+  await ensureDir(plan.stateDir, 0o755);
+  for (const d of Object.values(ctx.paths)) await ensureDir(d, 0o755);
+
+  await netnsUp(plan, log);
+  log(`network: bridge ${plan.bridge.name} ${plan.bridge.address}/${plan.prefixLength}, ${plan.sites.map((s) => `${s.netns}=${s.address}`).join(' ')}`);
+
+  await ensureLabCa(ctx.paths.pki);
+  for (const s of plan.sites) await siteCert(ctx, s);
+  await hostClientCert(plan);
+  log(`pki: CA and ${plan.sites.length} site certificates ready in ${ctx.paths.pki}`);
+
+  const started: string[] = [];
+  for (const c of components) {
+    await c.prepare(ctx);
+    const specs = c.processes(ctx);
+    for (const spec of specs) {
+      const r = await startProcess(plan.stateDir, spec);
+      if (!r.alreadyRunning) started.push(spec.name);
+    }
+    log(`${c.name}: ${specs.length > 0 ? `${specs.map((s) => s.name).join(', ')} running, ` : ''}waiting until healthy`);
+    await c.waitHealthy(ctx);
+    log(`${c.name}: healthy`);
+  }
+  await updateLabState(plan.stateDir, (s) => {
+    s.upSince = new Date().toISOString();
+  });
+  log(`lab up in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  return { alreadyUp: false, elapsedMs: Date.now() - t0, started };
+}
+
+export interface LabStatus {
+  upSince?: string;
+  network: NetworkStatus;
+  processes: ProcessStatus[];
+  /** Network complete and every process alive. */
+  up: boolean;
+}
+
+export async function labStatus(plan: LabPlan, opts: Pick<LabOptions, 'components'> = {}): Promise<LabStatus> {
+  const ctx = createContext(plan, () => {});
+  const components = opts.components ?? defaultLabComponents(plan);
+  const [state, network, processes] = await Promise.all([readLabState(plan.stateDir), networkStatus(plan), allProcessStatus(ctx, components)]);
+  const up = network.bridge && Object.values(network.netns).every(Boolean) && processes.every((p) => p.alive);
+  return { ...(state.upSince ? { upSince: state.upSince } : {}), network, processes, up };
+}
+
+export interface LabDownOptions extends Pick<LabOptions, 'components' | 'log'> {
+  /** Also delete the state dir (data, configs, logs, PKI, secrets). Default false. */
+  purge?: boolean;
+}
+
+/**
+ * Stops every process (components in reverse order, then anything with a pid file, then
+ * anything still inside our namespaces) and deletes the network. Idempotent, safe after a
+ * crash and with a half-deleted state dir.
+ */
+export async function labDown(plan: LabPlan, opts: LabDownOptions = {}): Promise<{ elapsedMs: number; stopped: string[] }> {
+  assertRoot('hdsctl lab down');
+  const t0 = Date.now();
+  const log = progress(opts);
+  const ctx = createContext(plan, log);
+  const components = opts.components ?? defaultLabComponents(plan);
+  const stopped: string[] = [];
+  for (const c of [...components].reverse()) {
+    const names = c.processes(ctx).map((s) => s.name);
+    const r = await Promise.all(names.map((n) => stopProcess(plan.stateDir, n, { timeoutMs: c.stopTimeoutMs ?? 20_000 })));
+    const mine = names.filter((_, i) => r[i]);
+    if (mine.length > 0) log(`${c.name}: stopped ${mine.join(', ')}`);
+    stopped.push(...mine);
+  }
+  for (const n of await knownProcesses(plan.stateDir)) {
+    if (await stopProcess(plan.stateDir, n)) {
+      log(`stopped leftover process ${n}`);
+      stopped.push(n);
+    }
+  }
+  for (const ns of await ourNetns(plan)) {
+    const killed = await killNamespaceProcesses(ns);
+    if (killed.length > 0) log(`killed ${killed.length} leftover process(es) in ${ns}: ${killed.join(' ')}`);
+  }
+  await netnsDown(plan, log);
+  if (await exists(plan.stateDir)) {
+    await updateLabState(plan.stateDir, (s) => {
+      delete s.upSince;
+    }).catch(() => undefined);
+  }
+  if (opts.purge) {
+    await rm(plan.stateDir, { recursive: true, force: true });
+    log(`purged ${plan.stateDir}`);
+  }
+  log(`lab down in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  return { elapsedMs: Date.now() - t0, stopped };
+}

@@ -1,0 +1,176 @@
+/**
+ * Host-side probes of the running lab (through the bridge, inside the lab supernet only):
+ * Patroni REST, etcd health, PostgreSQL through HAProxy. Used by health waits, tests,
+ * drills and status. Every call is bounded in time.
+ */
+import { readFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { execa } from 'execa';
+import pg from 'pg';
+import { labPaths } from './context.ts';
+import { etcdMembers, roleNames } from './endpoints.ts';
+import { type CertPaths, ensureCert } from './pki.ts';
+import { getOrCreateSecret } from './secrets.ts';
+import type { LabPlan } from './types.ts';
+
+/** The client certificate the host side (hdsctl, tests) presents to lab services. */
+export function hostClientCert(plan: LabPlan): Promise<CertPaths> {
+  return ensureCert(labPaths(plan.stateDir).pki, { name: 'hdsctl-client', commonName: 'hdsctl', dnsNames: [], ipAddresses: [], usage: 'client' });
+}
+
+export async function httpsGetJson<T>(url: string, tls: CertPaths, timeoutMs = 5000): Promise<{ status: number; body: T }> {
+  const [ca, cert, key] = await Promise.all([readFile(tls.ca), readFile(tls.cert), readFile(tls.key)]);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'GET', ca, cert, key, timeout: timeoutMs }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        data += c;
+      });
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, body: (data ? JSON.parse(data) : undefined) as T });
+        } catch (e) {
+          reject(new Error(`${url}: invalid JSON (${(e as Error).message})`));
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`${url}: timeout after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export interface PatroniMember {
+  name: string;
+  role: 'leader' | 'replica' | 'sync_standby' | 'standby_leader' | string;
+  state: string;
+  host: string;
+  port: number;
+  timeline?: number;
+  lag?: number | string;
+}
+
+/** GET /cluster on one Patroni node. */
+export async function patroniCluster(plan: LabPlan, restUrl: string): Promise<{ members: PatroniMember[] }> {
+  const r = await httpsGetJson<{ members: PatroniMember[] }>(`${restUrl}/cluster`, await hostClientCert(plan));
+  if (r.status !== 200) throw new Error(`${restUrl}/cluster answered ${r.status}`);
+  return r.body;
+}
+
+/** /cluster from the first node that answers. */
+export async function patroniClusterAny(plan: LabPlan, restUrls: string[]): Promise<{ members: PatroniMember[] }> {
+  let last: unknown;
+  for (const u of restUrls) {
+    try {
+      return await patroniCluster(plan, u);
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last instanceof Error ? last : new Error('no Patroni node answered');
+}
+
+export interface EtcdHealth {
+  endpoint: string;
+  health: boolean;
+  error?: string;
+}
+
+/** `etcdctl endpoint health` for every member, from the host with the host client cert. */
+export async function etcdHealth(plan: LabPlan): Promise<EtcdHealth[]> {
+  const c = await hostClientCert(plan);
+  const endpoints = etcdMembers(plan).map((m) => m.clientUrl);
+  const r = await execa(
+    'etcdctl',
+    [
+      '--endpoints',
+      endpoints.join(','),
+      '--cacert',
+      c.ca,
+      '--cert',
+      c.cert,
+      '--key',
+      c.key,
+      '--dial-timeout=3s',
+      '--command-timeout=5s',
+      'endpoint',
+      'health',
+      '-w',
+      'json',
+    ],
+    {
+      reject: false,
+      timeout: 20_000,
+      env: { ETCDCTL_API: '3' },
+    },
+  );
+  const out = String(r.stdout).trim();
+  if (!out.startsWith('[')) throw new Error(`etcdctl endpoint health: ${String(r.stderr).trim().split('\n').slice(-1)[0] ?? `exit ${r.exitCode}`}`);
+  return JSON.parse(out) as EtcdHealth[];
+}
+
+/** Number of members in the etcd cluster (`etcdctl member list`). */
+export async function etcdMemberCount(plan: LabPlan): Promise<number> {
+  const c = await hostClientCert(plan);
+  const endpoints = etcdMembers(plan).map((m) => m.clientUrl);
+  const r = await execa(
+    'etcdctl',
+    [
+      '--endpoints',
+      endpoints.join(','),
+      '--cacert',
+      c.ca,
+      '--cert',
+      c.cert,
+      '--key',
+      c.key,
+      '--dial-timeout=3s',
+      '--command-timeout=5s',
+      'member',
+      'list',
+      '-w',
+      'json',
+    ],
+    {
+      timeout: 20_000,
+      env: { ETCDCTL_API: '3' },
+    },
+  );
+  return (JSON.parse(String(r.stdout)) as { members?: unknown[] }).members?.length ?? 0;
+}
+
+/**
+ * A pg client for the domain's application role, TLS verified against the lab CA (verify-ca:
+ * behind HAProxy the server may be either node, so the host name is not checked).
+ */
+export async function appClient(plan: LabPlan, domain: string, host: string, port: number, timeoutMs = 5000): Promise<pg.Client> {
+  const ca = await readFile((await hostClientCert(plan)).ca);
+  const password = await getOrCreateSecret(plan.stateDir, `pg-${domain}-app`);
+  const client = new pg.Client({
+    host,
+    port,
+    user: roleNames(domain).app,
+    password,
+    database: domain,
+    ssl: { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined },
+    connectionTimeoutMillis: timeoutMs,
+    statement_timeout: timeoutMs * 2,
+    query_timeout: timeoutMs * 2,
+    application_name: 'hdsctl-lab',
+  });
+  client.on('error', () => undefined); // a dropped connection must not crash the caller
+  await client.connect();
+  return client;
+}
+
+/** Connects through `host:port` and returns pg_is_in_recovery() (false = the primary). */
+export async function inRecoveryVia(plan: LabPlan, domain: string, host: string, port: number): Promise<boolean> {
+  const c = await appClient(plan, domain, host, port);
+  try {
+    const r = await c.query<{ r: boolean }>('select pg_is_in_recovery() as r');
+    return r.rows[0]!.r;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}

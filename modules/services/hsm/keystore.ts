@@ -1,0 +1,273 @@
+/**
+ * Domain key store on a PKCS#11 token (SoftHSM2 in the lab, the HSM cluster in production).
+ *
+ * One AES-256 key-wrapping key per micro-service domain (EXG_SEC_4.2, EXG_SEC_4.3), generated
+ * inside the token: CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, not CKA_EXTRACTABLE, usable only to
+ * wrap/unwrap (no encrypt/decrypt/sign), label = domain. Data keys (envelope encryption) are
+ * wrapped with CKM_AES_KEY_WRAP_PAD (RFC 5649), supported by SoftHSM 2.6.
+ *
+ * SoftHSM reads SOFTHSM2_CONF when the library is initialised: a process can use one token
+ * directory at a time (close every store before opening one with another conf).
+ */
+import * as graphene from 'graphene-pk11';
+
+export const WRAP_MECHANISM = 'AES_KEY_WRAP_PAD' as const;
+export const WRAP_MECHANISM_NAME = 'CKM_AES_KEY_WRAP_PAD';
+
+export interface HsmKeyStoreOptions {
+  /** PKCS#11 module, default the Debian SoftHSM2 one. */
+  modulePath?: string;
+  /** softhsm2.conf of the token (exported as SOFTHSM2_CONF before the library initialises). */
+  softhsmConfPath?: string;
+  tokenLabel: string;
+  /** User PIN, read by the caller from a 0600 file. */
+  userPin: string;
+}
+
+/** Metadata only: never key material. */
+export interface KeyMetadata {
+  label: string;
+  /** CKA_ID, hex. */
+  id: string;
+  type: 'AES';
+  bits: number;
+  extractable: boolean;
+  sensitive: boolean;
+  neverExtractable: boolean;
+  alwaysSensitive: boolean;
+  /** Generated inside the token (CKA_LOCAL). */
+  local: boolean;
+  canWrap: boolean;
+  canUnwrap: boolean;
+  canEncrypt: boolean;
+  /** Mechanism the store uses with this key. */
+  mechanism: string;
+}
+
+const DOMAIN_RE = /^[a-z][a-z0-9-]{0,31}$/;
+const DEFAULT_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
+
+/** One loaded+initialised module per process, reference counted. */
+interface LoadedModule {
+  mod: graphene.Module;
+  path: string;
+  conf: string | undefined;
+  refs: number;
+}
+let loaded: LoadedModule | undefined;
+
+function acquireModule(modulePath: string, conf: string | undefined): LoadedModule {
+  if (loaded) {
+    if (loaded.path !== modulePath || loaded.conf !== conf) {
+      throw new Error(`PKCS#11 module already initialised with ${loaded.path} (conf ${loaded.conf ?? 'default'}); close the open key stores first`);
+    }
+    loaded.refs++;
+    return loaded;
+  }
+  if (conf !== undefined) process.env.SOFTHSM2_CONF = conf;
+  const mod = graphene.Module.load(modulePath, 'hsm');
+  mod.initialize();
+  loaded = { mod, path: modulePath, conf, refs: 1 };
+  return loaded;
+}
+
+function releaseModule(m: LoadedModule): void {
+  m.refs--;
+  if (m.refs === 0 && loaded === m) {
+    loaded = undefined;
+    m.mod.finalize();
+  }
+}
+
+function assertDomain(domain: string): void {
+  if (!DOMAIN_RE.test(domain)) throw new Error(`invalid key domain ${JSON.stringify(domain)} (expected ${DOMAIN_RE})`);
+}
+
+export class HsmKeyStore {
+  private closed = false;
+  private readonly keys = new Map<string, graphene.SecretKey>();
+
+  private constructor(
+    private readonly module: LoadedModule,
+    private readonly session: graphene.Session,
+    readonly tokenLabel: string,
+  ) {}
+
+  /** Opens a logged-in read/write session on the token labelled `tokenLabel`. */
+  static open(opts: HsmKeyStoreOptions): HsmKeyStore {
+    const m = acquireModule(opts.modulePath ?? DEFAULT_MODULE, opts.softhsmConfPath);
+    try {
+      const slots = m.mod.getSlots(true);
+      let slot: graphene.Slot | undefined;
+      for (let i = 0; i < slots.length; i++) {
+        const s = slots.items(i);
+        const t = s.getToken();
+        if (t.label.trim() === opts.tokenLabel && (t.flags & graphene.TokenFlag.TOKEN_INITIALIZED) !== 0) {
+          slot = s;
+          break;
+        }
+      }
+      if (!slot) throw new Error(`no initialised token labelled ${opts.tokenLabel}`);
+      const session = slot.open(graphene.SessionFlag.SERIAL_SESSION | graphene.SessionFlag.RW_SESSION);
+      try {
+        session.login(opts.userPin, graphene.UserType.USER);
+      } catch (e) {
+        session.close();
+        throw new Error(`login to token ${opts.tokenLabel} failed: ${(e as Error).message}`);
+      }
+      return new HsmKeyStore(m, session, opts.tokenLabel);
+    } catch (e) {
+      releaseModule(m);
+      throw e;
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('key store is closed');
+  }
+
+  private findKey(domain: string): graphene.SecretKey | undefined {
+    const cached = this.keys.get(domain);
+    if (cached) return cached;
+    const found = this.session.find({ class: graphene.ObjectClass.SECRET_KEY, token: true, label: domain });
+    if (found.length > 1) throw new Error(`more than one key labelled ${domain} on token ${this.tokenLabel}`);
+    if (found.length === 0) return undefined;
+    const key = found.items(0).toType<graphene.SecretKey>();
+    this.keys.set(domain, key);
+    return key;
+  }
+
+  private requireKey(domain: string): graphene.SecretKey {
+    assertDomain(domain);
+    const k = this.findKey(domain);
+    if (!k) throw new Error(`no key for domain ${domain} on token ${this.tokenLabel}`);
+    return k;
+  }
+
+  /** Creates the missing domain keys (non-extractable, generated in the token); returns the inventory of those domains. */
+  ensureDomainKeys(domains: string[]): KeyMetadata[] {
+    this.assertOpen();
+    for (const d of domains) assertDomain(d);
+    for (const domain of domains) {
+      if (this.findKey(domain)) continue;
+      const key = this.session.generateKey(graphene.KeyGenMechanism.AES, {
+        class: graphene.ObjectClass.SECRET_KEY,
+        keyType: graphene.KeyType.AES,
+        valueLen: 32,
+        label: domain,
+        id: Buffer.from(`hds:${domain}:1`, 'ascii'),
+        token: true,
+        private: true,
+        sensitive: true,
+        extractable: false,
+        modifiable: false,
+        wrap: true,
+        unwrap: true,
+        encrypt: false,
+        decrypt: false,
+        sign: false,
+        verify: false,
+        derive: false,
+      });
+      this.keys.set(domain, key);
+    }
+    const wanted = new Set(domains);
+    return this.keyInventory().filter((k) => wanted.has(k.label));
+  }
+
+  /** Wraps a data key (16, 24 or 32 bytes) with the domain key; the data key only transits as a session object. */
+  wrapDataKey(domain: string, dataKey: Buffer): Buffer {
+    this.assertOpen();
+    if (![16, 24, 32].includes(dataKey.length)) throw new Error(`data key must be 16, 24 or 32 bytes, got ${dataKey.length}`);
+    const kek = this.requireKey(domain);
+    const tmp = this.session.create({
+      class: graphene.ObjectClass.SECRET_KEY,
+      keyType: graphene.KeyType.AES,
+      value: dataKey,
+      token: false,
+      private: true,
+      sensitive: false,
+      extractable: true,
+    });
+    try {
+      return this.session.wrapKey(WRAP_MECHANISM, kek, tmp.toType<graphene.SecretKey>());
+    } finally {
+      tmp.destroy();
+    }
+  }
+
+  /** Unwraps a data key wrapped by wrapDataKey for the same domain. */
+  unwrapDataKey(domain: string, wrapped: Buffer): Buffer {
+    this.assertOpen();
+    const kek = this.requireKey(domain);
+    const key = this.session.unwrapKey(WRAP_MECHANISM, kek, wrapped, {
+      class: graphene.ObjectClass.SECRET_KEY,
+      keyType: graphene.KeyType.AES,
+      token: false,
+      private: true,
+      sensitive: false,
+      extractable: true,
+    });
+    try {
+      return Buffer.from(key.getAttribute('value') as Buffer);
+    } finally {
+      key.destroy();
+    }
+  }
+
+  /** Metadata of every secret key stored on the token; no key material. */
+  keyInventory(): KeyMetadata[] {
+    this.assertOpen();
+    const out: KeyMetadata[] = [];
+    const found = this.session.find({ class: graphene.ObjectClass.SECRET_KEY, token: true });
+    for (let i = 0; i < found.length; i++) {
+      const a = found.items(i).getAttribute({
+        label: null,
+        id: null,
+        keyType: null,
+        valueLen: null,
+        extractable: null,
+        sensitive: null,
+        neverExtractable: null,
+        alwaysSensitive: null,
+        local: null,
+        wrap: null,
+        unwrap: null,
+        encrypt: null,
+      });
+      if (a.keyType !== graphene.KeyType.AES) continue;
+      out.push({
+        label: String(a.label),
+        id: Buffer.isBuffer(a.id) ? a.id.toString('hex') : '',
+        type: 'AES',
+        bits: Number(a.valueLen) * 8,
+        extractable: Boolean(a.extractable),
+        sensitive: Boolean(a.sensitive),
+        neverExtractable: Boolean(a.neverExtractable),
+        alwaysSensitive: Boolean(a.alwaysSensitive),
+        local: Boolean(a.local),
+        canWrap: Boolean(a.wrap),
+        canUnwrap: Boolean(a.unwrap),
+        canEncrypt: Boolean(a.encrypt),
+        mechanism: WRAP_MECHANISM_NAME,
+      });
+    }
+    return out.sort((x, y) => x.label.localeCompare(y.label));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.keys.clear();
+    try {
+      this.session.logout();
+    } catch {
+      /* already logged out */
+    }
+    try {
+      this.session.close();
+    } finally {
+      releaseModule(this.module);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/** ProcessSpec builders for Prometheus, the blackbox exporter and postgres_exporter (Debian binaries). */
+import type { ProcessSpec } from '../../lab/types.ts';
+import { MONITORING_FILES } from './render.ts';
+
+interface Common {
+  name: string;
+  netns?: string;
+  /** Unix user, omitted = root. */
+  user?: string;
+}
+
+function withCommon(c: Common, command: string, args: string[], env?: Record<string, string>): ProcessSpec {
+  const spec: ProcessSpec = { name: c.name, command, args };
+  if (env) spec.env = env;
+  if (c.netns !== undefined) spec.netns = c.netns;
+  if (c.user !== undefined) spec.user = c.user;
+  return spec;
+}
+
+export interface PrometheusProcessInput extends Common {
+  /** Directory renderMonitoring's files were written to. */
+  confDir: string;
+  /** TSDB directory (must exist, writable by `user`). */
+  dataDir: string;
+  /** host:port */
+  listen: string;
+  retention?: string;
+  bin?: string;
+}
+
+export function prometheusProcessSpec(i: PrometheusProcessInput): ProcessSpec {
+  return withCommon(i, i.bin ?? '/usr/bin/prometheus', [
+    `--config.file=${i.confDir.replace(/\/+$/, '')}/${MONITORING_FILES.prometheus}`,
+    `--storage.tsdb.path=${i.dataDir}`,
+    `--storage.tsdb.retention.time=${i.retention ?? '15d'}`,
+    `--web.listen-address=${i.listen}`,
+    '--web.enable-lifecycle',
+    '--log.format=json',
+  ]);
+}
+
+export interface BlackboxProcessInput extends Common {
+  confDir: string;
+  /** host:port */
+  listen: string;
+  bin?: string;
+}
+
+export function blackboxProcessSpec(i: BlackboxProcessInput): ProcessSpec {
+  return withCommon(i, i.bin ?? '/usr/bin/prometheus-blackbox-exporter', [
+    `--config.file=${i.confDir.replace(/\/+$/, '')}/${MONITORING_FILES.blackbox}`,
+    `--web.listen-address=${i.listen}`,
+    '--log.format=json',
+  ]);
+}
+
+export interface PostgresExporterProcessInput extends Common {
+  /** host:port to listen on. */
+  listen: string;
+  /** PostgreSQL to scrape (a local member, not HAProxy: each instance is observed). */
+  pg: { host: string; port: number; database: string; sslmode?: 'disable' | 'require' | 'verify-full' };
+  /** Monitoring role (member of pg_monitor). */
+  pgUser: string;
+  /** 0600 file holding that role's password (readable by `user`). */
+  passwordFile: string;
+  bin?: string;
+}
+
+/**
+ * The password never appears in argv or env: postgres_exporter reads DATA_SOURCE_PASS_FILE.
+ * Site/cluster labels come from the Prometheus scrape config, not from the exporter.
+ */
+export function postgresExporterProcessSpec(i: PostgresExporterProcessInput): ProcessSpec {
+  return withCommon(i, i.bin ?? '/usr/bin/prometheus-postgres-exporter', [`--web.listen-address=${i.listen}`, '--log.format=json'], {
+    DATA_SOURCE_URI: `${i.pg.host}:${i.pg.port}/${i.pg.database}?sslmode=${i.pg.sslmode ?? 'disable'}`,
+    DATA_SOURCE_USER: i.pgUser,
+    DATA_SOURCE_PASS_FILE: i.passwordFile,
+  });
+}

@@ -1,0 +1,332 @@
+/**
+ * Monitoring renderer: prometheus.yml, the alert rules and blackbox.yml (Debian packages
+ * prometheus 2.42, prometheus-blackbox-exporter 0.23, prometheus-postgres-exporter 0.11).
+ *
+ * Scraped: Patroni REST /metrics over TLS (lab CA), HAProxy /metrics, PostgreSQL through
+ * postgres_exporter, and synthetic user probes through the WAF with the blackbox exporter
+ * (EXG_DIS_1.5). Alerts name the requirement ids they serve in their annotations.
+ *
+ * Metric names checked against the installed versions: Patroni 3.0.2 exposes
+ * patroni_primary, patroni_replica, patroni_sync_standby, patroni_xlog_location (primary),
+ * patroni_xlog_replayed_location (replicas), all labelled {scope="<cluster>"};
+ * postgres_exporter exposes pg_stat_database_tup_inserted{datname}; HAProxy 2.6's built-in
+ * exporter exposes haproxy_backend_active_servers{proxy}.
+ *
+ * Pure function: input -> RenderedFile[].
+ */
+import YAML from 'yaml';
+import type { RenderedFile } from '../types.ts';
+
+export interface ScrapeTarget {
+  /** host:port */
+  target: string;
+  /** DC of the target, e.g. `DC1` (label `site`). */
+  site: string;
+}
+
+export interface PatroniTarget extends ScrapeTarget {
+  /** Patroni scope (cluster name), label `cluster`. */
+  cluster: string;
+}
+
+export interface PostgresExporterTarget extends ScrapeTarget {
+  cluster: string;
+}
+
+export interface SyntheticProbe {
+  /** Short name, label `probe`, e.g. `waf-dc1-health`. */
+  name: string;
+  /** Full URL through the WAF, e.g. `https://10.199.0.129:8443/health`. */
+  url: string;
+  site: string;
+  /** TLS server name to verify when the URL holds an IP, e.g. `waf-dc1`. */
+  serverName?: string;
+}
+
+export interface NonEventRule {
+  /** Application database whose writes must not stop, e.g. `documents`. */
+  database: string;
+  /** Alert when no row was inserted for this many minutes (EXG_MON_4). */
+  minutes: number;
+}
+
+export interface MonitoringRenderInput {
+  /** Absolute directory the files are written to (rule_files and CA paths are absolute). */
+  confDir: string;
+  /** PEM of the lab CA (Patroni REST TLS, WAF TLS). */
+  caPath: string;
+  /** Client certificate for Patroni REST if it requires one (verify_client). */
+  patroniClientCert?: { certPath: string; keyPath: string };
+  scrapeIntervalSeconds?: number;
+  externalLabels?: Record<string, string>;
+  patroni: PatroniTarget[];
+  haproxy: ScrapeTarget[];
+  postgresExporters: PostgresExporterTarget[];
+  /** host:port of the blackbox exporter, as Prometheus reaches it. */
+  blackboxExporter: string;
+  /** GET /health through the WAF, expecting 200 and a body matching healthBodyRegex. */
+  healthProbes: SyntheticProbe[];
+  /** Regex the /health body must match, default `"status":"ok"`. */
+  healthBodyRegex?: string;
+  /** Probe that an attack is blocked (403) by the WAF: the base URL gets a SQLi query appended. */
+  wafBlockingProbes?: SyntheticProbe[];
+  /** Replication lag alert threshold, bytes (default 16 MiB). */
+  replicationLagBytes?: number;
+  nonEvents: NonEventRule[];
+}
+
+export const MONITORING_FILES = {
+  prometheus: 'prometheus.yml',
+  rules: 'rules/hds-alerts.yml',
+  blackbox: 'blackbox.yml',
+} as const;
+
+export const BLACKBOX_MODULES = {
+  health: 'hds_http_health_tls',
+  wafBlocks: 'hds_http_waf_blocks_tls',
+} as const;
+
+const TARGET_RE = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/;
+const DB_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+const NAME_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+function validate(i: MonitoringRenderInput): void {
+  for (const p of [i.confDir, i.caPath, i.patroniClientCert?.certPath, i.patroniClientCert?.keyPath]) {
+    if (p !== undefined && (!p.startsWith('/') || /\s/.test(p))) throw new Error(`path must be absolute without spaces: ${p}`);
+  }
+  for (const t of [...i.patroni, ...i.haproxy, ...i.postgresExporters, { target: i.blackboxExporter, site: 'x' }]) {
+    if (!TARGET_RE.test(t.target)) throw new Error(`invalid scrape target ${t.target} (expected host:port)`);
+  }
+  for (const p of [...i.healthProbes, ...(i.wafBlockingProbes ?? [])]) {
+    if (!NAME_RE.test(p.name)) throw new Error(`invalid probe name ${p.name}`);
+    const u = new URL(p.url);
+    if (u.protocol !== 'https:') throw new Error(`probe ${p.name} must use https (TLS through the WAF)`);
+  }
+  if (i.nonEvents.length === 0) throw new Error('at least one non-event rule is required (EXG_MON_4)');
+  for (const n of i.nonEvents) {
+    if (!DB_RE.test(n.database)) throw new Error(`invalid database name ${n.database}`);
+    if (!Number.isInteger(n.minutes) || n.minutes < 2 || n.minutes > 7 * 24 * 60)
+      throw new Error(`non-event window must be 2..10080 minutes, got ${n.minutes}`);
+  }
+  const si = i.scrapeIntervalSeconds ?? 15;
+  if (!Number.isInteger(si) || si < 1 || si > 300) throw new Error('scrape interval must be 1..300 s');
+}
+
+function staticConfigs(targets: Array<ScrapeTarget & { cluster?: string }>) {
+  // One static config per (site, cluster) so labels stay exact.
+  const groups = new Map<string, { targets: string[]; labels: Record<string, string> }>();
+  for (const t of targets) {
+    const labels: Record<string, string> = { site: t.site };
+    if (t.cluster !== undefined) labels.cluster = t.cluster;
+    const key = JSON.stringify(labels);
+    const g = groups.get(key) ?? { targets: [], labels };
+    g.targets.push(t.target);
+    groups.set(key, g);
+  }
+  return [...groups.values()];
+}
+
+function probeJob(jobName: string, module: string, blackbox: string, probes: Array<{ url: string; name: string; site: string }>) {
+  return {
+    job_name: jobName,
+    metrics_path: '/probe',
+    params: { module: [module] },
+    static_configs: probes.map((p) => ({ targets: [p.url], labels: { probe: p.name, site: p.site } })),
+    relabel_configs: [
+      { source_labels: ['__address__'], target_label: '__param_target' },
+      { source_labels: ['__param_target'], target_label: 'instance' },
+      { target_label: '__address__', replacement: blackbox },
+    ],
+  };
+}
+
+function renderPrometheus(i: MonitoringRenderInput): string {
+  const conf = i.confDir.replace(/\/+$/, '');
+  const si = i.scrapeIntervalSeconds ?? 15;
+  const patroniTls: Record<string, string> = { ca_file: i.caPath };
+  if (i.patroniClientCert) {
+    patroniTls.cert_file = i.patroniClientCert.certPath;
+    patroniTls.key_file = i.patroniClientCert.keyPath;
+  }
+  const scrape: unknown[] = [];
+  if (i.patroni.length > 0) {
+    scrape.push({ job_name: 'patroni', scheme: 'https', metrics_path: '/metrics', tls_config: patroniTls, static_configs: staticConfigs(i.patroni) });
+  }
+  if (i.haproxy.length > 0) scrape.push({ job_name: 'haproxy', metrics_path: '/metrics', static_configs: staticConfigs(i.haproxy) });
+  if (i.postgresExporters.length > 0) scrape.push({ job_name: 'postgres', metrics_path: '/metrics', static_configs: staticConfigs(i.postgresExporters) });
+  scrape.push({ job_name: 'blackbox', metrics_path: '/metrics', static_configs: [{ targets: [i.blackboxExporter] }] });
+  if (i.healthProbes.length > 0) scrape.push(probeJob('synthetic_health', BLACKBOX_MODULES.health, i.blackboxExporter, i.healthProbes));
+  const waf = (i.wafBlockingProbes ?? []).map((p) => ({ ...p, url: `${p.url}${p.url.includes('?') ? '&' : '?'}id=1%27%20OR%20%271%27%3D%271` }));
+  if (waf.length > 0) scrape.push(probeJob('synthetic_waf_blocking', BLACKBOX_MODULES.wafBlocks, i.blackboxExporter, waf));
+  const doc = {
+    global: {
+      scrape_interval: `${si}s`,
+      evaluation_interval: `${si}s`,
+      scrape_timeout: `${Math.min(10, si)}s`,
+      ...(i.externalLabels ? { external_labels: i.externalLabels } : {}),
+    },
+    rule_files: [`${conf}/${MONITORING_FILES.rules}`],
+    scrape_configs: scrape,
+  };
+  return `# Rendered by hds-platform (modules/services/monitoring), do not edit.\n${YAML.stringify(doc, { lineWidth: 0 })}`;
+}
+
+interface AlertRule {
+  alert: string;
+  expr: string;
+  for: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+function rule(alert: string, expr: string, forDur: string, severity: string, requirements: string[], summary: string, description: string): AlertRule {
+  return { alert, expr, for: forDur, labels: { severity }, annotations: { summary, description, requirements: requirements.join(' ') } };
+}
+
+function renderRules(i: MonitoringRenderInput): string {
+  const lag = i.replicationLagBytes ?? 16 * 1024 * 1024;
+  const body = i.healthBodyRegex ?? '"status":"ok"';
+  const availability: AlertRule[] = [
+    rule(
+      'TargetDown',
+      'up == 0',
+      '1m',
+      'critical',
+      ['EXG_MON_1', 'EXG_MON_2', 'EXG_MON_9'],
+      '{{ $labels.job }} target {{ $labels.instance }} is down',
+      'Prometheus cannot scrape {{ $labels.instance }} (job {{ $labels.job }}, site {{ $labels.site }}) for 1 minute.',
+    ),
+    rule(
+      'SyntheticUserProbeFailed',
+      `probe_success{job="synthetic_health"} == 0`,
+      '1m',
+      'critical',
+      ['EXG_DIS_1.5', 'EXG_MON_2', 'EXG_MON_8'],
+      'Synthetic user probe {{ $labels.probe }} fails',
+      `GET /health through the WAF ({{ $labels.instance }}) did not return 200 with a body matching ${body} over TLS for 1 minute.`,
+    ),
+    rule(
+      'WafNotBlockingAttacks',
+      `probe_success{job="synthetic_waf_blocking"} == 0`,
+      '2m',
+      'critical',
+      ['EXG_WAF_1'],
+      'WAF {{ $labels.probe }} lets a SQL injection through',
+      'A classic SQL injection sent through the WAF was not answered with 403 for 2 minutes: ModSecurity or the CRS may be off.',
+    ),
+    rule(
+      'TlsCertificateExpiringSoon',
+      `probe_ssl_earliest_cert_expiry{job="synthetic_health"} - time() < 14 * 86400`,
+      '10m',
+      'warning',
+      ['EXG_SEC_4.2'],
+      'TLS certificate of {{ $labels.instance }} expires in less than 14 days',
+      'Renew the WAF certificate.',
+    ),
+  ];
+  const postgres: AlertRule[] = [
+    rule(
+      'PostgresNoPrimary',
+      'sum by (scope) (patroni_primary) < 1',
+      '1m',
+      'critical',
+      ['EXG_PCA_2', 'EXG_MON_1'],
+      'Patroni cluster {{ $labels.scope }} has no primary',
+      'No member of {{ $labels.scope }} reports itself leader for 1 minute: writes are unavailable.',
+    ),
+    rule(
+      'PostgresNoSynchronousStandby',
+      'sum by (scope) (patroni_sync_standby) < 1',
+      '1m',
+      'critical',
+      ['EXG_PCA_2', 'EXG_MON_1'],
+      'Patroni cluster {{ $labels.scope }} has no synchronous standby',
+      'No member of {{ $labels.scope }} is a synchronous standby for 1 minute: RPO 0 (PDMA 0) is not guaranteed until one is back.',
+    ),
+    rule(
+      'PostgresReplicationLagHigh',
+      `max by (scope) (patroni_xlog_location and on (instance) (patroni_primary == 1)) - on (scope) min by (scope) (patroni_xlog_replayed_location and on (instance) (patroni_replica == 1)) > ${lag}`,
+      '2m',
+      'warning',
+      ['EXG_PCA_2', 'EXG_MON_1'],
+      'Replication lag of {{ $labels.scope }} above threshold',
+      `A replica of {{ $labels.scope }} has replayed {{ $value | humanize1024 }}B less WAL than the primary (threshold ${lag} bytes) for 2 minutes.`,
+    ),
+    rule(
+      'HaproxyBackendWithoutServer',
+      'haproxy_backend_active_servers == 0',
+      '1m',
+      'critical',
+      ['EXG_MON_1', 'EXG_PCA_2'],
+      'HAProxy backend {{ $labels.proxy }} has no active server',
+      'HAProxy on {{ $labels.instance }} has no healthy server in backend {{ $labels.proxy }} for 1 minute.',
+    ),
+  ];
+  const nonEvents: AlertRule[] = i.nonEvents.map((n) =>
+    rule(
+      `NoWriteActivity_${n.database}`,
+      `sum by (datname) (increase(pg_stat_database_tup_inserted{datname="${n.database}"}[${n.minutes}m])) == 0`,
+      '1m',
+      'warning',
+      ['EXG_MON_4'],
+      `No write in database ${n.database} for ${n.minutes} minutes (non-event)`,
+      `No row was inserted in ${n.database} on any instance during the last ${n.minutes} minutes: an upstream flow has probably stopped.`,
+    ),
+  );
+  const doc = {
+    groups: [
+      { name: 'hds-availability', rules: availability },
+      { name: 'hds-postgres', rules: postgres },
+      { name: 'hds-non-events', rules: nonEvents },
+    ],
+  };
+  return `# Rendered by hds-platform (modules/services/monitoring), do not edit.\n${YAML.stringify(doc, { lineWidth: 0 })}`;
+}
+
+function renderBlackbox(i: MonitoringRenderInput): string {
+  const tls = (serverName?: string) => ({ ca_file: i.caPath, min_version: 'TLS12', ...(serverName ? { server_name: serverName } : {}) });
+  // One server name for the module: probes with different names need their own module.
+  const names = [...new Set(i.healthProbes.map((p) => p.serverName).filter((s): s is string => s !== undefined))];
+  if (names.length > 1) throw new Error('all health probes must share one serverName (one blackbox module)');
+  const blockNames = [...new Set((i.wafBlockingProbes ?? []).map((p) => p.serverName).filter((s): s is string => s !== undefined))];
+  if (blockNames.length > 1) throw new Error('all WAF blocking probes must share one serverName');
+  // The Host header carries the server name when the probe URL holds an IP (avoids CRS 920350 noise).
+  const common = (serverName?: string) => ({
+    preferred_ip_protocol: 'ip4',
+    ip_protocol_fallback: false,
+    fail_if_not_ssl: true,
+    no_follow_redirects: true,
+    headers: { 'User-Agent': 'hds-synthetic-probe/1.0', Accept: 'application/json', ...(serverName ? { Host: serverName } : {}) },
+  });
+  const doc = {
+    modules: {
+      [BLACKBOX_MODULES.health]: {
+        prober: 'http',
+        timeout: '5s',
+        http: {
+          ...common(names[0]),
+          method: 'GET',
+          valid_status_codes: [200],
+          valid_http_versions: ['HTTP/1.1', 'HTTP/2.0'],
+          fail_if_body_not_matches_regexp: [i.healthBodyRegex ?? '"status":"ok"'],
+          tls_config: tls(names[0]),
+        },
+      },
+      [BLACKBOX_MODULES.wafBlocks]: {
+        prober: 'http',
+        timeout: '5s',
+        http: { ...common(blockNames[0]), method: 'GET', valid_status_codes: [403], tls_config: tls(blockNames[0]) },
+      },
+    },
+  };
+  return `# Rendered by hds-platform (modules/services/monitoring), do not edit.\n${YAML.stringify(doc, { lineWidth: 0 })}`;
+}
+
+export function renderMonitoring(input: MonitoringRenderInput): RenderedFile[] {
+  validate(input);
+  return [
+    { path: MONITORING_FILES.prometheus, content: renderPrometheus(input) },
+    { path: MONITORING_FILES.rules, content: renderRules(input) },
+    { path: MONITORING_FILES.blackbox, content: renderBlackbox(input) },
+  ];
+}
