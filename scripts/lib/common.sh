@@ -4,15 +4,17 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# npm dependencies, from the lockfile when there is one.
+# npm dependencies, from the lockfile.
 ensure_node_modules() {
   cd "$REPO_ROOT"
   command -v node >/dev/null || die "node is not installed; install Node.js 20 (apt-get install nodejs npm)"
   local major; major="$(node -p 'process.versions.node.split(".")[0]')"
   [ "$major" -ge 20 ] || die "Node.js $major is too old; Node.js 20 or newer is required"
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    say "installing npm dependencies (npm ci)"
-    npm ci --no-audit --no-fund >&2
+    # `npm install`, not `npm ci`: the lockfile cannot list the biome binaries of other
+    # platforms (the registry mirror serves only this one), which `npm ci` treats as drift.
+    say "installing npm dependencies (npm install, from package-lock.json)"
+    npm install --no-audit --no-fund >&2
   else
     say "npm dependencies already installed"
   fi
