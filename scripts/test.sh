@@ -6,6 +6,7 @@ cd "$REPO_ROOT"
 ensure_node_modules
 [ "$(id -u)" -eq 0 ] || die "the integration tests run real services in network namespaces: run as root"
 ensure_system_packages
+ensure_test_packages
 say "typecheck (tsc --noEmit, strict)"
 npx tsc --noEmit -p tsconfig.json
 say "lint (biome)"

@@ -26,3 +26,13 @@ ensure_system_packages() {
   say "checking Debian packages for the lab (PostgreSQL, Patroni, etcd, HAProxy, pgBackRest, SoftHSM2, nginx+ModSecurity+CRS, Prometheus)"
   node bin/hdsctl.js lab deps --install >&2
 }
+
+# Debian packages the test suite needs besides the lab's: Chromium opens the HTML reports.
+ensure_test_packages() {
+  if ! command -v chromium >/dev/null; then
+    say "installing chromium (headless, to open the HTML policy report in a test)"
+    apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends chromium >&2 \
+      || { apt-get update >&2 && apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends chromium >&2; } \
+      || die "could not install chromium; install it with: apt-get install chromium"
+  fi
+}

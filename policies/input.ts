@@ -1,0 +1,52 @@
+/** Building the policy inputs from loaded data (pure: the CLI and the tests do the reading). */
+import { relative } from 'node:path';
+import type { Evaluation } from '../modules/loader/load.ts';
+import type { Synthesized } from '../modules/proxmox/check/synthesized.ts';
+import { renderedEvidence } from './evidence/services.ts';
+import { restrictTo } from './evidence/terraform.ts';
+import type { PolicyInput, Waiver } from './types.ts';
+
+/** Paths as the reader sees them (relative to the working directory when inside it). */
+export function relativeToCwd(file: string): string {
+  const r = relative(process.cwd(), file);
+  return r.startsWith('..') ? file : r;
+}
+
+export function environmentInput(
+  evaluation: Evaluation,
+  name: string,
+  synthesized: Synthesized | undefined,
+  waivers: Waiver[],
+  today: string,
+  fileOf: (abs: string) => string = (f) => f,
+): PolicyInput {
+  const topology = evaluation.topologies.get(name);
+  if (!topology) throw new Error(`environment ${name} has no topology`);
+  const env = evaluation.workspace.environments.get(name);
+  const platform = evaluation.workspace.platforms.get(topology.environment.platform);
+  const peers = [...evaluation.topologies.values()].filter((p) => p.environment.name !== name && p.environment.platform === topology.environment.platform);
+  return {
+    target: name,
+    topology,
+    ...(env ? { environment: { doc: env.doc, file: fileOf(env.source.file) } } : {}),
+    ...(platform ? { platform: { doc: platform.doc, file: fileOf(platform.source.file) } } : {}),
+    peers,
+    ...(synthesized
+      ? {
+          terraform: restrictTo(
+            synthesized,
+            name,
+            topology.hypervisorClusters.map((c) => c.name),
+          ),
+        }
+      : {}),
+    rendered: renderedEvidence(topology),
+    waivers,
+    today,
+  };
+}
+
+/** `--tf PATH` alone: only the Terraform JSON is judged; rules needing the model are skipped. */
+export function terraformInput(target: string, synthesized: Synthesized, waivers: Waiver[], today: string): PolicyInput {
+  return { target, peers: [], terraform: synthesized, waivers, today };
+}

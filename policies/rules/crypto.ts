@@ -1,0 +1,435 @@
+/**
+ * Cryptography: AES-256 at rest, TLS 1.2+ with ANSSI-acceptable suites on every rendered
+ * listener, HSM key domains per micro-service, and the post-quantum cartography (CAIH-4.3-1).
+ */
+import { parse as parseYaml } from 'yaml';
+import { envDoc, guestEvidence } from '../evidence/model.ts';
+import { ofType, tfEvidence, value } from '../evidence/terraform.ts';
+import { anssi, cctp, type CryptoUse, type PolicyInput, type Rule, type RenderedConfig, secnum, t, type Violation } from '../types.ts';
+
+const holdsHealthData = (i: PolicyInput) => ['production', 'pseudonymised'].includes(i.topology?.environment.dataSource ?? '');
+
+export const backupsAes256: Rule = {
+  id: 'CRYPTO-001',
+  set: 'crypto',
+  severity: 'critical',
+  title: t('Sauvegardes chiffrées en AES-256', 'Backups encrypted with AES-256'),
+  description: t(
+    'Modèle : services.backup.encryption = aes-256. Terraform : chaque stockage PBS a une clé de chiffrement client (AES-256-GCM) fournie par une variable sensible, jamais en clair. pgBackRest rendu : repo1-cipher-type=aes-256-cbc.',
+    'Model: services.backup.encryption = aes-256. Terraform: every PBS storage has a client-side encryption key (AES-256-GCM) given by a sensitive variable, never inline. Rendered pgBackRest: repo1-cipher-type=aes-256-cbc.',
+  ),
+  remediation: t('Chiffrer côté client avec une clé séquestrée hors ligne.', 'Encrypt client-side with a key escrowed offline.'),
+  requirements: [...cctp('EXG_SEC_4.2', 'EXG_PRA_2', 'EXG_ARA_6', 'CAIH-S3-5'), ...secnum('10'), ...anssi('ANSSI-PG-083')],
+  needs: ['topology'],
+  appliesTo: (i) => Boolean(i.topology?.backup),
+  check: (input) => {
+    const out: Violation[] = [];
+    const b = input.topology!.backup!;
+    if (b.encryption !== 'aes-256')
+      out.push({
+        subject: 'model',
+        message: t(`Chiffrement ${b.encryption}.`, `Encryption ${b.encryption}.`),
+        evidence: [envDoc(input, ['services', 'backup', 'encryption'], b.encryption)],
+      });
+    if (input.terraform) {
+      const tf = input.terraform;
+      for (const s of ofType(tf, 'proxmox_storage_pbs')) {
+        const key = String(s.body.encryption_key ?? '');
+        const m = /^\$\{var\.([a-z0-9_]+)\}$/.exec(key);
+        const sensitive = m ? tf.stacks.get(s.stack)?.variable?.[m[1]!]?.sensitive === true : false;
+        if (!sensitive)
+          out.push({
+            subject: s.stack,
+            message: t(`${s.stack} : stockage PBS sans clé de chiffrement sensible.`, `${s.stack}: PBS storage without a sensitive encryption key.`),
+            evidence: [tfEvidence(s, ['encryption_key'], key ? '(set, not a sensitive variable)' : null)],
+          });
+      }
+    }
+    for (const f of (input.rendered ?? []).filter((r) => r.service === 'backup' && r.path.endsWith('repository.conf'))) {
+      if (!/^repo1-cipher-type=aes-256-cbc$/m.test(f.content))
+        out.push({
+          subject: 'pgbackrest',
+          message: t('Dépôt pgBackRest non chiffré en AES-256.', 'pgBackRest repository not AES-256 encrypted.'),
+          evidence: [{ file: `rendered:${f.path}`, pointer: '/global/repo1-cipher-type' }],
+        });
+    }
+    return out;
+  },
+  fixtures: {
+    pass: { description: 'PBS key variable + aes-256-cbc', mutate: () => {} },
+    fail: {
+      description: 'pgBackRest repository rendered without cipher',
+      mutate: (i) => {
+        const f = i.rendered!.find((r) => r.path.endsWith('repository.conf'))!;
+        f.content = f.content.replace('repo1-cipher-type=aes-256-cbc', 'repo1-cipher-type=none');
+      },
+    },
+  },
+};
+
+/** Guests whose disks hold health data. */
+const dataHolders = (i: PolicyInput) =>
+  i.topology!.guests.filter((g) => g.hosting === 'vm' && g.nics.some((n) => n.zone === 'backup') && g.service !== 'backup');
+
+export const dataVolumesEncrypted: Rule = {
+  id: 'CRYPTO-002',
+  set: 'crypto',
+  severity: 'high',
+  title: t('Volumes de données de santé chiffrés (AES-256, noyau Linux)', 'Health-data volumes encrypted (AES-256, Linux kernel)'),
+  description: t(
+    'Terraform : pour chaque VM porteuse de données (carte en zone backup) d’un environnement à données de santé, le cloud-init déposé doit écrire /etc/crypttab (LUKS2, aes-xts-plain64 512 bits). Le modèle n’a pas encore d’attribut de chiffrement de volume : la règle échoue tant que la chaîne ne le rend pas.',
+    'Terraform: for every data-holding VM (backup-zone NIC) of an environment with health data, the uploaded cloud-init must write /etc/crypttab (LUKS2, aes-xts-plain64 512-bit). The model has no volume-encryption attribute yet: the rule fails until the chain renders one.',
+  ),
+  remediation: t(
+    'Rendre /etc/crypttab (LUKS2, clé dérivée du HSM/KMS) dans configFor pour les porteurs de données.',
+    'Render /etc/crypttab (LUKS2, key from the HSM/KMS) in configFor for data holders.',
+  ),
+  requirements: [...cctp('EXG_SEC_4.2', 'EXG_SEC_4.3', 'EXG_CONV_2', 'EXG_ARA_6', 'CAIH-S3-5'), ...secnum('10'), ...anssi('ANSSI-PG-083')],
+  needs: ['topology', 'terraform'],
+  appliesTo: holdsHealthData,
+  check: (input) => {
+    const tf = input.terraform!;
+    const files = new Map(ofType(tf, 'proxmox_virtual_environment_file').map((f) => [f.name.replace(/_user_data$/, ''), f]));
+    const out: Violation[] = [];
+    for (const g of dataHolders(input)) {
+      const f = files.get(g.name);
+      const raw = String((f?.body.source_raw as Array<{ data?: string }> | undefined)?.[0]?.data ?? '');
+      if (!/path: \/etc\/crypttab/.test(raw))
+        out.push({
+          subject: g.name,
+          message: t(`${g.name} : aucun chiffrement de volume rendu.`, `${g.name}: no volume encryption rendered.`),
+          evidence: [f ? tfEvidence(f, ['source_raw', 0, 'data'], '(cloud-init without /etc/crypttab)') : guestEvidence(input.topology!, g)],
+        });
+    }
+    return out;
+  },
+  fixtures: {
+    pass: {
+      description: 'every data holder writes /etc/crypttab',
+      mutate: (i) => {
+        for (const f of ofType(i.terraform!, 'proxmox_virtual_environment_file')) {
+          const raw = (f.body.source_raw as Array<{ data: string }>)[0]!;
+          raw.data += '\n  - path: /etc/crypttab\n';
+        }
+      },
+    },
+    fail: { description: 'production as synthesized today', mutate: () => {} },
+  },
+};
+
+/** ANSSI-acceptable TLS 1.2 suites (ECDHE + AEAD) and TLS 1.3 suites (guide ANSSI-PA-035). */
+const ANSSI_SUITE =
+  /^(TLS_)?(ECDHE[-_](ECDSA|RSA)[-_](WITH[-_])?(AES[-_]?(128|256)[-_]GCM|CHACHA20[-_]POLY1305)([-_]SHA(256|384))?|TLS_AES_(128|256)_GCM_SHA(256|384)|TLS_CHACHA20_POLY1305_SHA256)$/;
+const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+interface Listener {
+  owner: string;
+  file: RenderedConfig;
+  pointer: string;
+  minVersion?: string;
+  suites: string[];
+}
+
+/** TLS listeners and clients the rendered configurations declare. */
+export function tlsEndpoints(rendered: RenderedConfig[]): Listener[] {
+  const out: Listener[] = [];
+  for (const f of rendered.filter((r) => !r.error)) {
+    if (f.service === 'waf' && f.path.endsWith('nginx.conf')) {
+      const protocols = /ssl_protocols ([^;]+);/.exec(f.content)?.[1]?.split(/\s+/) ?? [];
+      const suites = [...(/ssl_ciphers ([^;]+);/.exec(f.content)?.[1]?.split(':') ?? []), ...(/Ciphersuites ([^;]+);/.exec(f.content)?.[1]?.split(':') ?? [])];
+      const min = protocols.sort((a, b) => TLS_VERSIONS.indexOf(a) - TLS_VERSIONS.indexOf(b))[0];
+      out.push({ owner: f.owner, file: f, pointer: '/http/server/ssl_protocols', ...(min ? { minVersion: min } : {}), suites });
+    } else if (f.service === 'etcd') {
+      const doc = parseYaml(f.content.replace(/^#.*$/gm, '')) as Record<string, unknown>;
+      // etcd 3.5 defaults to TLS 1.2 as its floor; an explicit tls-min-version overrides it.
+      out.push({
+        owner: f.owner,
+        file: f,
+        pointer: '/cipher-suites',
+        minVersion: String(doc['tls-min-version'] ?? 'TLS1.2').replace('TLS1.', 'TLSv1.'),
+        suites: (doc['cipher-suites'] as string[]) ?? [],
+      });
+    } else if (f.service === 'postgresql' && f.path.endsWith('patroni.yml')) {
+      const doc = parseYaml(f.content) as { postgresql?: { parameters?: Record<string, unknown> } };
+      const p = doc.postgresql?.parameters ?? {};
+      out.push({
+        owner: f.owner,
+        file: f,
+        pointer: '/postgresql/parameters/ssl_min_protocol_version',
+        ...(p.ssl === 'on' ? { minVersion: String(p.ssl_min_protocol_version ?? 'TLSv1') } : {}),
+        suites: [],
+      });
+    } else if (f.service === 'haproxy') {
+      const min = /ssl-min-ver (TLSv1\.\d)/.exec(f.content)?.[1];
+      out.push({ owner: f.owner, file: f, pointer: '/global/ssl-default-server-options', ...(min ? { minVersion: min } : {}), suites: [] });
+    } else if (f.service === 'monitoring' && f.path.endsWith('blackbox.yml')) {
+      const min = /min_version: (TLS\d+)/.exec(f.content)?.[1];
+      out.push({
+        owner: f.owner,
+        file: f,
+        pointer: '/modules/*/http/tls_config/min_version',
+        ...(min ? { minVersion: min.replace(/^TLS1(\d)$/, 'TLSv1.$1') } : {}),
+        suites: [],
+      });
+    }
+  }
+  return out;
+}
+
+export const tlsEverywhere: Rule = {
+  id: 'CRYPTO-003',
+  set: 'crypto',
+  severity: 'high',
+  title: t('TLS 1.2+ avec suites acceptables ANSSI sur chaque écoute', 'TLS 1.2+ with ANSSI-acceptable suites on every listener'),
+  description: t(
+    'Configurations rendues : WAF (nginx ssl_protocols, ssl_ciphers, Ciphersuites), etcd (cipher-suites, plancher TLS 1.2 par défaut en 3.5), PostgreSQL (ssl on, ssl_min_protocol_version), HAProxy (ssl-min-ver), sondes blackbox (min_version). Suites admises : ECDHE + AES-GCM ou ChaCha20-Poly1305, suites TLS 1.3 AES-GCM/ChaCha20. Le TLS de pgBackRest et de Kafka n’est pas rendu ici.',
+    'Rendered configurations: WAF (nginx ssl_protocols, ssl_ciphers, Ciphersuites), etcd (cipher-suites, TLS 1.2 default floor in 3.5), PostgreSQL (ssl on, ssl_min_protocol_version), HAProxy (ssl-min-ver), blackbox probes (min_version). Accepted suites: ECDHE + AES-GCM or ChaCha20-Poly1305, TLS 1.3 AES-GCM/ChaCha20 suites. pgBackRest and Kafka TLS are not rendered here.',
+  ),
+  remediation: t('Fixer TLS 1.2 au minimum et n’autoriser que des suites ECDHE-AEAD.', 'Set TLS 1.2 as the floor and allow only ECDHE-AEAD suites.'),
+  requirements: [...cctp('EXG_SEC_4.2', 'EXG_SEC_3.5', 'DUI-E6-4', 'EXG_ARA_6'), ...secnum('10'), ...anssi('ANSSI-PA-035', 'ANSSI-PG-083')],
+  needs: ['rendered'],
+  check: (input) => {
+    const out: Violation[] = [];
+    for (const l of tlsEndpoints(input.rendered!)) {
+      const ev = { file: `rendered:${l.file.path}`, pointer: l.pointer, value: l.minVersion ?? null };
+      if (!l.minVersion || TLS_VERSIONS.indexOf(l.minVersion) < TLS_VERSIONS.indexOf('TLSv1.2'))
+        out.push({
+          subject: `${l.file.service}:${l.owner}`,
+          message: t(
+            `${l.owner} (${l.file.service}) : TLS minimum ${l.minVersion ?? 'absent'}.`,
+            `${l.owner} (${l.file.service}): TLS floor ${l.minVersion ?? 'missing'}.`,
+          ),
+          evidence: [ev],
+        });
+      const weak = l.suites.filter((s) => !ANSSI_SUITE.test(s));
+      if (weak.length)
+        out.push({
+          subject: `${l.file.service}:${l.owner}`,
+          message: t(`${l.owner} : suites non admises ${weak.join(', ')}.`, `${l.owner}: suites not accepted ${weak.join(', ')}.`),
+          evidence: [{ ...ev, value: weak }],
+        });
+    }
+    return out;
+  },
+  fixtures: {
+    pass: { description: 'rendered TLS configs', mutate: () => {} },
+    fail: {
+      description: 'WAF with TLS 1.0 and a CBC-SHA1 suite',
+      mutate: (i) => {
+        const f = i.rendered!.find((r) => r.path.endsWith('nginx.conf'))!;
+        f.content = f.content
+          .replace('ssl_protocols TLSv1.2 TLSv1.3;', 'ssl_protocols TLSv1 TLSv1.2;')
+          .replace(/ssl_ciphers ([^;]+);/, 'ssl_ciphers $1:AES128-SHA;');
+      },
+    },
+  },
+};
+
+export const hsmKeyDomains: Rule = {
+  id: 'CRYPTO-004',
+  set: 'crypto',
+  severity: 'high',
+  title: t('Clés au HSM, séparées par domaine de micro-service', 'Keys held in the HSM, split per micro-service domain'),
+  description: t(
+    'Modèle : dans un environnement à données de santé, un cluster HSM sur chaque site principal, des domaines de clés uniques couvrant chaque domaine métier PostgreSQL, un flux app-to-hsm local au site. Le contenu réel des HSM (hiérarchies, mécanismes) est vérifié par le lab (SoftHSM2), pas ici.',
+    'Model: in an environment with health data, an HSM cluster on every primary site, unique key domains covering every PostgreSQL business domain, a site-local app-to-hsm flow. The HSMs’ real content (hierarchies, mechanisms) is checked by the lab (SoftHSM2), not here.',
+  ),
+  remediation: t(
+    'Déclarer services.hsm sur DC1 et DC2 avec un domaine de clés par micro-service.',
+    'Declare services.hsm on DC1 and DC2 with one key domain per micro-service.',
+  ),
+  requirements: [
+    ...cctp('EXG_SEC_4.2', 'EXG_SEC_4.3', 'EXG_CONV_2', 'EXG_SEC_4.1', 'EXG_SEC_4.4', 'MESDMP-3.2.3.3.3-4'),
+    ...secnum('10'),
+    ...anssi('ANSSI-PG-083'),
+  ],
+  needs: ['topology'],
+  appliesTo: holdsHealthData,
+  check: (input) => {
+    const tp = input.topology!;
+    const out: Violation[] = [];
+    const hsm = input.environment?.doc.services.hsm;
+    for (const s of tp.sites.filter((x) => x.role === 'primary')) {
+      if (!tp.guests.some((g) => g.service === 'hsm' && g.site === s.id))
+        out.push({
+          subject: `hsm-${s.id}`,
+          message: t(`Aucun HSM sur ${s.id}.`, `No HSM on ${s.id}.`),
+          evidence: [envDoc(input, ['services', 'hsm', 'sites'], hsm?.sites ?? null)],
+        });
+    }
+    const domains = hsm?.keyDomains ?? [];
+    if (new Set(domains).size !== domains.length)
+      out.push({
+        subject: 'duplicates',
+        message: t('Domaines de clés en double.', 'Duplicate key domains.'),
+        evidence: [envDoc(input, ['services', 'hsm', 'keyDomains'], domains)],
+      });
+    for (const d of new Set(tp.guests.filter((g) => g.domain).map((g) => g.domain!))) {
+      if (!domains.includes(d))
+        out.push({
+          subject: d,
+          message: t(`Le domaine ${d} n’a pas de domaine de clés HSM.`, `Domain ${d} has no HSM key domain.`),
+          evidence: [envDoc(input, ['services', 'hsm', 'keyDomains'], domains)],
+        });
+    }
+    if (tp.guests.some((g) => g.service === 'hsm') && !tp.flows.some((f) => f.id === 'app-to-hsm'))
+      out.push({
+        subject: 'flow',
+        message: t('Aucun flux app-to-hsm.', 'No app-to-hsm flow.'),
+        evidence: [{ file: `topology:${tp.environment.name}`, pointer: '/flows' }],
+      });
+    return out;
+  },
+  fixtures: {
+    pass: { description: 'seven key domains', mutate: () => {} },
+    fail: {
+      description: 'documents key domain removed',
+      mutate: (i) => {
+        const h = i.environment!.doc.services.hsm!;
+        h.keyDomains = h.keyDomains.filter((d) => d !== 'documents');
+      },
+    },
+  },
+};
+
+type Exposure = 'shor' | 'grover' | 'none';
+interface AlgorithmClass {
+  exposure: Exposure;
+  /** Meets ANSSI PG-083 minimums (RSA/DH >= 2048 now, 3072 beyond 2030; EC >= 256; AES >= 128). */
+  anssiOk: boolean;
+  note: string;
+}
+
+/** Classification of the algorithms the inventory can meet. */
+export function classify(algorithm: string): AlgorithmClass | undefined {
+  const a = algorithm.toUpperCase();
+  if (/^(X25519|PRIME256V1|SECP256R1|P-256|SECP384R1|P-384|SECP521R1|ECDHE|ECDSA(-P(256|384))?|ED25519)$/.test(a))
+    return { exposure: 'shor', anssiOk: true, note: 'elliptic curve: broken by a quantum computer (Shor)' };
+  if (/^(SECP192R1|SECP224R1|PRIME192V1)$/.test(a)) return { exposure: 'shor', anssiOk: false, note: 'curve below 256 bits' };
+  const rsa = /^RSA-?(\d+)?$/.exec(a);
+  if (rsa) return { exposure: 'shor', anssiOk: !rsa[1] || Number(rsa[1]) >= 2048, note: 'RSA: broken by a quantum computer (Shor)' };
+  if (/^(AES-256(-GCM|-CBC|-KEY-WRAP-PAD|-XTS)?|AES_256_GCM|CHACHA20-POLY1305)$/.test(a))
+    return { exposure: 'grover', anssiOk: true, note: '256-bit symmetric: keeps 128-bit security against Grover' };
+  if (/^(AES-128(-GCM)?|AES_128_GCM)$/.test(a))
+    return { exposure: 'grover', anssiOk: true, note: '128-bit symmetric: 64-bit security against Grover; prefer AES-256 for long-lived data' };
+  if (/^(ML-KEM-\d+|X25519MLKEM768|ML-DSA-\d+|SLH-DSA.*)$/.test(a))
+    return { exposure: 'none', anssiOk: true, note: 'post-quantum (hybrid use recommended by ANSSI)' };
+  return undefined;
+}
+
+function suiteAlgorithms(suite: string): string[] {
+  const s = suite.toUpperCase().replace(/_/g, '-');
+  const out: string[] = [];
+  if (s.includes('ECDHE')) out.push('ECDHE');
+  if (s.includes('ECDSA')) out.push('ECDSA');
+  else if (/ECDHE-RSA/.test(s)) out.push('RSA');
+  else if (/^(AES|DES|RC4|CAMELLIA)/.test(s)) out.push('RSA-KEX');
+  if (s.includes('AES256-GCM') || s.includes('AES-256-GCM')) out.push('AES-256-GCM');
+  else if (s.includes('AES128-GCM') || s.includes('AES-128-GCM')) out.push('AES-128-GCM');
+  else if (s.includes('CHACHA20')) out.push('CHACHA20-POLY1305');
+  else out.push(s);
+  return out;
+}
+
+/** The cartography of algorithms in use, from the rendered configurations and the Terraform JSON. */
+export function cryptoInventory(input: PolicyInput): CryptoUse[] {
+  const uses: CryptoUse[] = [];
+  const add = (component: string, usage: string, algorithm: string, file: string, pointer: string) => {
+    if (!uses.some((u) => u.component === component && u.usage === usage && u.algorithm === algorithm))
+      uses.push({ component, usage, algorithm, evidence: { file, pointer } });
+  };
+  for (const l of tlsEndpoints(input.rendered ?? [])) {
+    const component = `${l.file.service}`;
+    for (const s of l.suites)
+      for (const alg of suiteAlgorithms(s))
+        add(
+          component,
+          alg === 'ECDHE' || alg === 'RSA-KEX' ? 'TLS key exchange' : /^(RSA|ECDSA)$/.test(alg) ? 'TLS authentication (certificate)' : 'TLS record encryption',
+          alg,
+          `rendered:${l.file.path}`,
+          l.pointer,
+        );
+    if (l.file.service === 'waf')
+      for (const c of /ssl_ecdh_curve ([^;]+);/.exec(l.file.content)?.[1]?.split(':') ?? [])
+        add(component, 'TLS key exchange group', c, `rendered:${l.file.path}`, '/http/server/ssl_ecdh_curve');
+  }
+  for (const f of (input.rendered ?? []).filter((r) => r.service === 'backup' && /repo1-cipher-type=/.test(r.content)))
+    add(
+      'pgbackrest',
+      'backup repository encryption',
+      (/repo1-cipher-type=(\S+)/.exec(f.content)?.[1] ?? '').toUpperCase(),
+      `rendered:${f.path}`,
+      '/global/repo1-cipher-type',
+    );
+  if (input.terraform && ofType(input.terraform, 'proxmox_storage_pbs').length) {
+    const s = ofType(input.terraform, 'proxmox_storage_pbs')[0]!;
+    add(
+      'proxmox-backup',
+      'backup chunk encryption (client side)',
+      'AES-256-GCM',
+      `stacks/${s.stack}/cdk.tf.json`,
+      `/resource/${s.type}/${s.name}/encryption_key`,
+    );
+    add(
+      'proxmox-backup',
+      'PBS server certificate (pinned by SHA-256 fingerprint)',
+      'RSA',
+      `stacks/${s.stack}/cdk.tf.json`,
+      `/resource/${s.type}/${s.name}/fingerprint`,
+    );
+  }
+  if (input.topology?.guests.some((g) => g.service === 'hsm')) {
+    add('hsm', 'key-wrapping keys per micro-service domain (CKM_AES_KEY_WRAP_PAD)', 'AES-256-KEY-WRAP-PAD', `topology:${input.target}`, '/services');
+  }
+  if (input.terraform) {
+    for (const vm of ofType(input.terraform, 'proxmox_virtual_environment_vm').slice(0, 1))
+      add('proxmox', 'Proxmox API TLS (self-managed PKI)', 'RSA', `stacks/${vm.stack}/cdk.tf.json`, '/provider/proxmox/endpoint');
+    const value0 = ofType(input.terraform, 'proxmox_virtual_environment_file')[0];
+    if (value0 && /ssh_authorized_keys/.test(String(value(input.terraform, value0, (value0.body.source_raw as Array<{ data: string }>)[0]?.data))))
+      add('cloud-init', 'break-glass SSH keys', 'ED25519', `stacks/${value0.stack}/cdk.tf.json`, `/resource/${value0.type}/${value0.name}/source_raw/0/data`);
+  }
+  return uses;
+}
+
+export const pqcCartography: Rule = {
+  id: 'CRYPTO-005',
+  set: 'crypto',
+  severity: 'medium',
+  title: t('Cartographie post-quantique des algorithmes', 'Post-quantum cartography of algorithms'),
+  description: t(
+    'Construit l’inventaire des algorithmes utilisés (configurations rendues, Terraform, HSM) avec leur exposition quantique (Shor : RSA, ECDHE, ECDSA ; Grover : symétrique) ; échoue sur un algorithme inconnu de la classification ou sous les minimums ANSSI (PG-083).',
+    'Builds the inventory of algorithms in use (rendered configurations, Terraform, HSM) with their quantum exposure (Shor: RSA, ECDHE, ECDSA; Grover: symmetric); fails on an algorithm the classification does not know or below the ANSSI minimums (PG-083).',
+  ),
+  remediation: t(
+    'Classer l’algorithme, le remplacer s’il est faible, et planifier l’hybridation (X25519MLKEM768) des échanges de clés exposés.',
+    'Classify the algorithm, replace it if weak, and plan hybrid key exchange (X25519MLKEM768) for exposed exchanges.',
+  ),
+  requirements: [...cctp('CAIH-4.3-1', 'EXG_SEC_4.2', 'EXG_SEC_4.4', 'DUI-E6-4'), ...secnum('10'), ...anssi('ANSSI-PG-083', 'ANSSI avis PQC 2023')],
+  needs: ['rendered'],
+  check: (input) =>
+    cryptoInventory(input).flatMap((u) => {
+      const c = classify(u.algorithm);
+      if (c?.anssiOk) return [];
+      return [
+        {
+          subject: `${u.component}:${u.algorithm}`,
+          message: c
+            ? t(`${u.component} (${u.usage}) : ${u.algorithm} sous les minimums ANSSI.`, `${u.component} (${u.usage}): ${u.algorithm} below ANSSI minimums.`)
+            : t(`${u.component} (${u.usage}) : ${u.algorithm} non classé.`, `${u.component} (${u.usage}): ${u.algorithm} not classified.`),
+          evidence: [{ ...u.evidence, value: u.algorithm }],
+        },
+      ];
+    }),
+  fixtures: {
+    pass: { description: 'ECDHE/AES-GCM, X25519, P-256, P-384', mutate: () => {} },
+    fail: {
+      description: 'a WAF offering secp192r1',
+      mutate: (i) => {
+        const f = i.rendered!.find((r) => r.path.endsWith('nginx.conf'))!;
+        f.content = f.content.replace(/ssl_ecdh_curve ([^;]+);/, 'ssl_ecdh_curve $1:secp192r1;');
+      },
+    },
+  },
+};
+
+export const CRYPTO_RULES: Rule[] = [backupsAes256, dataVolumesEncrypted, tlsEverywhere, hsmKeyDomains, pqcCartography];
