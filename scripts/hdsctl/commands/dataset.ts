@@ -12,6 +12,8 @@ import { loadProfile, type resolveProfile } from '../../../modules/dataset/profi
 import { ALL_DOMAINS, generateDataset, MAX_USERS, type Summary } from '../../../modules/dataset/runner.ts';
 import type { Format } from '../../../modules/dataset/sink.ts';
 import { DOMAINS, type Domain } from '../../../modules/dataset/tables.ts';
+import { labWriteUrl } from '../../../modules/lab/dataTarget.ts';
+import { resolveLabPlan } from '../labPlan.ts';
 import { domainUrl, parseTarget, redact, refuseProduction, type TargetConfig } from '../../../modules/dataset/target.ts';
 import { META_SCHEMA } from '../../../modules/dataset/writers/pg.ts';
 import { defaultEnvironmentsDir } from '../../../modules/loader/load.ts';
@@ -102,7 +104,7 @@ async function generate(opts: GenerateOpts, overrides: { users?: number; seed?: 
   let target: TargetConfig;
   let shard: ReturnType<typeof parseShard>;
   try {
-    target = overrides.target ?? (opts.check && opts.target === undefined ? { kind: 'null' } : parseTarget(opts.target));
+    target = overrides.target ?? (opts.check && opts.target === undefined ? { kind: 'null' } : parseTarget(opts.target, await labUrlFor(opts.target)));
     shard = parseShard(opts.shard);
     refuseProduction(target, opts.env ?? (opts.target === undefined || opts.target === 'lab' ? 'lab' : undefined), opts.dir ?? defaultEnvironmentsDir());
   } catch (e) {
@@ -204,7 +206,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
       try {
         refuseProduction({ kind: 'null' }, opts.env, opts.dir ?? defaultEnvironmentsDir());
         if (opts.target === undefined && opts.env !== 'lab') throw new Error(`--target is required for ${opts.env}: give its PostgreSQL write endpoint (postgres://...)`);
-        target = parseTarget(opts.target);
+        target = parseTarget(opts.target, await labUrlFor(opts.target));
         if (target.kind !== 'pg') throw new Error('reset works on PostgreSQL targets (lab or postgres://...)');
         refuseProduction(target, opts.env, opts.dir ?? defaultEnvironmentsDir());
       } catch (e) {
@@ -218,4 +220,10 @@ export function register(program: Command, setExit: (code: number) => void): voi
       printSummary(await generate({ ...opts, seed }, { users, seed, target }), opts.json);
       setExit(0);
     });
+}
+
+/** The lab's write endpoint when the target is the lab (the default) and the lab is up. */
+async function labUrlFor(target: string | undefined): Promise<string | undefined> {
+  if (target !== undefined && target !== 'lab') return undefined;
+  return labWriteUrl(resolveLabPlan({}));
 }

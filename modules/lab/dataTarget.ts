@@ -1,0 +1,24 @@
+/**
+ * Where synthetic datasets go in the lab (`hdsctl dataset generate --target lab`): the
+ * write endpoint (HAProxy, DC1) of the reference domain's cluster, as its owner role, TLS
+ * verified against the lab CA. Undefined when the lab is not up.
+ */
+import { labComponents } from './components/all.ts';
+import { edgeSites, refserviceDomain } from './edgeEndpoints.ts';
+import { roleNames } from './endpoints.ts';
+import { labStatus } from './lab.ts';
+import { ensureLabCa } from './pki.ts';
+import { getOrCreateSecret } from './secrets.ts';
+import type { LabPlan } from './types.ts';
+import { join } from 'node:path';
+
+export async function labWriteUrl(plan: LabPlan): Promise<string | undefined> {
+  const status = await labStatus(plan, { components: labComponents(plan) });
+  if (!status.up) return undefined;
+  const domain = refserviceDomain(plan);
+  const e = edgeSites(plan)[0]!;
+  const ca = await ensureLabCa(join(plan.stateDir, 'pki'));
+  const password = await getOrCreateSecret(plan.stateDir, `pg-${domain}-app`);
+  const query = new URLSearchParams({ sslmode: 'verify-ca', sslrootcert: ca.cert, uselibpqcompat: 'true' });
+  return `postgres://${roleNames(domain).app}:${encodeURIComponent(password)}@${e.site.address}:${e.pgWritePort}/${domain}?${query}`;
+}
