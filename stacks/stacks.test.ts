@@ -307,7 +307,9 @@ describe('no secret in any synthesized file', () => {
       }
     }
     expect(findings).toEqual([]);
-  });
+    // Scans every byte of every environment's stacks, the rendered service files of each VM's
+    // cloud-init included (modules/services/fromTopology): ~20 s alone, more under a parallel run.
+  }, 120_000);
 
   it('every argument the schema marks sensitive is a variable reference', () => {
     const schema = loadProviderSchema();

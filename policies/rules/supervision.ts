@@ -148,23 +148,14 @@ export const capacityMetrics: Rule = {
     });
   },
   fixtures: {
-    pass: {
-      description: 'a scrape flow to every guest',
+    pass: { description: 'production as modelled: node exporter on every VM, SNMP on the HSM appliances', mutate: () => {} },
+    fail: {
+      description: 'production without the SNMP flow to the HSM appliances',
       mutate: (i) => {
         const tp = i.topology!;
-        for (const g of tp.guests)
-          tp.flowMatrix.push({
-            flow: 'monitoring-scrape',
-            source: { name: 'mon', ip: '10.0.0.1' },
-            destination: { name: g.name, site: g.site, zone: 'admin', ip: g.nics[0]!.ip },
-            protocol: 'tcp',
-            port: 9100,
-            plane: 'admin',
-            purpose: 'scrape',
-          });
+        tp.flowMatrix = tp.flowMatrix.filter((e) => e.flow !== 'monitoring-hsm-snmp');
       },
     },
-    fail: { description: 'production as modelled (HSM appliances not scraped)', mutate: () => {} },
   },
 };
 

@@ -2,7 +2,7 @@
  * The configuration every Linux guest gets whatever its service: its role metadata, time
  * synchronisation, kernel hardening, the node exporter the monitoring flow scrapes (flow
  * monitoring-scrape, port 9100). The service files proper come from the renderers through the
- * `configFor` hook (stacks/serviceConfig.ts); this is what ships until they are wired.
+ * `configFor` hook (stacks/serviceConfig.ts), appended after this set (modules/services/fromTopology).
  */
 import type { Guest, Topology } from '../../model/topology.ts';
 import type { ConfigFor, RenderedFile } from './types.ts';

@@ -34,7 +34,8 @@ const PATTERNS: Array<{ kind: string; re: RegExp }> = [
   { kind: 'password in a URL', re: /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^@\s/]+@/i },
   {
     kind: 'literal password',
-    re: /(?<!@@)\b(password|passwd|secret|api_token|token|passphrase|encryption_key)\b["']?\s*[:=]\s*["']?(?!@@secret:|\$|\s|["']?\s*$|null\b|["']?\{\{)[^\s"',}]{4,}/i,
+    // etcd's initial-cluster-token is a cluster identifier (it is in every member's config), not a secret.
+    re: /(?<!@@|initial-cluster-)\b(password|passwd|secret|api_token|token|passphrase|encryption_key)\b["']?\s*[:=]\s*["']?(?!@@secret:|\$|\s|["']?\s*$|null\b|["']?\{\{)[^\s"',}]{4,}/i,
   },
 ];
 

@@ -63,5 +63,7 @@ describe('findInlineSecrets', () => {
     expect(findInlineSecrets(`"password": "${['$', '{var.pbs_password}'].join('')}"`)).toEqual([]);
     expect(findInlineSecrets('TOKEN=$(jq -r .auth.client_token)')).toEqual([]);
     expect(findInlineSecrets('password:')).toEqual([]);
+    expect(findInlineSecrets('initial-cluster-token: production-pg-dcs')).toEqual([]);
+    expect(findInlineSecrets('cluster-token: s3cretvalue')).toHaveLength(1);
   });
 });

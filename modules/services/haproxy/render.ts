@@ -32,6 +32,8 @@ export interface HaproxyInput {
   clusters: HaproxyCluster[];
   /** Stats page + `/metrics` (Prometheus exporter). */
   statsPort: number;
+  /** Address of the stats frontend, default `bindAddress` (production: the admin NIC, flow monitoring-pg). */
+  statsBindAddress?: string;
   maxconn?: number;
   timeouts?: { connect: string; client: string; server: string; check: string };
   /** Health check cadence: interval, failures to mark down, successes to mark up. */
@@ -98,7 +100,7 @@ export function renderHaproxy(input: HaproxyInput): RenderedFile[] {
     '',
     'frontend stats',
     '    mode http',
-    `    bind ${input.bindAddress}:${input.statsPort}`,
+    `    bind ${input.statsBindAddress ?? input.bindAddress}:${input.statsPort}`,
     '    timeout client 10s',
     '    http-request use-service prometheus-exporter if { path /metrics }',
     '    stats enable',

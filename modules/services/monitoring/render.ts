@@ -62,6 +62,8 @@ export interface MonitoringRenderInput {
   patroni: PatroniTarget[];
   haproxy: ScrapeTarget[];
   postgresExporters: PostgresExporterTarget[];
+  /** Node exporters (host:port), job `node`; none in the lab (its namespaces share one host). */
+  nodeExporters?: ScrapeTarget[];
   /** host:port of the blackbox exporter, as Prometheus reaches it. */
   blackboxExporter: string;
   /** GET /health through the WAF, expecting 200 and a body matching healthBodyRegex. */
@@ -94,7 +96,7 @@ function validate(i: MonitoringRenderInput): void {
   for (const p of [i.confDir, i.caPath, i.patroniClientCert?.certPath, i.patroniClientCert?.keyPath]) {
     if (p !== undefined && (!p.startsWith('/') || /\s/.test(p))) throw new Error(`path must be absolute without spaces: ${p}`);
   }
-  for (const t of [...i.patroni, ...i.haproxy, ...i.postgresExporters, { target: i.blackboxExporter, site: 'x' }]) {
+  for (const t of [...i.patroni, ...i.haproxy, ...i.postgresExporters, ...(i.nodeExporters ?? []), { target: i.blackboxExporter, site: 'x' }]) {
     if (!TARGET_RE.test(t.target)) throw new Error(`invalid scrape target ${t.target} (expected host:port)`);
   }
   for (const p of [...i.healthProbes, ...(i.wafBlockingProbes ?? [])]) {
@@ -154,6 +156,8 @@ function renderPrometheus(i: MonitoringRenderInput): string {
   }
   if (i.haproxy.length > 0) scrape.push({ job_name: 'haproxy', metrics_path: '/metrics', static_configs: staticConfigs(i.haproxy) });
   if (i.postgresExporters.length > 0) scrape.push({ job_name: 'postgres', metrics_path: '/metrics', static_configs: staticConfigs(i.postgresExporters) });
+  if (i.nodeExporters && i.nodeExporters.length > 0)
+    scrape.push({ job_name: 'node', metrics_path: '/metrics', static_configs: staticConfigs(i.nodeExporters) });
   scrape.push({ job_name: 'blackbox', metrics_path: '/metrics', static_configs: [{ targets: [i.blackboxExporter] }] });
   if (i.healthProbes.length > 0) scrape.push(probeJob('synthetic_health', BLACKBOX_MODULES.health, i.blackboxExporter, i.healthProbes));
   const waf = (i.wafBlockingProbes ?? []).map((p) => ({ ...p, url: `${p.url}${p.url.includes('?') ? '&' : '?'}id=1%27%20OR%20%271%27%3D%271` }));

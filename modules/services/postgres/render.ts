@@ -34,6 +34,12 @@ export interface PatroniNodeInput {
   address: string;
   pgPort: number;
   restPort: number;
+  /**
+   * Address the REST API listens on, default `address`. Production sets 0.0.0.0 so the
+   * monitoring scrape (admin NIC, flow monitoring-pg) and HAProxy's checks (service NIC) both
+   * reach it; the VM firewall admits only the flow matrix.
+   */
+  restListenAddress?: string;
   dataDir: string;
   /** Per-node socket directory (nodes sharing a filesystem must not share /var/run/postgresql). */
   socketDir: string;
@@ -160,7 +166,7 @@ export function renderPatroni(input: PatroniClusterInput): RenderedFile[] {
       name: node.name,
       log: { level: 'INFO', format: '%(asctime)s %(levelname)s: %(message)s' },
       restapi: {
-        listen: `${node.address}:${node.restPort}`,
+        listen: `${node.restListenAddress ?? node.address}:${node.restPort}`,
         connect_address: `${node.address}:${node.restPort}`,
         certfile: node.serverTls.certFile,
         keyfile: node.serverTls.keyFile,

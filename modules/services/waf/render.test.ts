@@ -127,3 +127,27 @@ describe('wafProcessSpec', () => {
     expect(wafConfigTestCommand({ name: 'w', confDir: '/c', runDir: '/r' }).args).toEqual(['-c', '/c/nginx.conf', '-p', '/r/', '-t', '-q']);
   });
 });
+
+describe('renderWaf upstreamTls (production re-encryption)', () => {
+  it('proxies over verified TLS 1.2+ only when asked', () => {
+    const render = renderWaf;
+    const input: WafRenderInput = {
+      name: 'waf-x',
+      confDir: '/etc/nginx',
+      runDir: '/var/lib/nginx/hds',
+      listen: { address: '10.0.0.10', port: 443 },
+      tls: { certPath: '/t/c.crt', keyPath: '/t/c.key' },
+      upstreams: [{ address: '10.0.2.13', port: 443 }],
+      routes: [{ method: 'GET', pathRegex: '/health' }],
+    };
+    const plain = render(input)[0]!.content;
+    expect(plain).toContain('proxy_pass http://waf_x_backend;');
+    expect(plain).not.toContain('proxy_ssl_');
+    const tls = render({ ...input, upstreamTls: { caFile: '/t/ca.crt', serverName: 'apps.ocp-dc1.production.hds' } })[0]!.content;
+    expect(tls).toContain('proxy_pass https://waf_x_backend;');
+    expect(tls).toContain('proxy_ssl_verify on;');
+    expect(tls).toContain('proxy_ssl_trusted_certificate /t/ca.crt;');
+    expect(tls).toContain('proxy_ssl_protocols TLSv1.2 TLSv1.3;');
+    expect(() => render({ ...input, upstreamTls: { caFile: 'relative', serverName: 'x' } })).toThrow(/absolute/);
+  });
+});

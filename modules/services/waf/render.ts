@@ -44,8 +44,13 @@ export interface WafRenderInput {
   listen: { address: string; port: number };
   /** PEM certificate chain and private key of the public TLS endpoint. */
   tls: { certPath: string; keyPath: string };
-  /** Reference-service instances the WAF forwards to (plain HTTP inside the zone). */
+  /** Instances the WAF forwards to: plain HTTP inside the zone unless `upstreamTls` is set. */
   upstreams: WafUpstream[];
+  /**
+   * Re-encrypt to the upstreams (production: the OpenShift ingress routers on 443, flow
+   * waf-to-ingress): TLS 1.2+, certificate verified against `caFile`, SNI/name `serverName`.
+   */
+  upstreamTls?: { caFile: string; serverName: string };
   /** The positive model: declared operations. */
   routes: WafRoute[];
   /** CRS paranoia level, default 1. */
@@ -121,6 +126,10 @@ function validate(input: WafRenderInput): void {
   assertAbsolute('tls.certPath', input.tls.certPath);
   assertAbsolute('tls.keyPath', input.tls.keyPath);
   for (const v of Object.values(input.paths ?? {})) if (v !== undefined) assertAbsolute('paths.*', v);
+  if (input.upstreamTls) {
+    assertAbsolute('upstreamTls.caFile', input.upstreamTls.caFile);
+    if (!/^[a-z0-9.-]+$/.test(input.upstreamTls.serverName)) throw new Error(`invalid upstream TLS server name ${input.upstreamTls.serverName}`);
+  }
   if (input.upstreams.length === 0) throw new Error('at least one upstream is required');
   for (const u of [input.listen, ...input.upstreams]) {
     if (!/^[0-9a-fA-F.:]+$|^[a-z0-9.-]+$/.test(u.address)) throw new Error(`invalid address ${u.address}`);
@@ -242,6 +251,22 @@ function renderModsecMain(input: WafRenderInput): string {
   ].join('\n');
 }
 
+/** Re-encryption to the upstreams (empty without `upstreamTls`, so the lab's file is unchanged). */
+function upstreamTlsLines(input: WafRenderInput): string {
+  const t = input.upstreamTls;
+  if (!t) return '';
+  return [
+    '',
+    '      proxy_ssl_protocols TLSv1.2 TLSv1.3;',
+    '      proxy_ssl_verify on;',
+    '      proxy_ssl_verify_depth 3;',
+    `      proxy_ssl_trusted_certificate ${t.caFile};`,
+    '      proxy_ssl_server_name on;',
+    `      proxy_ssl_name ${t.serverName};`,
+    '      proxy_ssl_session_reuse on;',
+  ].join('\n');
+}
+
 function renderNginxConf(input: WafRenderInput): string {
   const rt = wafRuntimePaths(input);
   const p = { ...WAF_DEFAULT_PATHS, ...(input.paths ?? {}) };
@@ -322,7 +347,7 @@ ${servers}
     add_header X-Content-Type-Options nosniff always;
 
     location / {
-      proxy_pass http://${upstream};
+      proxy_pass ${input.upstreamTls ? 'https' : 'http'}://${upstream};${upstreamTlsLines(input)}
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $host;

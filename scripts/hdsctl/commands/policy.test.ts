@@ -30,11 +30,12 @@ describe('hdsctl policy', { timeout: 180_000 }, () => {
     expect(report.targets[0]!.results.find((r) => r.rule === 'NET-001')!.status).toBe('pass');
   });
 
-  it('--env production: exit 2 with --fail-on medium (MON-003), Markdown on stdout in French', async () => {
-    const run = await runCli(['policy', '--env', 'production', '--fail-on', 'medium', '--today', '2026-11-23']);
+  it('--env production: exit 0 at the default threshold, exit 2 with --fail-on low (GOV-002), Markdown on stdout in French', async () => {
+    expect((await runCli(['policy', '--env', 'production', '--today', '2026-11-23'])).code).toBe(0);
+    const run = await runCli(['policy', '--env', 'production', '--fail-on', 'low', '--today', '2026-11-23']);
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('NON CONFORME');
-    expect(run.stdout).toContain('MON-003');
+    expect(run.stdout).toContain('GOV-002');
   });
 
   it('usage errors exit 1', async () => {

@@ -1,0 +1,377 @@
+/**
+ * The service files every environment's VMs receive through cloud-init (stacks/serviceConfig.ts):
+ * asserted on the decoded user-data of production, with the requirement each property serves.
+ */
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, parse as parseYaml } from 'yaml';
+import { stackOptionsFromEnv } from '../../../stacks/options.ts';
+import { configFor } from '../../../stacks/serviceConfig.ts';
+import { NON_EVENT_MINUTES as LAB_NON_EVENT_MINUTES } from '../../lab/components/monitoring.ts';
+import { LAB_PORTS } from '../../lab/context.ts';
+import { EDGE_PORTS } from '../../lab/edgeEndpoints.ts';
+import {
+  etcdMembers as labEtcdMembers,
+  haproxyEndpoints as labHaproxy,
+  patroniNodes as labPatroniNodes,
+  roleNames as labRoleNames,
+} from '../../lab/endpoints.ts';
+import { shippedLabPlan } from '../../lab/testing.ts';
+import { evaluate, loadWorkspace } from '../../loader/load.ts';
+import type { Guest, Topology } from '../../model/topology.ts';
+import { findInlineSecrets, SECRET_PLACEHOLDER } from '../../proxmox/cloudinit/secrets.ts';
+import { buildUserData } from '../../proxmox/cloudinit/userData.ts';
+import { renderPgBackRest } from '../backup/render.ts';
+import { renderEtcd } from '../etcd/render.ts';
+import { renderHaproxy } from '../haproxy/render.ts';
+import { renderMonitoring } from '../monitoring/render.ts';
+import { type PatroniClusterInput, renderPatroni } from '../postgres/render.ts';
+import { renderWaf } from '../waf/render.ts';
+import { pgbackrestInput, pgbackrestRetention } from './backup.ts';
+import { inCidr, isPgData, PORTS, pgDomains, pgNodes, roleNames } from './common.ts';
+import { etcdInput } from './etcd.ts';
+import { haproxyInput } from './haproxy.ts';
+import { monitoringInput, NON_EVENT_MINUTES } from './monitoring.ts';
+import { patroniInput } from './postgres.ts';
+import { wafInput } from './waf.ts';
+
+const ev = evaluate(loadWorkspace(join(import.meta.dirname, '..', '..', '..', 'environments')));
+const prod = ev.topologies.get('production')!;
+const options = stackOptionsFromEnv({}, { backend: 'local' }).proxmox;
+
+interface Written {
+  path: string;
+  content: string;
+  permissions: string;
+}
+
+/** The write_files of a guest's user-data, decoded. */
+function written(t: Topology, g: Guest): Map<string, Written> {
+  const doc = parseYaml(buildUserData({ topology: t, guest: g, options, configFor }).replace(/^#cloud-config\n/, '')) as {
+    write_files: Array<{ path: string; content: string; permissions: string }>;
+  };
+  return new Map(
+    doc.write_files.map((f) => [f.path, { path: f.path, content: Buffer.from(f.content, 'base64').toString('utf8'), permissions: f.permissions }]),
+  );
+}
+
+const guests = (t: Topology, p: (g: Guest) => boolean) => t.guests.filter((g) => g.hosting === 'vm' && p(g));
+const ip = (g: Guest, zone: string) => g.nics.find((n) => n.zone === zone)!.ip;
+
+let files: Map<string, Map<string, Written>>;
+beforeAll(() => {
+  files = new Map(guests(prod, (g) => g.service !== 'openshift').map((g) => [g.name, written(prod, g)]));
+});
+const of = (g: Guest, path: string) => {
+  const f = files.get(g.name)?.get(path);
+  expect(f, `${g.name} ${path}`).toBeDefined();
+  return f!;
+};
+
+describe('PostgreSQL data nodes of production (EXG_PCA_2, EXG_PRA_2)', () => {
+  const data = guests(prod, isPgData);
+  const witness = prod.guests.find((g) => g.cluster === 'pg-dcs' && g.role === 'witness')!;
+
+  it('12 data nodes, 2 per domain on distinct sites, each with its Patroni config (0600)', () => {
+    expect(data).toHaveLength(12);
+    for (const d of pgDomains(prod)) expect(new Set(pgNodes(prod, d).map((g) => g.site)).size).toBe(2);
+    for (const g of data) expect(of(g, '/etc/patroni/config.yml').permissions).toBe('0600');
+  });
+
+  it('synchronous_mode and synchronous_mode_strict, data checksums, archive_command to pgBackRest', () => {
+    for (const g of data) {
+      const c = parse(of(g, '/etc/patroni/config.yml').content);
+      expect(c.bootstrap.dcs.synchronous_mode, g.name).toBe(true);
+      expect(c.bootstrap.dcs.synchronous_mode_strict, g.name).toBe(true);
+      expect(c.bootstrap.initdb).toContain('data-checksums');
+      expect(c.postgresql.parameters.archive_mode).toBe('on');
+      expect(c.postgresql.parameters.archive_command).toBe(`pgbackrest --stanza=${g.domain} archive-push %p`);
+      expect(c.postgresql.data_dir).toBe('/var/lib/postgresql/15/main');
+      expect(c.scope).toBe(g.domain);
+      expect(c.name).toBe(g.name);
+    }
+  });
+
+  it('pg_hba: hostssl + scram-sha-256 only, from zone subnets inside the environment block, then reject', () => {
+    for (const g of data) {
+      const hba = parse(of(g, '/etc/patroni/config.yml').content).postgresql.pg_hba as string[];
+      const remote = hba.filter((l) => !l.startsWith('local') && !/ 127\.0\.0\.1\/32 /.test(l));
+      expect(remote.at(-1)).toMatch(/^host +all +all +0\.0\.0\.0\/0 +reject$/);
+      const allowed = remote.slice(0, -1);
+      expect(allowed.length).toBeGreaterThan(0);
+      for (const l of allowed) {
+        expect(l, g.name).toMatch(/^hostssl .* scram-sha-256$/);
+        const cidr = l.split(/\s+/)[3]!;
+        expect(prod.zones.map((z) => z.cidr)).toContain(cidr);
+        expect(inCidr(cidr.split('/')[0]!, prod.environment.addressBlock)).toBe(true);
+      }
+      // Only the back zones of the data sites: HAProxy pairs and the other node.
+      expect(new Set(allowed.map((l) => l.split(/\s+/)[3]))).toEqual(
+        new Set(prod.zones.filter((z) => z.zone === 'back' && z.site !== 'DC3').map((z) => z.cidr)),
+      );
+    }
+  });
+
+  it('both nodes of a domain share scope and DCS, reach each other under pg_hba, and list every etcd member incl. the DC3 witness', () => {
+    const members = prod.guests.filter((g) => g.cluster === 'pg-dcs').map((g) => `${g.nics[0]!.ip}:2379`);
+    expect(members).toHaveLength(3);
+    expect(members).toContain(`${ip(witness, 'back')}:2379`);
+    expect(witness.site).toBe('DC3');
+    for (const d of pgDomains(prod)) {
+      const [a, b] = pgNodes(prod, d).map((g) => ({ g, c: parse(of(g, '/etc/patroni/config.yml').content) }));
+      const pairs: Array<[NonNullable<typeof a>, NonNullable<typeof b>]> = [
+        [a!, b!],
+        [b!, a!],
+      ];
+      for (const [x, y] of pairs) {
+        expect(x.c.scope).toBe(y.c.scope);
+        expect(x.c.etcd3.hosts).toEqual(members);
+        const repl = (x.c.postgresql.pg_hba as string[]).filter((l) => l.startsWith('hostssl replication')).map((l) => l.split(/\s+/)[3]!);
+        expect(repl.some((cidr) => inCidr(ip(y.g, 'back'), cidr))).toBe(true);
+        expect(x.c.postgresql.connect_address).toBe(`${ip(x.g, 'back')}:5432`);
+      }
+    }
+  });
+
+  it('each node is a pgBackRest client of the DC3 repository over the backup plane, for its stanza only', () => {
+    const repo = prod.guests.find((g) => g.name === prod.backup!.servers[0])!;
+    for (const g of data) {
+      const conf = of(g, '/etc/pgbackrest/pgbackrest.conf').content;
+      expect(conf).toContain(`repo1-host=${ip(repo, 'backup')}\n`);
+      expect(conf).toContain(`tls-server-address=${ip(g, 'backup')}\n`);
+      expect(conf).toContain(`tls-server-auth=${repo.name}=${g.domain}\n`);
+      expect(conf.match(/^\[(\w+)\]$/gm)).toEqual(['[global]', `[${g.domain}]`]);
+    }
+  });
+});
+
+describe('etcd DCS of production', () => {
+  it('three members on three sites, the witness in DC3, one config each naming all three', () => {
+    const members = guests(prod, (g) => g.cluster === 'pg-dcs');
+    expect(members.map((g) => g.site).sort()).toEqual(['DC1', 'DC2', 'DC3']);
+    for (const g of members) {
+      const c = parse(of(g, '/etc/etcd/etcd.yml').content);
+      expect(c.name).toBe(g.name);
+      expect(c['initial-cluster'].split(',')).toHaveLength(3);
+      for (const m of members) expect(c['initial-cluster']).toContain(`${m.name}=https://${ip(m, 'back')}:2380`);
+      expect(c['client-transport-security']['client-cert-auth']).toBe(true);
+      expect(of(g, '/etc/default/etcd').content).toContain('--config-file=/etc/etcd/etcd.yml');
+    }
+  });
+});
+
+describe('HAProxy of production (EXG_PCA_2, PCA_3)', () => {
+  it('every haproxy guest checks /primary for writes, over TLS, on every data node of every domain', () => {
+    const hs = guests(prod, (g) => g.role === 'haproxy');
+    expect(hs).toHaveLength(4);
+    for (const h of hs) {
+      const cfg = of(h, '/etc/haproxy/haproxy.cfg').content;
+      expect(cfg).toContain('http-check send meth GET uri /primary');
+      for (const d of pgDomains(prod)) {
+        expect(cfg).toContain(`backend ${d}_write`);
+        for (const n of pgNodes(prod, d)) expect(cfg).toContain(`server ${n.name} ${ip(n, 'back')}:5432 check port 8008 check-ssl verify required`);
+      }
+      expect(cfg).toContain(`bind ${ip(h, 'back')}:5000\n`);
+      expect(cfg).toContain(`bind ${ip(h, 'admin')}:8404\n`);
+    }
+  });
+});
+
+describe('WAF of production (EXG_WAF_1, TLS)', () => {
+  const wafs = guests(prod, (g) => g.service === 'waf');
+
+  it('ModSecurity on, CRS included, TLS 1.2+ only, upstreams = the ingress routers of its own site on 443, re-encrypted', () => {
+    expect(wafs).toHaveLength(4);
+    for (const w of wafs) {
+      const nginx = of(w, '/etc/nginx/nginx.conf').content;
+      const modsec = of(w, '/etc/nginx/modsecurity/main.conf').content;
+      expect(nginx).toContain('modsecurity on;');
+      expect(modsec).toContain('SecRuleEngine On');
+      expect(modsec).toContain('Include /usr/share/modsecurity-crs/rules/*.conf');
+      expect(nginx.match(/^ *ssl_protocols [^;]+;/gm)?.map((l) => l.trim())).toEqual(['ssl_protocols TLSv1.2 TLSv1.3;']);
+      expect(nginx).not.toMatch(/TLSv1(\.1)?[ ;]/);
+      expect(nginx).toContain(`listen ${ip(w, 'front')}:443 ssl;`);
+      expect(nginx).toContain('proxy_ssl_verify on;');
+      const upstreams = [...nginx.matchAll(/^ {4}server ([\d.]+):(\d+) /gm)].map((m) => `${m[1]}:${m[2]}`);
+      const routers = prod.guests.filter((g) => g.service === 'openshift' && g.role === 'infra' && g.site === w.site).map((g) => `${ip(g, 'back')}:443`);
+      expect(upstreams.sort()).toEqual(routers.sort());
+      expect(routers).toHaveLength(3);
+      // every upstream is a line of the flow matrix (waf-to-ingress, same-site)
+      for (const u of upstreams)
+        expect(
+          prod.flowMatrix.some(
+            (e) => e.flow === 'waf-to-ingress' && e.source.name === w.name && `${e.destination.ip}:${e.port}` === u && e.destination.site === w.site,
+          ),
+        ).toBe(true);
+      expect(of(w, '/etc/nginx/modsecurity/positive-model.conf').content).toContain('EXG_WAF_1');
+    }
+  });
+});
+
+describe('pgBackRest repository of production (EXG_PRA_1, EXG_PRA_2)', () => {
+  it('on the first backup server of DC3: aes-256-cbc, cipher pass a placeholder, retention from the model, 0600', () => {
+    const [first, ...others] = prod.backup!.servers.map((n) => prod.guests.find((g) => g.name === n)!);
+    expect(first!.site).toBe('DC3');
+    const f = of(first!, '/etc/pgbackrest/pgbackrest.conf');
+    expect(f.permissions).toBe('0600');
+    expect(f.content).toContain('repo1-cipher-type=aes-256-cbc\n');
+    expect(f.content).toMatch(/^repo1-cipher-pass=@@secret:production\/backup-dc3\/pgbackrest-repo1#cipher_pass@@$/m);
+    const r = prod.backup!.retention;
+    expect(pgbackrestRetention(r)).toEqual({ full: r.weekly, diff: r.daily });
+    expect(f.content).toContain(`repo1-retention-full=${r.weekly}\n`);
+    expect(f.content).toContain(`repo1-retention-diff=${r.daily}\n`);
+    for (const d of pgDomains(prod)) expect(f.content).toContain(`[${d}]`);
+    for (const o of others) expect(files.get(o!.name)!.has('/etc/pgbackrest/pgbackrest.conf')).toBe(false);
+  });
+});
+
+describe('monitoring of production (EXG_MON_4, EXG_DIS_1.5)', () => {
+  const mons = guests(prod, (g) => g.service === 'monitoring');
+
+  it('non-event rule per domain, scrape targets and probes all on lines of the flow matrix', () => {
+    expect(mons).toHaveLength(4);
+    for (const m of mons) {
+      const rules = parse(of(m, '/etc/prometheus/rules/hds-alerts.yml').content);
+      const nonEvents = rules.groups.find((g: { name: string }) => g.name === 'hds-non-events').rules;
+      expect(nonEvents.map((r: { alert: string }) => r.alert).sort()).toEqual(
+        pgDomains(prod)
+          .map((d) => `NoWriteActivity_${d}`)
+          .sort(),
+      );
+      for (const r of nonEvents) expect(r.annotations.requirements).toBe('EXG_MON_4');
+      const prom = parse(of(m, '/etc/prometheus/prometheus.yml').content);
+      const jobs = new Map<string, string[]>(
+        prom.scrape_configs.map((j: { job_name: string; static_configs: Array<{ targets: string[] }> }) => [
+          j.job_name,
+          j.static_configs.flatMap((s) => s.targets),
+        ]),
+      );
+      expect(jobs.get('patroni')).toHaveLength(12);
+      expect(jobs.get('haproxy')).toHaveLength(4);
+      expect(jobs.get('postgres')).toHaveLength(12);
+      expect(jobs.get('synthetic_health')).toHaveLength(4);
+      const allowed = new Set(prod.flowMatrix.filter((e) => e.source.name === m.name).map((e) => `${e.destination.ip}:${e.port}`));
+      const self = `${ip(m, 'admin')}:9100`;
+      for (const job of ['patroni', 'haproxy', 'postgres', 'node'])
+        for (const target of jobs.get(job)!) if (target !== self) expect(allowed.has(target), `${m.name} ${job} ${target}`).toBe(true);
+      for (const url of jobs.get('synthetic_health')!) expect(allowed.has(`${new URL(url).hostname}:${new URL(url).port || 443}`), url).toBe(true);
+      expect(of(m, '/etc/prometheus/blackbox.yml').content).toContain('min_version: TLS12');
+    }
+  });
+});
+
+describe('secrets', () => {
+  it('no secret value in any environment: only placeholders, and every file holding one is 0600', () => {
+    const findings: string[] = [];
+    let placeholders = 0;
+    for (const [env, t] of ev.topologies) {
+      for (const g of guests(t, (x) => x.service !== 'openshift')) {
+        for (const f of written(t, g).values()) {
+          for (const x of findInlineSecrets(f.content)) findings.push(`${env} ${g.name} ${f.path}: ${x.excerpt}`);
+          const refs = [...f.content.matchAll(new RegExp(SECRET_PLACEHOLDER.source, 'g'))];
+          placeholders += refs.length;
+          if (refs.length) expect(f.permissions, `${g.name} ${f.path}`).toBe('0600');
+          for (const r of refs) expect(r[1]!.startsWith(`${env}/`), r[0]).toBe(true);
+        }
+      }
+    }
+    expect(findings).toEqual([]);
+    expect(placeholders).toBeGreaterThan(100);
+  });
+});
+
+describe('the files are the renderers output, byte for byte', () => {
+  it('production: every placed file equals what the renderer returns for the adapter input', () => {
+    const check = (g: Guest, path: string, content: string | undefined) => expect(of(g, path).content, `${g.name} ${path}`).toBe(content);
+    for (const d of pgDomains(prod)) {
+      const out = renderPatroni(patroniInput(prod, d));
+      for (const n of pgNodes(prod, d)) check(n, '/etc/patroni/config.yml', out.find((f) => f.path === `${n.name}/patroni.yml`)?.content);
+    }
+    const etcd = renderEtcd(etcdInput(prod));
+    for (const g of guests(prod, (x) => x.cluster === 'pg-dcs')) check(g, '/etc/etcd/etcd.yml', etcd.find((f) => f.path === `${g.name}.yml`)?.content);
+    for (const h of guests(prod, (x) => x.role === 'haproxy')) check(h, '/etc/haproxy/haproxy.cfg', renderHaproxy(haproxyInput(prod, h))[0]!.content);
+    const pgbr = renderPgBackRest(pgbackrestInput(prod)!);
+    check(
+      prod.guests.find((g) => g.name === prod.backup!.servers[0])!,
+      '/etc/pgbackrest/pgbackrest.conf',
+      pgbr.find((f) => f.path === 'repository.conf')?.content,
+    );
+    for (const w of guests(prod, (x) => x.service === 'waf')) {
+      const out = renderWaf(wafInput(prod, w)!);
+      for (const f of out) check(w, `/etc/nginx/${f.path}`, f.content);
+    }
+    for (const m of guests(prod, (x) => x.service === 'monitoring'))
+      for (const f of renderMonitoring(monitoringInput(prod, m))) check(m, `/etc/prometheus/${f.path}`, f.content);
+  });
+});
+
+/** Keys of a parsed YAML document, as dotted paths (arrays as one level). */
+function keyPaths(v: unknown, prefix = ''): string[] {
+  if (v && typeof v === 'object' && !Array.isArray(v)) return Object.entries(v).flatMap(([k, x]) => [`${prefix}${k}`, ...keyPaths(x, `${prefix}${k}.`)]);
+  return [];
+}
+
+describe('lab and environments share the renderers and their conventions', () => {
+  const lab = ev.topologies.get('lab')!;
+  const plan = shippedLabPlan('/tmp/hds-lab-state');
+
+  it('ports, role names and the non-event window are the lab ones', () => {
+    expect(PORTS).toMatchObject(LAB_PORTS);
+    expect(PORTS).toMatchObject({ pgExporter: EDGE_PORTS.pgExporter, blackbox: EDGE_PORTS.blackbox });
+    expect(roleNames('documents')).toEqual(labRoleNames('documents'));
+    expect(NON_EVENT_MINUTES).toBe(LAB_NON_EVENT_MINUTES);
+    expect(pgbackrestRetention(lab.backup!.retention)).toEqual(plan.backupRetention);
+  });
+
+  it('the lab topology through the adapters sets the same Patroni keys as the lab component, for the same domain and sites', () => {
+    expect(pgDomains(lab)).toEqual(plan.postgresDomains.map((d) => d.name));
+    const domain = pgDomains(lab)[0]!;
+    const ours = patroniInput(lab, domain);
+    // The lab component's input (modules/lab/components/postgres.ts), with its paths and lab secrets replaced by fixed strings.
+    const tls = { certFile: '/l/c.crt', keyFile: '/l/c.key', caFile: '/l/ca.crt' };
+    const pw = (u: string) => ({ username: u, password: `${u}-0123456789abcdef` });
+    const roles = labRoleNames(domain);
+    const labInput: PatroniClusterInput = {
+      domain,
+      configRoot: '/l/postgres',
+      allowedSubnets: [plan.supernet],
+      etcd: { hosts: labEtcdMembers(plan).map((m) => `${m.site.address}:${m.clientPort}`), ...tls },
+      users: { superuser: pw(roles.superuser), replication: pw(roles.replication), rewind: pw(roles.rewind), app: pw(roles.app), restApi: pw(roles.restApi) },
+      pgbackrest: { stanza: domain, configPath: '/l/pgbackrest/dc1.conf' },
+      nodes: labPatroniNodes(plan, domain).map((n) => ({
+        name: n.name,
+        site: n.site.id,
+        address: n.site.address,
+        pgPort: n.pgPort,
+        restPort: n.restPort,
+        dataDir: '/l/data',
+        socketDir: '/l/run',
+        pgpassFile: '/l/pgpass',
+        serverTls: tls,
+        clientTls: tls,
+      })),
+    };
+    expect(ours.nodes.map((n) => n.site)).toEqual(labInput.nodes.map((n) => n.site));
+    expect(ours.etcd.hosts).toHaveLength(labInput.etcd.hosts.length);
+    const a = parse(renderPatroni(ours).find((f) => f.path.endsWith('patroni.yml'))!.content);
+    const b = parse(renderPatroni(labInput).find((f) => f.path.endsWith('patroni.yml'))!.content);
+    expect(keyPaths(a).sort()).toEqual(keyPaths(b).sort());
+    expect(a.bootstrap).toEqual({ ...b.bootstrap, post_bootstrap: a.bootstrap.post_bootstrap, users: a.bootstrap.users });
+  });
+
+  it('the lab topology through the adapters gives HAProxy the lab domains and ports, and etcd one member per lab site', () => {
+    const h = lab.guests.find((g) => g.role === 'haproxy')!;
+    const ours = haproxyInput(lab, h);
+    const theirs = labHaproxy(plan).find((x) => x.site.id === h.site)!;
+    expect(ours.clusters.map((c) => ({ domain: c.name, writePort: c.writePort, readPort: c.readPort }))).toEqual(theirs.clusters);
+    expect(ours.statsPort).toBe(theirs.statsPort);
+    expect(etcdInput(lab).members.map((m) => m.site)).toEqual(labEtcdMembers(plan).map((m) => m.site.id));
+  });
+
+  it('every environment synthesizes its service files (the lab WAF excepted: no ingress router to front)', () => {
+    for (const [env, t] of ev.topologies) {
+      for (const g of guests(t, (x) => x.service === 'waf')) expect(wafInput(t, g) === undefined, `${env} ${g.name}`).toBe(env === 'lab');
+      for (const g of guests(t, isPgData)) expect(configFor(t, g).map((f) => f.path)).toContain('/etc/patroni/config.yml');
+    }
+  });
+});
