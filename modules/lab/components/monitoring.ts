@@ -103,8 +103,10 @@ export function monitoringComponent(): LabComponent {
           const probes = await query('probe_success');
           const down = [...up, ...probes].filter((s) => s.value[1] !== '1').map((s) => `${s.metric.job}/${s.metric.instance}`);
           if (down.length) throw new Error(`not up yet: ${down.join(', ')}`);
-          // Every exporter and Prometheus itself are scraped; probes exist once blackbox answered.
-          return up.length >= monitoringProcesses(ctx).length && probes.length > 0 ? true : undefined;
+          // Every exporter and Prometheus itself are scraped.
+          // Two probes through each WAF (a user's health call, an attack that must be blocked).
+          const expectedProbes = 2 * edgeSites(ctx.plan).length;
+          return up.length >= monitoringProcesses(ctx).length && probes.length >= expectedProbes ? true : undefined;
         },
         { timeoutMs: 90_000, intervalMs: 2000, logs: ['prometheus', 'blackbox'] },
       );
