@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SERVICE_PORTS } from '../services/ports.ts';
 import type { RenderedFile } from '../services/types.ts';
 import { lookupUser, type UserInfo } from './command.ts';
 import { ensureDir, type Owner, writeFileAtomic } from './fsutil.ts';
@@ -19,15 +20,7 @@ import type { LabPlan, LabSite, ProcessSpec, SiteId } from './types.ts';
  * ports and every site has its own address, so they never collide. Domain i of
  * plan.postgresDomains gets HAProxy write/read ports haproxyWrite + 2i / haproxyWrite + 2i + 1.
  */
-export const LAB_PORTS = {
-  etcdClient: 2379,
-  etcdPeer: 2380,
-  postgres: 5432,
-  patroniRest: 8008,
-  haproxyWrite: 5000,
-  haproxyStats: 8404,
-  pgbackrestTls: 8432,
-} as const;
+export const LAB_PORTS = SERVICE_PORTS;
 
 export interface LabPaths {
   stateDir: string;

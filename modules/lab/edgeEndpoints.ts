@@ -3,14 +3,16 @@
  * Prometheus), derived from the plan like endpoints.ts does for the data plane.
  */
 import { join } from 'node:path';
+import { SERVICE_PORTS } from '../services/ports.ts';
 import { haproxyEndpoints, pgSites } from './endpoints.ts';
 import type { LabPlan, LabSite } from './types.ts';
 
+/** The lab's WAF listens on 8443 (production: 443); the rest are the services' usual ports. */
 export const EDGE_PORTS = {
   waf: 8443,
   refservice: 8080,
-  pgExporter: 9187,
-  blackbox: 9115,
+  pgExporter: SERVICE_PORTS.pgExporter,
+  blackbox: SERVICE_PORTS.blackbox,
   prometheus: 9090,
 } as const;
 

@@ -12,23 +12,11 @@
 import type { Guest, Nic, Topology } from '../../model/topology.ts';
 import type { Zone } from '../../model/types.ts';
 import { secretRef } from '../../proxmox/cloudinit/secrets.ts';
+import { SERVICE_PORTS } from '../ports.ts';
 import type { RenderedFile } from '../types.ts';
 
-/** The lab's ports (modules/lab/context.ts LAB_PORTS, EDGE_PORTS): production uses the same ones. */
-export const PORTS = {
-  etcdClient: 2379,
-  etcdPeer: 2380,
-  postgres: 5432,
-  patroniRest: 8008,
-  haproxyWrite: 5000,
-  haproxyStats: 8404,
-  pgbackrestTls: 8432,
-  pgExporter: 9187,
-  nodeExporter: 9100,
-  blackbox: 9115,
-  waf: 443,
-  ingress: 443,
-} as const;
+/** Production listens on the same ports as the lab (modules/services/ports.ts); the WAF and the ingress on 443. */
+export const PORTS = { ...SERVICE_PORTS, waf: 443, ingress: 443 } as const;
 
 export const TLS = {
   dir: '/etc/hds/tls',
