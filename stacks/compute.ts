@@ -76,7 +76,7 @@ export class ComputeStack extends ProxmoxStack {
           {
             interface: 'scsi0',
             datastore_id: v.datastore.vm,
-            size: v.diskGiB,
+            size: v.systemDiskGiB,
             iothread: true,
             discard: 'on',
             ssd: true,
@@ -84,6 +84,22 @@ export class ComputeStack extends ProxmoxStack {
             replicate: true,
             ...(v.boot.kind === 'cloud-init' ? { import_from: v.boot.image } : {}),
           },
+          // Data holders: the data disk, empty; the guest formats it LUKS2 at first boot (cloudinit/dataVolume.ts).
+          ...(v.dataDisk
+            ? [
+                {
+                  interface: v.dataDisk.interface,
+                  datastore_id: v.datastore.vm,
+                  size: v.dataDisk.sizeGiB,
+                  serial: v.dataDisk.serial,
+                  iothread: true,
+                  discard: 'on' as const,
+                  ssd: true,
+                  backup: true,
+                  replicate: true,
+                },
+              ]
+            : []),
         ],
         network_device: v.nics.map((n) =>
           networkDevice({ bridge: input.network.vnets.get(n.zone)!.idAttr, model: 'virtio', firewall: true, mac_address: n.mac, queues: Math.min(v.cores, 8) }),

@@ -339,6 +339,33 @@ describe('agreement with the model (hdsctl show)', () => {
     expect(prod.vcpu).toBe(722); // docs/model.md: 722 of 1,152 vCPU per primary DC
   });
 
+  it('data holders have a separate data disk (scsi1, serial hds-data) besides the system disk; the others one disk', () => {
+    let holders = 0;
+    for (const [env, t] of f.topologies) {
+      for (const { id } of t.sites) {
+        for (const { body } of vmsOf(stackName(env, id, 'compute'))) {
+          const g = t.guests.find((x) => x.name === body.name)!;
+          const disks = body.disk as Body[];
+          expect(disks[0]!.interface).toBe('scsi0');
+          expect((body.boot_order as string[])[0]).toBe('scsi0');
+          if (!holdsData(g)) {
+            expect(disks, g.name).toHaveLength(1);
+            expect(disks[0]!.size).toBe(g.size.diskGiB);
+            continue;
+          }
+          holders++;
+          expect(disks, g.name).toHaveLength(2);
+          expect(disks[1]).toMatchObject({ interface: 'scsi1', serial: 'hds-data', datastore_id: disks[0]!.datastore_id });
+          expect(disks[1]!.import_from).toBeUndefined();
+          expect((disks[0]!.size as number) + (disks[1]!.size as number), g.name).toBe(g.size.diskGiB);
+          if (env === 'production') expect(disks[0]!.size).toBe(32);
+        }
+      }
+    }
+    // production: 12 PostgreSQL data nodes, 6 Kafka brokers, 3 backup servers
+    expect(holders).toBeGreaterThanOrEqual(21);
+  });
+
   it('one VM per model guest hosted as a VM; appliances and bare metal are not Proxmox guests', () => {
     for (const [env, t] of f.topologies) {
       const names = t.sites.flatMap(({ id }) => vmsOf(stackName(env, id, 'compute')).map((v) => v.body.name as string)).sort();

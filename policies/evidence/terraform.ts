@@ -3,6 +3,7 @@
  * each with its evidence location (`stacks/<stack>/cdk.tf.json` + JSON pointer). Pure: the
  * directory is read by the CLI (modules/proxmox/check/synthesized.ts) before rules run.
  */
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { jsonPointer } from '../../modules/model/diagnostics.ts';
 import { resolve, resources, type Synthesized, type TfJson } from '../../modules/proxmox/check/synthesized.ts';
 import type { Evidence } from '../types.ts';
@@ -100,4 +101,48 @@ export function restrictTo(tf: Synthesized, environment: string, clusters: strin
   const stacks = new Map([...tf.stacks].filter(([name]) => keep(name)));
   const manifest = Object.fromEntries(Object.entries(tf.manifest).filter(([name]) => keep(name)));
   return { dir: tf.dir, manifest, stacks };
+}
+
+/** A file of a cloud-init snippet's write_files, decoded. */
+export interface CloudInitFile {
+  path: string;
+  content: string;
+  permissions: string;
+}
+
+/** The source text of a proxmox_virtual_environment_file snippet (source_raw[0].data), resolved. */
+export function snippetText(tf: Synthesized, r: TfResource): string {
+  const raw = (r.body.source_raw as Array<{ data?: unknown }> | undefined)?.[0]?.data;
+  const v = value(tf, r, raw);
+  return typeof v === 'string' ? v : '';
+}
+
+/** The write_files of a #cloud-config user-data text, decoded (base64 or plain). */
+export function cloudInitFiles(text: string): CloudInitFile[] {
+  if (!text) return [];
+  let doc: { write_files?: Array<{ path?: string; content?: string; encoding?: string; permissions?: string }> } | null;
+  try {
+    doc = parseYaml(text) as typeof doc;
+  } catch {
+    return [];
+  }
+  return (doc?.write_files ?? []).map((f) => ({
+    path: String(f.path ?? ''),
+    content: /^(b64|base64)$/.test(f.encoding ?? '') ? Buffer.from(String(f.content ?? ''), 'base64').toString('utf8') : String(f.content ?? ''),
+    permissions: String(f.permissions ?? ''),
+  }));
+}
+
+/** Rewrites the write_files of a #cloud-config text (tests and rule fixtures): edit gets and returns decoded files. */
+export function rewriteCloudInit(text: string, edit: (files: CloudInitFile[]) => CloudInitFile[]): string {
+  const doc = parseYaml(text) as { write_files?: Array<Record<string, unknown>> };
+  const files = edit(cloudInitFiles(text));
+  doc.write_files = files.map((f) => ({
+    path: f.path,
+    encoding: 'b64',
+    content: Buffer.from(f.content).toString('base64'),
+    owner: 'root:root',
+    permissions: f.permissions,
+  }));
+  return `#cloud-config\n${stringifyYaml(doc, { lineWidth: 0 })}`;
 }

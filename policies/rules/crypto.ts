@@ -4,7 +4,19 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { envDoc, guestEvidence } from '../evidence/model.ts';
-import { ofType, tfEvidence, value } from '../evidence/terraform.ts';
+import { dataDiskById } from '../../modules/proxmox/plan/compute.ts';
+import { tfId } from '../../modules/proxmox/plan/ids.ts';
+import {
+  type CloudInitFile,
+  cloudInitFiles,
+  ofType,
+  rewriteCloudInit,
+  snippetText,
+  stackFile,
+  type TfResource,
+  tfEvidence,
+  value,
+} from '../evidence/terraform.ts';
 import { anssi, cctp, type CryptoUse, type PolicyInput, type Rule, type RenderedConfig, secnum, t, type Violation } from '../types.ts';
 
 const holdsHealthData = (i: PolicyInput) => ['production', 'pseudonymised'].includes(i.topology?.environment.dataSource ?? '');
@@ -67,9 +79,109 @@ export const backupsAes256: Rule = {
   },
 };
 
-/** Guests whose disks hold health data. */
-const dataHolders = (i: PolicyInput) =>
-  i.topology!.guests.filter((g) => g.hosting === 'vm' && g.nics.some((n) => n.zone === 'backup') && g.service !== 'backup');
+/** Guests whose disks hold health data: every VM with a backup-zone NIC (databases, brokers, backup servers). */
+const dataHolders = (i: PolicyInput) => i.topology!.guests.filter((g) => g.hosting === 'vm' && g.nics.some((n) => n.zone === 'backup'));
+
+/** cryptsetup options that take a value (long and short forms). */
+const CRYPTSETUP_VALUE_OPTIONS = new Set(
+  [
+    'type',
+    'cipher',
+    'c',
+    'key-size',
+    's',
+    'hash',
+    'h',
+    'pbkdf',
+    'key-file',
+    'd',
+    'keyfile-size',
+    'l',
+    'keyfile-offset',
+    'label',
+    'subsystem',
+    'sector-size',
+    'iter-time',
+    'i',
+    'pbkdf-memory',
+    'pbkdf-parallel',
+    'pbkdf-force-iterations',
+    'header',
+    'uuid',
+    'integrity',
+    'key-slot',
+    'S',
+    'keyslot-cipher',
+    'keyslot-key-size',
+    'luks2-metadata-size',
+    'luks2-keyslots-size',
+    'offset',
+    'align-payload',
+    'master-key-file',
+    'volume-key-file',
+  ].map((o) => (o.length === 1 ? `-${o}` : `--${o}`)),
+);
+const CRYPTSETUP_ALIASES: Record<string, string> = {
+  '-c': '--cipher',
+  '-s': '--key-size',
+  '-h': '--hash',
+  '-d': '--key-file',
+  '-S': '--key-slot',
+  '-i': '--iter-time',
+};
+
+export interface CryptsetupCall {
+  action: string;
+  options: Map<string, string | true>;
+  args: string[];
+  line: string;
+}
+
+/** Every `cryptsetup <action>` call of a shell text (continuation lines joined, comments dropped, quotes removed). */
+export function cryptsetupCalls(text: string): CryptsetupCall[] {
+  const out: CryptsetupCall[] = [];
+  for (const line of text.replace(/\\\n\s*/g, ' ').split('\n')) {
+    const code = line.replace(/(^|\s)#.*$/, '');
+    for (const seg of code.split(/;|&&|\|\||\||\bthen\b|\bdo\b|\bif\b|!/)) {
+      const tokens = seg
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((x) => x.replace(/^["']|["']$/g, ''));
+      const at = tokens.findIndex((x) => x === 'cryptsetup' || x.endsWith('/cryptsetup'));
+      if (at < 0) continue;
+      const options = new Map<string, string | true>();
+      const positional: string[] = [];
+      for (let k = at + 1; k < tokens.length; k++) {
+        const tok = tokens[k]!;
+        if (/^(>|<|2>)/.test(tok)) break;
+        if (tok.startsWith('-')) {
+          const eq = tok.indexOf('=');
+          const name = CRYPTSETUP_ALIASES[eq > 0 ? tok.slice(0, eq) : tok] ?? (eq > 0 ? tok.slice(0, eq) : tok);
+          if (eq > 0) options.set(name, tok.slice(eq + 1));
+          else if (CRYPTSETUP_VALUE_OPTIONS.has(tok) && k + 1 < tokens.length) options.set(name, tokens[++k]!);
+          else options.set(name, true);
+        } else positional.push(tok);
+      }
+      if (positional.length) out.push({ action: positional[0]!, options, args: positional.slice(1), line: line.trim() });
+    }
+  }
+  return out;
+}
+
+/** AES-256 at rest: LUKS2, AES in XTS mode with a 512-bit key (two AES-256 keys; 256 bits would be AES-128). */
+const LUKS_REQUIRED: Array<[string, string]> = [
+  ['--type', 'luks2'],
+  ['--cipher', 'aes-xts-plain64'],
+  ['--key-size', '512'],
+];
+
+/** The algorithm a luksFormat call sets up, for the cartography (CRYPTO-005). */
+function luksAlgorithm(c: CryptsetupCall): string {
+  const cipher = String(c.options.get('--cipher') ?? 'aes-xts-plain64');
+  const bits = Number(c.options.get('--key-size') ?? 512);
+  return /^aes-xts-/.test(cipher) ? `AES-${bits / 2}-XTS` : cipher.toUpperCase();
+}
 
 export const dataVolumesEncrypted: Rule = {
   id: 'CRYPTO-002',
@@ -77,45 +189,123 @@ export const dataVolumesEncrypted: Rule = {
   severity: 'high',
   title: t('Volumes de données de santé chiffrés (AES-256, noyau Linux)', 'Health-data volumes encrypted (AES-256, Linux kernel)'),
   description: t(
-    'Terraform : pour chaque VM porteuse de données (carte en zone backup) d’un environnement à données de santé, le cloud-init déposé doit écrire /etc/crypttab (LUKS2, aes-xts-plain64 512 bits). Le modèle n’a pas encore d’attribut de chiffrement de volume : la règle échoue tant que la chaîne ne le rend pas.',
-    'Terraform: for every data-holding VM (backup-zone NIC) of an environment with health data, the uploaded cloud-init must write /etc/crypttab (LUKS2, aes-xts-plain64 512-bit). The model has no volume-encryption attribute yet: the rule fails until the chain renders one.',
+    'Terraform : pour chaque VM porteuse de données (carte en zone backup : PostgreSQL, Kafka, serveurs de sauvegarde) d’un environnement à données de santé, la VM déclare un disque de données distinct du disque système, et le cloud-init déposé écrit /etc/crypttab (LUKS2) pour ce disque par son chemin /dev/disk/by-id, avec un fichier de clé sous /run qui n’est qu’un renvoi @@secret:<env>/<vm>/luks#key@@ vers le coffre (aucune clé en clair), et formate le disque par cryptsetup luksFormat --type luks2 --cipher aes-xts-plain64 --key-size 512 (AES-256-XTS) avec ce fichier de clé, seulement s’il n’est pas déjà LUKS (cryptsetup isLuks).',
+    'Terraform: for every data-holding VM (backup-zone NIC: PostgreSQL, Kafka, backup servers) of an environment with health data, the VM declares a data disk distinct from its system disk, and the uploaded cloud-init writes /etc/crypttab (LUKS2) for that disk by its /dev/disk/by-id path, with a key file under /run that is only a @@secret:<env>/<vm>/luks#key@@ reference to the secret store (no inline key), and formats the disk with cryptsetup luksFormat --type luks2 --cipher aes-xts-plain64 --key-size 512 (AES-256-XTS) with that key file, only when it is not LUKS yet (cryptsetup isLuks).',
   ),
   remediation: t(
-    'Rendre /etc/crypttab (LUKS2, clé dérivée du HSM/KMS) dans configFor pour les porteurs de données.',
-    'Render /etc/crypttab (LUKS2, key from the HSM/KMS) in configFor for data holders.',
+    'Rendre le volume chiffré par modules/proxmox/cloudinit/dataVolume.ts (jeu par défaut de configFor) et déclarer le disque de données dans le plan de calcul (modules/proxmox/plan/compute.ts).',
+    'Render the encrypted volume with modules/proxmox/cloudinit/dataVolume.ts (configFor default set) and declare the data disk in the compute plan (modules/proxmox/plan/compute.ts).',
   ),
   requirements: [...cctp('EXG_SEC_4.2', 'EXG_SEC_4.3', 'EXG_CONV_2', 'EXG_ARA_6', 'CAIH-S3-5'), ...secnum('10'), ...anssi('ANSSI-PG-083')],
   needs: ['topology', 'terraform'],
   appliesTo: holdsHealthData,
   check: (input) => {
     const tf = input.terraform!;
-    const files = new Map(ofType(tf, 'proxmox_virtual_environment_file').map((f) => [f.name.replace(/_user_data$/, ''), f]));
+    const env = input.topology!.environment.name;
+    const snippets = new Map(ofType(tf, 'proxmox_virtual_environment_file').map((f) => [f.name.replace(/_user_data$/, ''), f]));
+    const vms = new Map(ofType(tf, 'proxmox_virtual_environment_vm').map((v) => [String(v.body.name), v]));
     const out: Violation[] = [];
     for (const g of dataHolders(input)) {
-      const f = files.get(g.name);
-      const raw = String((f?.body.source_raw as Array<{ data?: string }> | undefined)?.[0]?.data ?? '');
-      if (!/path: \/etc\/crypttab/.test(raw))
+      const f = snippets.get(tfId(g.name));
+      const vm = vms.get(g.name);
+      const fail = (fr: string, en: string, value: unknown, on: TfResource | undefined = f, path: Array<string | number> = ['source_raw', 0, 'data']) =>
         out.push({
           subject: g.name,
-          message: t(`${g.name} : aucun chiffrement de volume rendu.`, `${g.name}: no volume encryption rendered.`),
-          evidence: [f ? tfEvidence(f, ['source_raw', 0, 'data'], '(cloud-init without /etc/crypttab)') : guestEvidence(input.topology!, g)],
+          message: t(`${g.name} : ${fr}`, `${g.name}: ${en}`),
+          evidence: [on ? tfEvidence(on, path, value) : guestEvidence(input.topology!, g)],
         });
+      if (!f) {
+        fail('aucun cloud-init, donc aucun chiffrement de volume.', 'no cloud-init, hence no volume encryption.', null);
+        continue;
+      }
+      const files = new Map(cloudInitFiles(snippetText(tf, f)).map((x) => [x.path, x]));
+      const crypttab = files.get('/etc/crypttab');
+      const entries = (crypttab?.content ?? '')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => l.split(/\s+/));
+      const luks = entries.filter((e) => (e[3] ?? '').split(',').includes('luks'));
+      if (!luks.length) {
+        fail(
+          'aucun volume LUKS dans /etc/crypttab (chiffrement de volume non rendu).',
+          'no LUKS volume in /etc/crypttab (volume encryption not rendered).',
+          crypttab ? crypttab.content : '(cloud-init without /etc/crypttab)',
+        );
+        continue;
+      }
+      for (const [name, device = '', keyFile = ''] of luks) {
+        // The device: the VM's data disk by its stable id, not the system (boot) disk.
+        const disks = (vm?.body.disk as Array<{ interface?: string; serial?: string; import_from?: string }> | undefined) ?? [];
+        const boot = (vm?.body.boot_order as string[] | undefined)?.[0];
+        const disk = disks.find((d) => d.serial && dataDiskById(d.serial) === device);
+        if (!disk || disk.interface === boot || disk.import_from)
+          fail(
+            `${device || '(aucun périphérique)'} n’est pas un disque de données distinct déclaré sur la VM (${name}).`,
+            `${device || '(no device)'} is not a separate data disk declared on the VM (${name}).`,
+            disks.map((d) => `${d.interface}${d.serial ? ` serial=${d.serial}` : ''}`),
+            vm,
+            ['disk'],
+          );
+        // The key: a file on tmpfs whose only content is the per-VM reference to the secret store.
+        const ref = `@@secret:${env}/${g.name}/luks#key@@`;
+        const key = files.get(keyFile);
+        if (!keyFile.startsWith('/run/') || !key || key.content.trim() !== ref || key.permissions !== '0600')
+          fail(
+            `la clé de ${name} (${keyFile || 'aucune'}) n’est pas un renvoi ${ref} vers le coffre, sur tmpfs, en 0600.`,
+            `the key of ${name} (${keyFile || 'none'}) is not a ${ref} reference to the secret store, on tmpfs, 0600.`,
+            key ? (/^@@secret:[^@\s]+@@\s*$/.test(key.content) ? key.content.trim() : '(inline value)') : keyFile || null,
+          );
+        // The format: LUKS2 AES-256-XTS with that key file, guarded by isLuks (never reformat a volume).
+        const formats = [...files.values()].flatMap((x) =>
+          cryptsetupCalls(x.content)
+            .filter((c) => c.action === 'luksFormat' && c.args[0] === device)
+            .map((c) => ({ file: x, call: c })),
+        );
+        if (!formats.length)
+          fail(
+            `aucune commande cryptsetup luksFormat pour ${device}.`,
+            `no cryptsetup luksFormat command for ${device}.`,
+            '(no luksFormat of the crypttab device)',
+          );
+        for (const { file, call } of formats) {
+          const weak = LUKS_REQUIRED.filter(([o, v]) => call.options.get(o) !== v).map(([o, v]) => `${o} ${v} (${String(call.options.get(o) ?? 'absent')})`);
+          const keyArg = call.options.get('--key-file') ?? call.args[1];
+          if (keyArg !== keyFile) weak.push(`--key-file ${keyFile} (${String(keyArg ?? 'absent')})`);
+          if (!cryptsetupCalls(file.content).some((c) => c.action === 'isLuks' && c.args[0] === device)) weak.push(`cryptsetup isLuks ${device} (absent)`);
+          if (weak.length)
+            fail(
+              `${file.path} : luksFormat sans ${weak.join(', ')} (attendu : LUKS2 AES-256-XTS, clé du coffre, idempotent).`,
+              `${file.path}: luksFormat without ${weak.join(', ')} (expected: LUKS2 AES-256-XTS, key from the store, idempotent).`,
+              call.line,
+            );
+        }
+      }
     }
     return out;
   },
   fixtures: {
-    pass: {
-      description: 'every data holder writes /etc/crypttab',
+    pass: { description: 'production as synthesized: every data holder formats its data disk LUKS2 AES-256-XTS with a key from the store', mutate: () => {} },
+    fail: {
+      description: 'one PostgreSQL node formats with --key-size 256 (AES-128-XTS), one Kafka broker without /etc/crypttab',
       mutate: (i) => {
-        for (const f of ofType(i.terraform!, 'proxmox_virtual_environment_file')) {
-          const raw = (f.body.source_raw as Array<{ data: string }>)[0]!;
-          raw.data += '\n  - path: /etc/crypttab\n';
-        }
+        const tp = i.topology!;
+        const pg = tp.guests.find((g) => g.service === 'postgresql' && g.role === 'primary')!;
+        const kafka = tp.guests.find((g) => g.service === 'kafka')!;
+        editUserData(i, pg.name, (files) => files.map((f) => ({ ...f, content: f.content.replace(/--key-size 512/g, '--key-size 256') })));
+        editUserData(i, kafka.name, (files) => files.filter((f) => f.path !== '/etc/crypttab'));
       },
     },
-    fail: { description: 'production as synthesized today', mutate: () => {} },
   },
 };
+
+/** Rewrites the write_files of a guest's snippet in a policy input (rule fixtures, tests). */
+export function editUserData(i: PolicyInput, guest: string, edit: (files: CloudInitFile[]) => CloudInitFile[]): void {
+  const f = ofType(i.terraform!, 'proxmox_virtual_environment_file').find((x) => x.name === `${tfId(guest)}_user_data`);
+  if (!f) throw new Error(`no cloud-init snippet for ${guest}`);
+  const raw = (f.body.source_raw as Array<{ data: string }>)[0]!;
+  raw.data = rewriteCloudInit(raw.data, edit);
+}
 
 /** ANSSI-acceptable TLS 1.2 suites (ECDHE + AEAD) and TLS 1.3 suites (guide ANSSI-PA-035). */
 const ANSSI_SUITE =
@@ -377,6 +567,18 @@ export function cryptoInventory(input: PolicyInput): CryptoUse[] {
       `stacks/${s.stack}/cdk.tf.json`,
       `/resource/${s.type}/${s.name}/fingerprint`,
     );
+  }
+  if (input.terraform) {
+    for (const f of ofType(input.terraform, 'proxmox_virtual_environment_file'))
+      for (const file of cloudInitFiles(snippetText(input.terraform, f)))
+        for (const c of cryptsetupCalls(file.content).filter((x) => x.action === 'luksFormat'))
+          add(
+            'cloud-init',
+            'data volume encryption at rest (LUKS2, dm-crypt)',
+            luksAlgorithm(c),
+            stackFile(f.stack),
+            `/resource/${f.type}/${f.name}/source_raw/0/data`,
+          );
   }
   if (input.topology?.guests.some((g) => g.service === 'hsm')) {
     add('hsm', 'key-wrapping keys per micro-service domain (CKM_AES_KEY_WRAP_PAD)', 'AES-256-KEY-WRAP-PAD', `topology:${input.target}`, '/services');

@@ -1,10 +1,12 @@
 /**
  * The configuration every Linux guest gets whatever its service: its role metadata, time
  * synchronisation, kernel hardening, the node exporter the monitoring flow scrapes (flow
- * monitoring-scrape, port 9100). The service files proper come from the renderers through the
+ * monitoring-scrape, port 9100), and for guests that hold data the LUKS2 encryption of their data
+ * disk (dataVolume.ts, EXG_SEC_4.2). The service files proper come from the renderers through the
  * `configFor` hook (stacks/serviceConfig.ts), appended after this set (modules/services/fromTopology).
  */
 import type { Guest, Topology } from '../../model/topology.ts';
+import { dataVolumeFiles } from './dataVolume.ts';
 import type { ConfigFor, RenderedFile } from './types.ts';
 
 export function roleMetadata(t: Topology, g: Guest): RenderedFile {
@@ -75,4 +77,4 @@ export function nodeExporter(g: Guest): RenderedFile {
   };
 }
 
-export const defaultConfigFor: ConfigFor = (t, g) => [roleMetadata(t, g), chrony(t, g), sysctlHardening(), nodeExporter(g)];
+export const defaultConfigFor: ConfigFor = (t, g) => [roleMetadata(t, g), chrony(t, g), sysctlHardening(), nodeExporter(g), ...dataVolumeFiles(t, g)];

@@ -19,12 +19,13 @@ describe('buildUserData', () => {
     expect(doc.hostname).toBe(guest.name);
     expect(doc.ssh_pwauth).toBe(false);
     const paths = doc.write_files.map((f: { path: string }) => f.path);
-    expect(paths).toEqual([
-      '/etc/hds/role.json',
-      '/etc/chrony/conf.d/hds.conf',
-      '/etc/sysctl.d/60-hds-hardening.conf',
-      '/etc/default/prometheus-node-exporter',
-    ]);
+    const base = ['/etc/hds/role.json', '/etc/chrony/conf.d/hds.conf', '/etc/sysctl.d/60-hds-hardening.conf', '/etc/default/prometheus-node-exporter'];
+    // A PostgreSQL data node: the default set also encrypts its data disk (dataVolume.test.ts), whose key placeholder hds-secrets resolves.
+    expect(paths.slice(0, 4)).toEqual(base);
+    expect(paths).toEqual(expect.arrayContaining(['/etc/crypttab', '/usr/local/sbin/hds-data-volume', '/etc/hds/secrets.list', '/usr/local/sbin/hds-secrets']));
+    const haproxy = t.guests.find((g) => g.role === 'haproxy')!;
+    const plain = parse(buildUserData({ topology: t, guest: haproxy, options: DEFAULT_OPTIONS, configFor: defaultConfigFor }));
+    expect(plain.write_files.map((f: { path: string }) => f.path)).toEqual(base);
     const role = JSON.parse(Buffer.from(doc.write_files[0].content, 'base64').toString());
     expect(role).toMatchObject({ environment: 'production', service: 'postgresql', role: 'primary', domain: guest.domain });
     expect(doc.runcmd[0]).toEqual(['systemctl', 'enable', '--now', 'qemu-guest-agent', 'serial-getty@ttyS0.service']);

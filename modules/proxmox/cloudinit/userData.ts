@@ -8,6 +8,7 @@
 import { stringify } from 'yaml';
 import type { Guest, Topology } from '../../model/topology.ts';
 import type { ProxmoxOptions } from '../plan/options.ts';
+import { DATA_VOLUME_PACKAGES, DATA_VOLUME_SCRIPT } from './dataVolume.ts';
 import { findInlineSecrets, hasSecretRefs } from './secrets.ts';
 import type { ConfigFor, RenderedFile } from './types.ts';
 
@@ -31,11 +32,12 @@ const mode = (m: number | undefined) => `0${(m ?? 0o644).toString(8)}`;
 function secretsScript(opts: ProxmoxOptions, t: Topology, g: Guest): string {
   return `#!/bin/sh
 # Managed by hds-platform. Resolves @@secret:PATH#FIELD@@ placeholders in the files listed in
-# /etc/hds/secrets.list from OpenBao (AppRole login). The single-use wrapped secret-id is
-# written to /run/hds/bao-wrapped-secret-id by the deploy runbook through the QEMU guest agent;
-# nothing secret is in the cloud-init snippet, the Terraform JSON or its state.
+# /etc/hds/secrets.list (or the list given as $1) from OpenBao (AppRole login). The single-use
+# wrapped secret-id is written to /run/hds/bao-wrapped-secret-id by the deploy runbook through the
+# QEMU guest agent; nothing secret is in the cloud-init snippet, the Terraform JSON or its state.
 set -eu
 umask 077
+LIST=\${1:-/etc/hds/secrets.list}
 ADDR='${opts.secretStore.address}'
 MOUNT='${opts.secretStore.mount}'
 ROLE_ID='${t.environment.name}-${g.name}'
@@ -54,10 +56,10 @@ while read -r f; do
   for ref in $(grep -o '@@secret:[a-z0-9/_.-]*#[a-z0-9_.-]*@@' "$f" | sort -u); do
     p=\${ref#@@secret:}; p=\${p%@@}
     value=$(curl -fsS -H "X-Vault-Token: $TOKEN" "$ADDR/v1/$MOUNT/data/\${p%%#*}" | jq -er --arg k "\${p#*#}" '.data.data[$k]')
-    jq -Rrs --arg ref "$ref" --arg v "$value" 'split($ref) | join($v)' "$f" > "$f.hds-tmp"
+    jq -Rjs --arg ref "$ref" --arg v "$value" 'split($ref) | join($v)' "$f" > "$f.hds-tmp"
     chmod 0600 "$f.hds-tmp"; mv "$f.hds-tmp" "$f"
   done
-done < /etc/hds/secrets.list
+done < "$LIST"
 curl -fsS -X POST -H "X-Vault-Token: $TOKEN" "$ADDR/v1/auth/token/revoke-self" >/dev/null || true
 `;
 }
@@ -108,6 +110,10 @@ export function buildUserData({ topology: t, guest: g, options: opts, configFor 
     });
     runcmd.push(['/usr/local/sbin/hds-secrets']);
   }
+  // Data holders: unlock (LUKS2-format when blank) and mount the data disk once its key is resolved,
+  // before any service is started (dataVolume.ts; the services' units require the mount).
+  const dataVolume = seen.has(DATA_VOLUME_SCRIPT);
+  if (dataVolume) runcmd.push([DATA_VOLUME_SCRIPT]);
   runcmd.push(['systemctl', 'restart', 'chrony', 'prometheus-node-exporter']);
   const doc = {
     hostname: g.name,
@@ -128,7 +134,7 @@ export function buildUserData({ topology: t, guest: g, options: opts, configFor 
       },
     ],
     package_update: false,
-    packages: ['qemu-guest-agent', 'chrony', 'prometheus-node-exporter', 'curl', 'jq'],
+    packages: ['qemu-guest-agent', 'chrony', 'prometheus-node-exporter', 'curl', 'jq', ...(dataVolume ? DATA_VOLUME_PACKAGES : [])],
     write_files: files,
     runcmd,
   };

@@ -4,6 +4,12 @@
  * with the model's CPU, RAM and disk, tags, protection in production, guest agent and serial
  * console. Linux guests boot a cloud image (a parameter, EXG_ENV_16) with a cloud-init
  * snippet; OpenShift nodes boot the cluster's agent-based installer ISO (ADR 0004).
+ *
+ * Guests that hold data (a NIC in the backup zone: PostgreSQL data nodes, Kafka brokers, backup
+ * servers) get two disks out of the model's `diskGiB`: the system disk (`scsi0`, the cloud image,
+ * SYSTEM_DISK_GIB) and a data disk (`scsi1`, the rest) with a fixed serial, so the guest finds it
+ * at a stable /dev/disk/by-id path and encrypts it with LUKS2 (cloudinit/dataVolume.ts,
+ * EXG_SEC_4.2). The sum of the two is the model's figure: `hdsctl show` and the stacks agree.
  */
 import { parseCidr } from '../../model/cidr.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
@@ -22,6 +28,34 @@ export interface NicPlan {
   mac: string;
 }
 
+/** A disk besides the system disk, holding the service's data (encrypted by the guest). */
+export interface DataDiskPlan {
+  /** Proxmox bus/slot, e.g. scsi1 (scsi0 is the system disk). */
+  interface: 'scsi1';
+  sizeGiB: number;
+  /** Serial reported to the guest (max 20 bytes): the by-id name the guest opens. */
+  serial: string;
+}
+
+/** System disk of a data holder, GiB: the cloud image grown to this size (halved on tiny test sizes). */
+export const SYSTEM_DISK_GIB = 32;
+/** Serial of the data disk, the same on every data holder: the guest addresses it by id, never as /dev/sdX. */
+export const DATA_DISK_SERIAL = 'hds-data';
+
+/**
+ * The stable path of a data disk in the guest: virtio-scsi (scsi_hardware virtio-scsi-single) with a
+ * serial reports it in VPD page 0x83, which udev names scsi-0<vendor>_<model>_<serial>.
+ */
+export function dataDiskById(serial: string = DATA_DISK_SERIAL): string {
+  return `/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_${serial}`;
+}
+
+/** How a data holder's `diskGiB` splits into system and data disks (the sum is the model's figure). */
+export function splitDisk(totalGiB: number): { systemGiB: number; dataGiB: number } {
+  const systemGiB = Math.min(SYSTEM_DISK_GIB, Math.floor(totalGiB / 2));
+  return { systemGiB, dataGiB: totalGiB - systemGiB };
+}
+
 export interface VmPlan {
   guest: Guest;
   vmid: number;
@@ -32,7 +66,12 @@ export interface VmPlan {
   pool: string;
   cores: number;
   memoryMiB: number;
+  /** The model's disk, all disks together. */
   diskGiB: number;
+  /** Size of the system disk (scsi0): diskGiB, or what the data disk leaves of it. */
+  systemDiskGiB: number;
+  /** Data holders only: the separate data disk. */
+  dataDisk?: DataDiskPlan;
   protection: boolean;
   boot: { kind: 'cloud-init'; image: string } | { kind: 'agent-iso'; iso: string };
   nics: NicPlan[];
@@ -82,6 +121,8 @@ export function computePlan(t: Topology, site: string, opts: ProxmoxOptions): Vm
         ...(g.domain ? [`domain-${tag(g.domain)}`] : []),
       ].sort();
       const openshift = g.service === 'openshift';
+      const data = holdsData(g);
+      const split = data ? splitDisk(g.size.diskGiB) : { systemGiB: g.size.diskGiB, dataGiB: 0 };
       return {
         guest: g,
         vmid,
@@ -93,11 +134,13 @@ export function computePlan(t: Topology, site: string, opts: ProxmoxOptions): Vm
         cores: g.size.vcpu,
         memoryMiB: g.size.ramGiB * 1024,
         diskGiB: g.size.diskGiB,
+        systemDiskGiB: split.systemGiB,
+        ...(data ? { dataDisk: { interface: 'scsi1' as const, sizeGiB: split.dataGiB, serial: DATA_DISK_SERIAL } } : {}),
         protection: production,
         boot: openshift ? { kind: 'agent-iso', iso: opts.openshiftIso(t.environment.name, g.cluster) } : { kind: 'cloud-init', image: opts.linuxImage },
         nics,
         datastore: opts.datastores[role],
-        holdsData: holdsData(g),
+        holdsData: data,
       };
     });
 }
