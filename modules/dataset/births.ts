@@ -138,25 +138,173 @@ export interface Birth {
   order: number;
 }
 
-/** The birth cell and NIR order of user `id` (1 ≤ id ≤ MAX_USER_ID). */
-export function birthOf(seed: Seed, id: number): Birth {
+/**
+ * Birth places as flat tables for the generator's byte-level path: place p's birth codes are
+ * entries PLACE_CODE_FIRST[p] .. + (communes or 1) of CODE_TEXT and CODE_BYTES.
+ */
+export const PLACE_CODE_FIRST = new Int32Array(PLACES.length);
+/** Communes of a place's département (0 when born abroad). */
+const PLACE_COMMUNES = Int32Array.from(PLACES, (p) => (p.departement ? p.capacity / 999 : 0));
+export const PLACE_DEPARTEMENT: ReadonlyArray<number> = PLACES.map((p) => (p.departement ? DEPARTEMENTS.indexOf(p.departement) : -1));
+export const PLACE_COUNTRY: readonly string[] = PLACES.map((p) => (p.country ? p.country[1] : 'France'));
+const codes: string[] = [];
+for (let p = 0; p < PLACES.length; p++) {
+  const place = PLACES[p]!;
+  PLACE_CODE_FIRST[p] = codes.length;
+  if (place.departement) for (let k = 0; k < place.capacity / 999; k++) codes.push(communeCode(place.departement, k));
+  else codes.push(place.country![0]);
+}
+export const CODE_TEXT: readonly string[] = codes;
+/**
+ * 8 bytes per birth code: its 5 ASCII characters, then (code value × 1000) mod 97, the code's
+ * part of the NIR key (so the key needs no float modulo); one cache line for both.
+ */
+export const CODE_BYTES = new Uint8Array(codes.length * 8);
+codes.forEach((code, i) => {
+  for (let k = 0; k < 5; k++) CODE_BYTES[i * 8 + k] = code.charCodeAt(k);
+  const c = code.charCodeAt(1);
+  const value = c === 65 ? 19000 + Number(code.slice(2)) : c === 66 ? 18000 + Number(code.slice(2)) : Number(code);
+  CODE_BYTES[i * 8 + 5] = (value * 1000) % 97;
+});
+
+/** birthOf without objects: fills a reusable record; `code` indexes CODE_TEXT / CODE_BYTES, `place` PLACE_*. */
+export interface BirthCell {
+  sex: 1 | 2;
+  age: number;
+  month: number;
+  nirMonth: number;
+  place: number;
+  code: number;
+  order: number;
+}
+
+export function newBirthCell(): BirthCell {
+  return { sex: 1, age: 0, month: 1, nirMonth: 1, place: 0, code: 0, order: 1 };
+}
+
+export function birthInto(seed: Seed, id: number, out: BirthCell): BirthCell {
   const slot = permuteSlot(seed, id - 1);
   let cell = bucketFirstCell[slot >>> BUCKET_SHIFT]!;
   while (cellEnd[cell]! <= slot) cell++;
-  const index = slot - (cell === 0 ? 0 : cellEnd[cell - 1]!);
-  const month = (cell % MONTHS) + 1;
-  const age = Math.floor(cell / MONTHS) % AGES;
-  const sex = (Math.floor(cell / (MONTHS * AGES)) % 2) + 1;
-  const place = PLACES[Math.floor(cell / (MONTHS * AGES * 2))]!;
-  if (place.departement) {
-    const d = place.departement;
-    const communes = place.capacity / 999;
-    const rank = Math.floor(index / communes);
-    const order = age >= CENTENARIAN_AGE ? 999 - rank : rank + 1;
-    return { sex: sex as 1 | 2, age, month, nirMonth: month, place: communeCode(d, index % communes), departement: d, country: 'France', order };
+  // Integer arithmetic only (| 0): a division result used with % would otherwise be a float modulo.
+  const index = (slot - (cell === 0 ? 0 : cellEnd[cell - 1]!)) | 0;
+  const byMonth = (cell / MONTHS) | 0;
+  const month = cell - byMonth * MONTHS + 1;
+  const byAge = (byMonth / AGES) | 0;
+  const age = byMonth - byAge * AGES;
+  const p = byAge >> 1;
+  const sex = (byAge & 1) + 1;
+  out.sex = sex as 1 | 2;
+  out.age = age;
+  out.month = month;
+  out.place = p;
+  const communes = PLACE_COMMUNES[p]!;
+  if (communes > 0) {
+    const rank = (index / communes) | 0;
+    out.order = age >= CENTENARIAN_AGE ? 999 - rank : rank + 1;
+    out.nirMonth = month;
+    out.code = PLACE_CODE_FIRST[p]! + (index - rank * communes);
+    return out;
   }
-  const c = place.country!;
-  const bank = age >= CENTENARIAN_AGE ? ABROAD_MONTH_BANKS - 1 : Math.floor(index / 999);
-  const nirMonth = bank === 0 ? month : 50 + (month - 1) + 12 * (bank - 1);
-  return { sex: sex as 1 | 2, age, month, nirMonth, place: c[0], departement: null, country: c[1], order: (index % 999) + 1 };
+  const q = (index / 999) | 0;
+  const bank = age >= CENTENARIAN_AGE ? ABROAD_MONTH_BANKS - 1 : q;
+  out.nirMonth = bank === 0 ? month : 50 + (month - 1) + 12 * (bank - 1);
+  out.order = index - q * 999 + 1;
+  out.code = PLACE_CODE_FIRST[p]!;
+  return out;
+}
+
+/** birthInto for a run of consecutive ids, as parallel arrays (see birthsInto). */
+export interface BirthBatch {
+  readonly size: number;
+  readonly slot: Uint32Array;
+  readonly cell: Int32Array;
+  readonly sex: Uint8Array;
+  readonly age: Uint8Array;
+  readonly month: Uint8Array;
+  readonly nirMonth: Uint8Array;
+  readonly place: Int32Array;
+  readonly code: Int32Array;
+  readonly order: Int32Array;
+  /** Where the touch loop leaves its sum, so that its loads are not optimised away. */
+  touched: number;
+}
+
+export function newBirthBatch(size: number): BirthBatch {
+  return {
+    size,
+    slot: new Uint32Array(size),
+    cell: new Int32Array(size),
+    sex: new Uint8Array(size),
+    age: new Uint8Array(size),
+    month: new Uint8Array(size),
+    nirMonth: new Uint8Array(size),
+    place: new Int32Array(size),
+    code: new Int32Array(size),
+    order: new Int32Array(size),
+    touched: 0,
+  };
+}
+
+/**
+ * The birth cells of users first .. first + count − 1 (count ≤ batch size), the same as
+ * birthInto for each. Done in passes over the batch so that the lookups of different users in
+ * the large tables (cells: 1.2 MB, birth codes) are independent loads the processor overlaps,
+ * instead of one cache miss after another.
+ */
+export function birthsInto(seed: Seed, first: number, count: number, out: BirthBatch): void {
+  const { slot, cell } = out;
+  for (let k = 0; k < count; k++) {
+    const s = permuteSlot(seed, first + k - 1);
+    slot[k] = s;
+    cell[k] = bucketFirstCell[s >>> BUCKET_SHIFT]!;
+  }
+  for (let k = 0; k < count; k++) {
+    const s = slot[k]!;
+    let c = cell[k]!;
+    while (cellEnd[c]! <= s) c++;
+    const index = (s - (c === 0 ? 0 : cellEnd[c - 1]!)) | 0;
+    const byMonth = (c / MONTHS) | 0;
+    const month = c - byMonth * MONTHS + 1;
+    const byAge = (byMonth / AGES) | 0;
+    const age = byMonth - byAge * AGES;
+    const p = byAge >> 1;
+    out.sex[k] = (byAge & 1) + 1;
+    out.age[k] = age;
+    out.month[k] = month;
+    out.place[k] = p;
+    const communes = PLACE_COMMUNES[p]!;
+    if (communes > 0) {
+      const rank = (index / communes) | 0;
+      out.order[k] = age >= CENTENARIAN_AGE ? 999 - rank : rank + 1;
+      out.nirMonth[k] = month;
+      out.code[k] = PLACE_CODE_FIRST[p]! + (index - rank * communes);
+    } else {
+      const q = (index / 999) | 0;
+      const bank = age >= CENTENARIAN_AGE ? ABROAD_MONTH_BANKS - 1 : q;
+      out.nirMonth[k] = bank === 0 ? month : 50 + (month - 1) + 12 * (bank - 1);
+      out.order[k] = index - q * 999 + 1;
+      out.code[k] = PLACE_CODE_FIRST[p]!;
+    }
+  }
+  // Bring the users' birth codes into cache together as well.
+  let t = 0;
+  for (let k = 0; k < count; k++) t += CODE_BYTES[out.code[k]! * 8]!;
+  out.touched = t;
+}
+
+/** The birth cell and NIR order of user `id` (1 ≤ id ≤ MAX_USER_ID). */
+export function birthOf(seed: Seed, id: number): Birth {
+  const c = birthInto(seed, id, newBirthCell());
+  const d = PLACE_DEPARTEMENT[c.place]!;
+  return {
+    sex: c.sex,
+    age: c.age,
+    month: c.month,
+    nirMonth: c.nirMonth,
+    place: CODE_TEXT[c.code]!,
+    departement: d >= 0 ? DEPARTEMENTS[d]! : null,
+    country: PLACE_COUNTRY[c.place]!,
+    order: c.order,
+  };
 }

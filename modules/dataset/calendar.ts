@@ -12,9 +12,16 @@ export const DAY_COUNT = Math.round((LAST - EPOCH) / DAY_MS) + 1;
 const DAY_TEXT: string[] = new Array(DAY_COUNT);
 const DAY_YEAR = new Int16Array(DAY_COUNT);
 const DAY_MONTH = new Int8Array(DAY_COUNT);
+/**
+ * "YYYY-MM-DD" of every day as ASCII bytes at a stride of 12 (3 32-bit words, 2 bytes of
+ * slack): the byte-level COPY encoder copies them.
+ */
+export const DAY_ASCII = new Uint8Array(DAY_COUNT * 12 + 4);
+export const DAY_ASCII_VIEW = new DataView(DAY_ASCII.buffer);
 for (let i = 0; i < DAY_COUNT; i++) {
   const d = new Date(EPOCH + i * DAY_MS);
   DAY_TEXT[i] = d.toISOString().slice(0, 10);
+  for (let k = 0; k < 10; k++) DAY_ASCII[i * 12 + k] = DAY_TEXT[i]!.charCodeAt(k);
   DAY_YEAR[i] = d.getUTCFullYear();
   DAY_MONTH[i] = d.getUTCMonth() + 1;
 }

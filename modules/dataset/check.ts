@@ -38,6 +38,46 @@ export function addRow(h: HashState, line: string): void {
   h.rows++;
 }
 
+/**
+ * addRow over the UTF-8 bytes [start, end) of a row (no newline), decoding them to the UTF-16
+ * code units addRow reads: the same hash as the row's string, without building the string.
+ */
+export function addRowBytes(h: HashState, b: Uint8Array, start: number, end: number): void {
+  let x = 0x9747b28c;
+  let y = 0x85ebca6b;
+  let i = start;
+  while (i < end) {
+    let c = b[i++]!;
+    if (c >= 0x80) {
+      if (c < 0xe0) c = ((c & 0x1f) << 6) | (b[i++]! & 0x3f);
+      else if (c < 0xf0) {
+        c = ((c & 0x0f) << 12) | ((b[i]! & 0x3f) << 6) | (b[i + 1]! & 0x3f);
+        i += 2;
+      } else {
+        const cp = ((c & 0x07) << 18) | ((b[i]! & 0x3f) << 12) | ((b[i + 1]! & 0x3f) << 6) | (b[i + 2]! & 0x3f);
+        i += 3;
+        const hi = 0xd800 + ((cp - 0x10000) >> 10);
+        x = Math.imul(x ^ hi, 0x5bd1e995);
+        x ^= x >>> 15;
+        y = Math.imul(y + hi, 0x27d4eb2f);
+        y ^= y >>> 13;
+        c = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+      }
+    }
+    x = Math.imul(x ^ c, 0x5bd1e995);
+    x ^= x >>> 15;
+    y = Math.imul(y + c, 0x27d4eb2f);
+    y ^= y >>> 13;
+  }
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x ^= x >>> 13;
+  y = Math.imul(y ^ (y >>> 16), 0xc2b2ae35);
+  y ^= y >>> 16;
+  h.a = (h.a + (x >>> 0)) >>> 0;
+  h.b = (h.b + (y >>> 0)) >>> 0;
+  h.rows++;
+}
+
 export function mergeHash(into: HashState, from: HashState): void {
   into.a = (into.a + from.a) >>> 0;
   into.b = (into.b + from.b) >>> 0;

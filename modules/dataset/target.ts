@@ -5,7 +5,6 @@
  * class or data source of `--env`, and by the address of the server when it falls in a
  * production supernet of the platforms in environments/platforms.
  */
-import { join } from 'node:path';
 import { defaultEnvironmentsDir, loadWorkspace } from '../loader/load.ts';
 import { contains, parseCidr, parseIpv4 } from '../model/cidr.ts';
 

@@ -8,7 +8,7 @@ import { type DatasetSpec, Generator } from './generate.ts';
 import type { Unit } from './plan.ts';
 import type { Profile } from './profile.ts';
 import { seedFrom } from './rng.ts';
-import { FLUSH_BYTES, type Format, FormatSink } from './sink.ts';
+import { type Format, FormatSink } from './sink.ts';
 import { type Domain, TABLES } from './tables.ts';
 import type { TargetConfig } from './target.ts';
 import { DirWriter } from './writers/files.ts';
@@ -91,17 +91,17 @@ export class UnitProcessor {
       let pending = 0;
       let rowsBefore = 0;
       for (let id = unit.first; id < end; id++) {
-        if (unit.kind === 'user') this.gen.user(id, sink, this.accountsOnly);
-        else this.gen.professional(id, sink);
+        if (unit.kind === 'user') this.gen.user(id, sink.out, this.accountsOnly);
+        else this.gen.professional(id, sink.out);
         if ((++pending & 31) === 0) {
-          await sink.flush(this.writer, FLUSH_BYTES);
+          if (sink.full()) await sink.flush(this.writer, false);
           const rows = sink.rows.reduce((a, b) => a + b, 0);
           this.onEntities(pending, rows - rowsBefore);
           rowsBefore = rows;
           pending = 0;
         }
       }
-      await sink.flush(this.writer, 0);
+      await sink.flush(this.writer, true);
       this.onEntities(pending, sink.rows.reduce((a, b) => a + b, 0) - rowsBefore);
       if (anything) await this.writer.commit(unit, sink.rows);
     } catch (e) {

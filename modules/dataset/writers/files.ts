@@ -111,10 +111,10 @@ export class DirWriter implements UnitWriter {
     });
   }
 
-  write(o: number, text: string): undefined | Promise<void> {
+  write(o: number, data: string | Uint8Array): undefined | Promise<void> {
     const s = this.streams[o];
     if (!s) return undefined;
-    s.write(text);
+    s.write(typeof data === 'string' ? data : Buffer.from(data)); // bytes are the sink's reused buffer
     if (s.writableLength < 2 * 1024 * 1024) return undefined;
     return new Promise((resolve, reject) => {
       s.once('drain', resolve);
