@@ -5,6 +5,8 @@
  * the only source of the lab's names and addresses.
  */
 import { formatIpv4, lastAddress, parseCidr } from '../model/cidr.ts';
+import type { Evaluation } from '../loader/load.ts';
+import { formatDiagnostic } from '../loader/load.ts';
 import type { Topology } from '../model/topology.ts';
 import type { EnvironmentDoc } from '../model/types.ts';
 import type { LabPlan, LabSite, SiteId } from './types.ts';
@@ -45,4 +47,16 @@ export function labPlanFromTopology(doc: EnvironmentDoc, topology: Topology, sta
     // pgBackRest keeps N full backups (one a week) and M differentials (one a day) (EXG_PRA_2).
     backupRetention: { full: Math.max(1, retention?.weekly ?? 1), diff: Math.max(1, retention?.daily ?? 1) },
   };
+}
+
+/** The plan of environment `name` of an evaluated workspace: it must be valid and run on platform lab. */
+export function labPlanFromEvaluation(evaluation: Evaluation, name: string, stateDir: string): LabPlan {
+  const topology = evaluation.topologies.get(name);
+  if (evaluation.diagnostics.length || !topology) {
+    throw new LabPlanError(`environment ${name} is not valid, fix it first:\n${evaluation.diagnostics.map(formatDiagnostic).join('\n')}`);
+  }
+  if (topology.environment.platform !== 'lab') {
+    throw new LabPlanError(`environment ${name} runs on platform "${topology.environment.platform}", not on the local lab; use --env with an environment of platform lab`);
+  }
+  return labPlanFromTopology(evaluation.workspace.environments.get(name)!.doc, topology, stateDir);
 }

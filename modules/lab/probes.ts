@@ -77,67 +77,30 @@ export interface EtcdHealth {
   error?: string;
 }
 
-/** `etcdctl endpoint health` for every member, from the host with the host client cert. */
-export async function etcdHealth(plan: LabPlan): Promise<EtcdHealth[]> {
+/** Runs etcdctl against every member, from the host with the host client certificate. */
+async function etcdctl(plan: LabPlan, args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number | undefined }> {
   const c = await hostClientCert(plan);
   const endpoints = etcdMembers(plan).map((m) => m.clientUrl);
   const r = await execa(
     'etcdctl',
-    [
-      '--endpoints',
-      endpoints.join(','),
-      '--cacert',
-      c.ca,
-      '--cert',
-      c.cert,
-      '--key',
-      c.key,
-      '--dial-timeout=3s',
-      '--command-timeout=5s',
-      'endpoint',
-      'health',
-      '-w',
-      'json',
-    ],
-    {
-      reject: false,
-      timeout: 20_000,
-      env: { ETCDCTL_API: '3' },
-    },
+    ['--endpoints', endpoints.join(','), '--cacert', c.ca, '--cert', c.cert, '--key', c.key, '--dial-timeout=3s', '--command-timeout=5s', ...args, '-w', 'json'],
+    { reject: false, timeout: 20_000, env: { ETCDCTL_API: '3' } },
   );
-  const out = String(r.stdout).trim();
-  if (!out.startsWith('[')) throw new Error(`etcdctl endpoint health: ${String(r.stderr).trim().split('\n').slice(-1)[0] ?? `exit ${r.exitCode}`}`);
-  return JSON.parse(out) as EtcdHealth[];
+  return { stdout: String(r.stdout).trim(), stderr: String(r.stderr).trim(), exitCode: r.exitCode };
+}
+
+/** `etcdctl endpoint health` for every member. */
+export async function etcdHealth(plan: LabPlan): Promise<EtcdHealth[]> {
+  const r = await etcdctl(plan, ['endpoint', 'health']);
+  if (!r.stdout.startsWith('[')) throw new Error(`etcdctl endpoint health: ${r.stderr.split('\n').slice(-1)[0] || `exit ${r.exitCode}`}`);
+  return JSON.parse(r.stdout) as EtcdHealth[];
 }
 
 /** Number of members in the etcd cluster (`etcdctl member list`). */
 export async function etcdMemberCount(plan: LabPlan): Promise<number> {
-  const c = await hostClientCert(plan);
-  const endpoints = etcdMembers(plan).map((m) => m.clientUrl);
-  const r = await execa(
-    'etcdctl',
-    [
-      '--endpoints',
-      endpoints.join(','),
-      '--cacert',
-      c.ca,
-      '--cert',
-      c.cert,
-      '--key',
-      c.key,
-      '--dial-timeout=3s',
-      '--command-timeout=5s',
-      'member',
-      'list',
-      '-w',
-      'json',
-    ],
-    {
-      timeout: 20_000,
-      env: { ETCDCTL_API: '3' },
-    },
-  );
-  return (JSON.parse(String(r.stdout)) as { members?: unknown[] }).members?.length ?? 0;
+  const r = await etcdctl(plan, ['member', 'list']);
+  if (r.exitCode !== 0) throw new Error(`etcdctl member list: ${r.stderr.split('\n').slice(-1)[0] || `exit ${r.exitCode}`}`);
+  return (JSON.parse(r.stdout) as { members?: unknown[] }).members?.length ?? 0;
 }
 
 /**

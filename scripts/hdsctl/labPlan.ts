@@ -1,7 +1,7 @@
 /** Where the CLI finds the lab: the `lab` environment's model and the git-ignored state dir. */
 import { join } from 'node:path';
-import { defaultEnvironmentsDir, formatDiagnostic } from '../../modules/loader/load.ts';
-import { labPlanFromTopology } from '../../modules/lab/fromTopology.ts';
+import { defaultEnvironmentsDir } from '../../modules/loader/load.ts';
+import { LabPlanError, labPlanFromEvaluation } from '../../modules/lab/fromTopology.ts';
 import type { LabPlan } from '../../modules/lab/types.ts';
 import { CliError } from './output.ts';
 import { evaluateEnvironments } from './workspace.ts';
@@ -15,13 +15,10 @@ export function stateRoot(): string {
 
 export function resolveLabPlan(opts: { env?: string; dir?: string }): LabPlan {
   const name = opts.env ?? 'lab';
-  const result = evaluateEnvironments({ dir: opts.dir ?? defaultEnvironmentsDir() }, name);
-  const topology = result.topologies.get(name);
-  if (result.diagnostics.length || !topology) {
-    throw new CliError(`environment ${name} is not valid, fix it first:\n${result.diagnostics.map(formatDiagnostic).join('\n')}`);
+  try {
+    return labPlanFromEvaluation(evaluateEnvironments({ dir: opts.dir ?? defaultEnvironmentsDir() }, name), name, join(stateRoot(), name));
+  } catch (e) {
+    if (e instanceof LabPlanError) throw new CliError(e.message);
+    throw e;
   }
-  if (topology.environment.platform !== 'lab') {
-    throw new CliError(`environment ${name} runs on platform "${topology.environment.platform}", not on the local lab; use --env with an environment of platform lab`);
-  }
-  return labPlanFromTopology(result.workspace.environments.get(name)!.doc, topology, join(stateRoot(), name));
 }
