@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
-import type { ProcessSpec } from './types.ts';
+import type { ProcessSpec } from '../runtime/process.ts';
 
 export interface UserInfo {
   name: string;

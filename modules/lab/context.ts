@@ -6,14 +6,15 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ensureDir, type Owner, writeFileAtomic } from '../runtime/fsutil.ts';
+import { type CertPaths, type CertRequest, ensureCert, ensureLabCa } from '../runtime/pki.ts';
+import type { ProcessSpec } from '../runtime/process.ts';
 import { SERVICE_PORTS } from '../services/ports.ts';
 import type { RenderedFile } from '../services/types.ts';
 import { lookupUser, type UserInfo } from './command.ts';
-import { ensureDir, type Owner, writeFileAtomic } from './fsutil.ts';
-import { type CertPaths, type CertRequest, ensureCert, ensureLabCa } from './pki.ts';
 import { getOrCreateSecret } from './secrets.ts';
 import { logTail } from './supervisor.ts';
-import type { LabPlan, LabSite, ProcessSpec, SiteId } from './types.ts';
+import type { LabPlan, LabSite, SiteId } from './types.ts';
 
 /**
  * Service ports inside each namespace. Not part of LabPlan: they are the services' usual

@@ -3,14 +3,15 @@
  * write endpoint (HAProxy, DC1) of the reference domain's cluster, as its owner role, TLS
  * verified against the lab CA. Undefined when the lab is not up.
  */
+
+import { join } from 'node:path';
+import { ensureLabCa } from '../runtime/pki.ts';
 import { labComponents } from './components/all.ts';
 import { edgeSites, refserviceDomain } from './edgeEndpoints.ts';
 import { roleNames } from './endpoints.ts';
 import { labStatus } from './lab.ts';
-import { ensureLabCa } from './pki.ts';
 import { getOrCreateSecret } from './secrets.ts';
 import type { LabPlan } from './types.ts';
-import { join } from 'node:path';
 
 export async function labWriteUrl(plan: LabPlan): Promise<string | undefined> {
   const status = await labStatus(plan, { components: labComponents(plan) });

@@ -4,9 +4,10 @@
  * site's back zone, everything on-link inside the environment's address block. This is
  * the only source of the lab's names and addresses.
  */
-import { formatIpv4, lastAddress, parseCidr } from '../model/cidr.ts';
+
 import type { Evaluation } from '../loader/load.ts';
 import { formatDiagnostic } from '../loader/load.ts';
+import { formatIpv4, lastAddress, parseCidr } from '../model/cidr.ts';
 import type { Topology } from '../model/topology.ts';
 import type { EnvironmentDoc } from '../model/types.ts';
 import type { LabPlan, LabSite, SiteId } from './types.ts';
@@ -56,7 +57,9 @@ export function labPlanFromEvaluation(evaluation: Evaluation, name: string, stat
     throw new LabPlanError(`environment ${name} is not valid, fix it first:\n${evaluation.diagnostics.map(formatDiagnostic).join('\n')}`);
   }
   if (topology.environment.platform !== 'lab') {
-    throw new LabPlanError(`environment ${name} runs on platform "${topology.environment.platform}", not on the local lab; use --env with an environment of platform lab`);
+    throw new LabPlanError(
+      `environment ${name} runs on platform "${topology.environment.platform}", not on the local lab; use --env with an environment of platform lab`,
+    );
   }
   return labPlanFromTopology(evaluation.workspace.environments.get(name)!.doc, topology, stateDir);
 }

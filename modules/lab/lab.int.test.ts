@@ -11,20 +11,20 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labBackup, labBackupInfo } from './components/pgbackrest.ts';
-import { pgDataDir } from './components/postgres.ts';
-import { labPaths } from './context.ts';
-import { etcdMembers, haproxyEndpoints, patroniNodes } from './endpoints.ts';
-import { labDown, labStatus, labUp } from './lab.ts';
-import { listNetns } from './netns.ts';
 import { MONITORING_FILES } from '../services/monitoring/render.ts';
 import { wafRuntimePaths } from '../services/waf/render.ts';
 import { labComponents } from './components/all.ts';
+import { labBackup, labBackupInfo } from './components/pgbackrest.ts';
+import { pgDataDir } from './components/postgres.ts';
+import { labPaths } from './context.ts';
 import { edgeSites, prometheusUrl } from './edgeEndpoints.ts';
-import { shippedLabPlan } from './testing.ts';
-import { wafRequest } from './wafClient.ts';
+import { etcdMembers, haproxyEndpoints, patroniNodes } from './endpoints.ts';
+import { labDown, labStatus, labUp } from './lab.ts';
+import { listNetns } from './netns.ts';
 import { appClient, etcdHealth, etcdMemberCount, inRecoveryVia, type PatroniMember, patroniClusterAny } from './probes.ts';
 import { netnsPids, processStatus } from './supervisor.ts';
+import { shippedLabPlan } from './testing.ts';
+import { wafRequest } from './wafClient.ts';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('lab.int.test.ts skipped: the lab needs root (network namespaces, a bridge, services run as their users)');
@@ -129,7 +129,6 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     expect(await res.text()).toMatch(/^haproxy_backend_status\{proxy="documents_write"/m);
   });
 
-
   async function postDocument(siteIndex: number, content: Buffer, headers: Record<string, string> = {}) {
     return wafRequest(plan, `${edges[siteIndex]!.waf.url}/documents`, {
       method: 'POST',
@@ -174,8 +173,15 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     expect(xss.status).toBe(403);
     expect((await wafRequest(plan, `${url}/admin/config`)).status).toBe(403);
     expect((await wafRequest(plan, `${url}/documents`, { method: 'DELETE' })).status).toBe(403);
-    const audit = await readFile(wafRuntimePaths({ runDir: join(labPaths(stateDir).run, edges[0]!.waf.process), name: edges[0]!.waf.process }).auditLog, 'utf8');
-    const entry = audit.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { transaction?: { unique_id?: string } }).find((e) => e.transaction?.unique_id === cid);
+    const audit = await readFile(
+      wafRuntimePaths({ runDir: join(labPaths(stateDir).run, edges[0]!.waf.process), name: edges[0]!.waf.process }).auditLog,
+      'utf8',
+    );
+    const entry = audit
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { transaction?: { unique_id?: string } })
+      .find((e) => e.transaction?.unique_id === cid);
     expect(entry, `no audit entry with correlation id ${cid}`).toBeDefined();
   });
 
@@ -195,7 +201,9 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     const rulesFile = join(labPaths(stateDir).etc, 'monitoring', MONITORING_FILES.rules);
     const check = await execa('promtool', ['check', 'rules', rulesFile], { reject: false });
     expect(check.exitCode, check.stderr).toBe(0);
-    const rules = (await (await fetch(`${prometheusUrl(plan)}/api/v1/rules`)).json()) as { data: { groups: Array<{ rules: Array<{ name: string; health: string }> }> } };
+    const rules = (await (await fetch(`${prometheusUrl(plan)}/api/v1/rules`)).json()) as {
+      data: { groups: Array<{ rules: Array<{ name: string; health: string }> }> };
+    };
     const loaded = rules.data.groups.flatMap((g) => g.rules);
     expect(loaded.map((r) => r.name)).toEqual(expect.arrayContaining(['TargetDown', 'PostgresNoSynchronousStandby', 'PostgresReplicationLagHigh']));
     expect(loaded.some((r) => r.name.startsWith('NoWriteActivity'))).toBe(true);

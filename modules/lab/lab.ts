@@ -10,16 +10,16 @@
  * per step with the elapsed time.
  */
 import { rm } from 'node:fs/promises';
+import { ensureDir, exists } from '../runtime/fsutil.ts';
+import { ensureLabCa } from '../runtime/pki.ts';
 import { siteCert } from './components/certs.ts';
 import { etcdComponent } from './components/etcd.ts';
 import { haproxyComponent } from './components/haproxy.ts';
 import { pgbackrestServersComponent, pgbackrestStanzasComponent } from './components/pgbackrest.ts';
 import { postgresComponents } from './components/postgres.ts';
 import { createContext, type LabComponent, type LabContext } from './context.ts';
-import { ensureDir, exists } from './fsutil.ts';
 import { assertRoot, type NetworkStatus, netnsDown, netnsUp, networkStatus, ourNetns } from './netns.ts';
 import { ensureLabPackages } from './packages.ts';
-import { ensureLabCa } from './pki.ts';
 import { hostClientCert } from './probes.ts';
 import { readLabState, updateLabState } from './state.ts';
 import { killNamespaceProcesses, knownProcesses, type ProcessStatus, processStatus, startProcess, stopProcess } from './supervisor.ts';

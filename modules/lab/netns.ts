@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
-import { exists } from './fsutil.ts';
+import { exists } from '../runtime/fsutil.ts';
 import { readLabState, updateLabState } from './state.ts';
 import type { LabPlan } from './types.ts';
 

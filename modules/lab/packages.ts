@@ -10,7 +10,7 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
-import { exists } from './fsutil.ts';
+import { exists } from '../runtime/fsutil.ts';
 
 export const LAB_PACKAGES: readonly string[] = [
   'etcd-server',

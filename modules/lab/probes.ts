@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { execa } from 'execa';
 import pg from 'pg';
+import { type CertPaths, ensureCert } from '../runtime/pki.ts';
 import { labPaths } from './context.ts';
 import { etcdMembers, roleNames } from './endpoints.ts';
-import { type CertPaths, ensureCert } from './pki.ts';
 import { getOrCreateSecret } from './secrets.ts';
 import type { LabPlan } from './types.ts';
 
@@ -83,7 +83,21 @@ async function etcdctl(plan: LabPlan, args: string[]): Promise<{ stdout: string;
   const endpoints = etcdMembers(plan).map((m) => m.clientUrl);
   const r = await execa(
     'etcdctl',
-    ['--endpoints', endpoints.join(','), '--cacert', c.ca, '--cert', c.cert, '--key', c.key, '--dial-timeout=3s', '--command-timeout=5s', ...args, '-w', 'json'],
+    [
+      '--endpoints',
+      endpoints.join(','),
+      '--cacert',
+      c.ca,
+      '--cert',
+      c.cert,
+      '--key',
+      c.key,
+      '--dial-timeout=3s',
+      '--command-timeout=5s',
+      ...args,
+      '-w',
+      'json',
+    ],
     { reject: false, timeout: 20_000, env: { ETCDCTL_API: '3' } },
   );
   return { stdout: String(r.stdout).trim(), stderr: String(r.stderr).trim(), exitCode: r.exitCode };

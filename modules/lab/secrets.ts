@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDir } from './fsutil.ts';
+import { ensureDir } from '../runtime/fsutil.ts';
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 

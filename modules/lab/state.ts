@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDir, writeFileAtomic } from './fsutil.ts';
+import { ensureDir, writeFileAtomic } from '../runtime/fsutil.ts';
 
 export interface LabStateFile {
   version: 1;

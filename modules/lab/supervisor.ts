@@ -10,9 +10,9 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import { ensureDir, writeFileAtomic } from '../runtime/fsutil.ts';
+import type { ProcessSpec } from '../runtime/process.ts';
 import { commandArgv, commandEnv } from './command.ts';
-import { ensureDir, writeFileAtomic } from './fsutil.ts';
-import type { ProcessSpec } from './types.ts';
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 

@@ -36,17 +36,3 @@ export interface LabPlan {
   /** Backup retention from the model (EXG_PRA_2). */
   backupRetention: { full: number; diff: number };
 }
-
-/** A process the lab supervisor runs. Plain data so components stay easy to test. */
-export interface ProcessSpec {
-  /** Unique name, also the log and pid file name, e.g. `patroni-dc1-documents`. */
-  name: string;
-  /** Network namespace to run in; omitted = host namespace. */
-  netns?: string;
-  /** Unix user to run as (PostgreSQL refuses root), omitted = root. */
-  user?: string;
-  command: string;
-  args: string[];
-  env?: Record<string, string>;
-  cwd?: string;
-}

@@ -5,8 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
+import { ensureLabCa } from '../runtime/pki.ts';
 import { WAF_SERVER_NAME } from './edgeEndpoints.ts';
-import { ensureLabCa } from './pki.ts';
 import type { LabPlan } from './types.ts';
 
 export interface WafResponse {

@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HsmKeyStore, WRAP_MECHANISM_NAME } from '../services/hsm/keystore.ts';
+import { HsmKeyStore, WRAP_MECHANISM_NAME } from '../runtime/hsm/keystore.ts';
 import { type RefServiceConfig, readSecretFile } from './config.ts';
 import { createDb, type Db, ensureSchema } from './db.ts';
 import { createLogger, type Logger } from './log.ts';

@@ -1,6 +1,6 @@
 /** ProcessSpec builder for a reference-service instance (node + tsx, no build step). */
 import path from 'node:path';
-import type { ProcessSpec } from '../lab/types.ts';
+import type { ProcessSpec } from '../runtime/process.ts';
 
 export interface RefServiceProcessInput {
   /** e.g. `refservice-dc1`. */

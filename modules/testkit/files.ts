@@ -1,7 +1,7 @@
 /** Writes rendered files under a root directory (atomic writes from modules/lab/fsutil). */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../lab/fsutil.ts';
+import { writeFileAtomic } from '../runtime/fsutil.ts';
 import type { RenderedFile } from '../services/types.ts';
 
 export async function writeRenderedFiles(root: string, files: RenderedFile[]): Promise<string[]> {

@@ -4,7 +4,7 @@
  * supervisor (modules/lab) runs the same specs in production of the lab.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { ProcessSpec } from '../lab/types.ts';
+import type { ProcessSpec } from '../runtime/process.ts';
 
 export interface RunningProcess {
   spec: ProcessSpec;

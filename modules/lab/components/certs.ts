@@ -1,6 +1,7 @@
 /** The lab's certificates: one per site (server + peer client), and client certificates per role. */
+
+import type { CertPaths } from '../../runtime/pki.ts';
 import type { LabContext } from '../context.ts';
-import type { CertPaths } from '../pki.ts';
 import type { LabSite } from '../types.ts';
 
 /**

@@ -1,9 +1,9 @@
 /** etcd ×3 (DC1, DC2, witness DC3), run as user etcd, healthy when all 3 members answer. */
 import { join } from 'node:path';
+import { ensureDir } from '../../runtime/fsutil.ts';
 import { renderEtcd } from '../../services/etcd/render.ts';
 import { installTls, type LabComponent, type LabContext, ownerOf, waitFor, writeRendered } from '../context.ts';
 import { etcdMembers } from '../endpoints.ts';
-import { ensureDir } from '../fsutil.ts';
 import { etcdHealth, etcdMemberCount } from '../probes.ts';
 import { siteCert } from './certs.ts';
 

@@ -3,11 +3,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { ensureDir, writeFileAtomic } from '../../runtime/fsutil.ts';
+import { ensureLabCa } from '../../runtime/pki.ts';
 import { haproxyConfigPath, renderHaproxy } from '../../services/haproxy/render.ts';
 import { type LabComponent, type LabContext, ownerOf, waitFor, writeRendered } from '../context.ts';
 import { haproxyEndpoints, patroniNodes } from '../endpoints.ts';
-import { ensureDir, writeFileAtomic } from '../fsutil.ts';
-import { ensureLabCa } from '../pki.ts';
 import { inRecoveryVia } from '../probes.ts';
 
 const USER = 'haproxy';

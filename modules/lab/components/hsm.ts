@@ -6,14 +6,14 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HsmKeyStore } from '../../services/hsm/keystore.ts';
-import { provisionHsmToken } from '../../services/hsm/provision.ts';
+import { ensureDir, writeFileAtomic } from '../../runtime/fsutil.ts';
+import { HsmKeyStore } from '../../runtime/hsm/keystore.ts';
+import { provisionHsmToken } from '../../runtime/hsm/provision.ts';
+import { cloneTokenDir } from '../../runtime/hsm/token.ts';
 import { renderSoftHsmConf, SOFTHSM_CONF_FILE } from '../../services/hsm/render.ts';
-import { cloneTokenDir } from '../../services/hsm/token.ts';
 import type { LabComponent, LabContext } from '../context.ts';
 import { writeRendered } from '../context.ts';
 import { edgeSites, HSM_TOKEN_LABEL, hsmPaths } from '../edgeEndpoints.ts';
-import { ensureDir, writeFileAtomic } from '../fsutil.ts';
 
 export function hsmConfPath(ctx: Pick<LabContext, 'plan'>, siteId: string): string {
   return join(hsmPaths(ctx.plan.stateDir, siteId).confDir, SOFTHSM_CONF_FILE);

@@ -7,15 +7,15 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { blackboxProcessSpec, postgresExporterProcessSpec, prometheusProcessSpec } from '../../services/monitoring/process.ts';
+import { ensureDir, writeFileAtomic } from '../../runtime/fsutil.ts';
+import { ensureLabCa } from '../../runtime/pki.ts';
+import type { ProcessSpec } from '../../runtime/process.ts';
+import { blackboxProcessSpec, postgresExporterProcessSpec, prometheusProcessSpec } from '../../runtime/processes/monitoring.ts';
 import { renderMonitoring } from '../../services/monitoring/render.ts';
 import type { LabComponent, LabContext } from '../context.ts';
 import { LAB_PORTS, waitFor, writeRendered } from '../context.ts';
 import { EDGE_PORTS, edgeSites, monitoringSite, prometheusUrl, refserviceDomain, WAF_SERVER_NAME } from '../edgeEndpoints.ts';
 import { haproxyEndpoints, patroniNodes, roleNames } from '../endpoints.ts';
-import { ensureDir, writeFileAtomic } from '../fsutil.ts';
-import { ensureLabCa } from '../pki.ts';
-import type { ProcessSpec } from '../types.ts';
 
 /** Alert when the reference domain has had no insert for this long (EXG_MON_4). */
 export const NON_EVENT_MINUTES = 30;

@@ -10,11 +10,11 @@
  */
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { ensureDir } from '../../runtime/fsutil.ts';
 import { pgHostConfigPath, renderPgBackRest, repositoryConfigPath } from '../../services/backup/render.ts';
 import { runCommandOk } from '../command.ts';
 import { installTls, LAB_PORTS, type LabComponent, type LabContext, labPaths, ownerOf, waitFor, writeRendered } from '../context.ts';
 import { backupSite, patroniNodes, pgSites } from '../endpoints.ts';
-import { ensureDir } from '../fsutil.ts';
 import type { LabPlan, LabSite } from '../types.ts';
 import { clientCert, siteCert } from './certs.ts';
 import { pgbackrestConfRoot, pgDataDir, pgSocketDir } from './postgres.ts';

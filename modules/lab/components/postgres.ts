@@ -4,13 +4,13 @@
  * synchronous standby (RPO 0, EXG_PCA_2). Runs as user postgres, data under <stateDir>/data.
  */
 import { join } from 'node:path';
+import { ensureDir, exists } from '../../runtime/fsutil.ts';
+import type { ProcessSpec } from '../../runtime/process.ts';
 import { pgHostConfigPath } from '../../services/backup/render.ts';
 import { type PatroniClusterInput, patroniConfigPath, renderPatroni } from '../../services/postgres/render.ts';
 import { installTls, type LabComponent, type LabContext, ownerOf, waitFor, writeRendered } from '../context.ts';
 import { etcdMembers, type PatroniNodeEndpoint, patroniNodes, roleNames } from '../endpoints.ts';
-import { ensureDir, exists } from '../fsutil.ts';
 import { patroniClusterAny } from '../probes.ts';
-import type { ProcessSpec } from '../types.ts';
 import { clientCert, siteCert } from './certs.ts';
 
 const USER = 'postgres';

@@ -5,12 +5,12 @@
  */
 import { join } from 'node:path';
 import { refServiceProcessSpec } from '../../refservice/process.ts';
+import { ensureDir, writeFileAtomic } from '../../runtime/fsutil.ts';
+import { ensureLabCa } from '../../runtime/pki.ts';
 import type { LabComponent, LabContext } from '../context.ts';
 import { waitFor } from '../context.ts';
 import { edgeSites, HSM_TOKEN_LABEL, refserviceDomain } from '../edgeEndpoints.ts';
 import { roleNames } from '../endpoints.ts';
-import { ensureDir, writeFileAtomic } from '../fsutil.ts';
-import { ensureLabCa } from '../pki.ts';
 import { hsmConfPath, hsmPinFile } from './hsm.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');

@@ -5,13 +5,13 @@
  */
 import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { wafConfigTestCommand, wafProcessSpec } from '../../services/waf/process.ts';
+import { ensureDir } from '../../runtime/fsutil.ts';
+import { wafConfigTestCommand, wafProcessSpec } from '../../runtime/processes/waf.ts';
 import { REFERENCE_API_ROUTES, renderWaf, type WafRenderInput, wafRuntimePaths } from '../../services/waf/render.ts';
 import { runCommand } from '../command.ts';
 import type { LabComponent, LabContext } from '../context.ts';
 import { waitFor, writeRendered } from '../context.ts';
 import { type EdgeSite, edgeSites, WAF_SERVER_NAME } from '../edgeEndpoints.ts';
-import { ensureDir } from '../fsutil.ts';
 import { hostClientCert, httpsGetJson } from '../probes.ts';
 
 function dirs(ctx: Pick<LabContext, 'paths'>, e: EdgeSite): { confDir: string; runDir: string } {

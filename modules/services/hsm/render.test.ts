@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { renderSoftHsmConf } from './render.ts';
-import { generatePin } from './token.ts';
 
 describe('renderSoftHsmConf', () => {
   it('renders the token directory and file backend', () => {
@@ -13,15 +12,5 @@ describe('renderSoftHsmConf', () => {
   it('rejects a relative or unsafe token dir', () => {
     expect(() => renderSoftHsmConf({ tokenDir: 'tokens' })).toThrow(/absolute/);
     expect(() => renderSoftHsmConf({ tokenDir: '/a b' })).toThrow(/absolute/);
-  });
-});
-
-describe('generatePin', () => {
-  it('returns distinct numeric PINs of the asked length', () => {
-    const a = generatePin();
-    expect(a).toMatch(/^\d{16}$/);
-    expect(generatePin(24)).toMatch(/^\d{24}$/);
-    expect(new Set(Array.from({ length: 20 }, () => generatePin())).size).toBe(20);
-    expect(() => generatePin(4)).toThrow();
   });
 });

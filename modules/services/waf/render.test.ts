@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { wafConfigTestCommand, wafProcessSpec } from './process.ts';
 import { REFERENCE_API_ROUTES, renderWaf, WAF_FILES, type WafRenderInput } from './render.ts';
 
 const base: WafRenderInput = {
@@ -117,14 +116,6 @@ describe('renderWaf', () => {
     expect(() => renderWaf({ ...base, confDir: 'relative' })).toThrow(/absolute/);
     expect(() => renderWaf({ ...base, paranoiaLevel: 5 as 1 })).toThrow(/paranoia/);
     expect(() => renderWaf({ ...base, listen: { address: '127.0.0.1', port: 70000 } })).toThrow(/port/);
-  });
-});
-
-describe('wafProcessSpec', () => {
-  it('runs nginx in the foreground with the rendered config and prefix', () => {
-    const s = wafProcessSpec({ name: 'waf-dc1', confDir: '/c', runDir: '/r', netns: 'hds-dc1' });
-    expect(s).toEqual({ name: 'waf-dc1', netns: 'hds-dc1', command: '/usr/sbin/nginx', args: ['-c', '/c/nginx.conf', '-p', '/r/', '-g', 'daemon off;'] });
-    expect(wafConfigTestCommand({ name: 'w', confDir: '/c', runDir: '/r' }).args).toEqual(['-c', '/c/nginx.conf', '-p', '/r/', '-t', '-q']);
   });
 });
 

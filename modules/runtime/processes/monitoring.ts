@@ -1,6 +1,7 @@
 /** ProcessSpec builders for Prometheus, the blackbox exporter and postgres_exporter (Debian binaries). */
-import type { ProcessSpec } from '../../lab/types.ts';
-import { MONITORING_FILES } from './render.ts';
+
+import { MONITORING_FILES } from '../../services/monitoring/render.ts';
+import type { ProcessSpec } from '../process.ts';
 
 interface Common {
   name: string;

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as graphene from 'graphene-pk11';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderSoftHsmConf, SOFTHSM_CONF_FILE } from '../../services/hsm/render.ts';
 import { writeRenderedFiles } from '../../testkit/files.ts';
 import { HsmKeyStore } from './keystore.ts';
 import { provisionHsmToken } from './provision.ts';
-import { renderSoftHsmConf, SOFTHSM_CONF_FILE } from './render.ts';
 import { cloneTokenDir, generatePin, initToken, listTokenLabels } from './token.ts';
 
 describe('HSM key store on SoftHSM2', () => {

@@ -1,6 +1,7 @@
 /** ProcessSpec builders for a WAF instance (nginx in the foreground, supervised by the lab). */
-import type { ProcessSpec } from '../../lab/types.ts';
-import { WAF_FILES } from './render.ts';
+
+import { WAF_FILES } from '../../services/waf/render.ts';
+import type { ProcessSpec } from '../process.ts';
 
 export interface WafProcessInput {
   /** Process name, e.g. `waf-dc1`. */
