@@ -6,7 +6,7 @@
  * the production input it passes and one it fails). No I/O here or in any rule: the CLI reads the
  * files, hashes them and writes the reports (scripts/hdsctl/commands/policy.ts, modules/reports).
  */
-import type { Topology } from '../modules/model/topology.ts';
+import type { ServiceKind, Topology } from '../modules/model/topology.ts';
 import type { EnvironmentDoc, PlatformDoc } from '../modules/model/types.ts';
 import type { Synthesized } from '../modules/proxmox/check/synthesized.ts';
 
@@ -60,8 +60,12 @@ export interface Violation {
 /** A configuration file rendered from the topology by the pure renderers of modules/services. */
 export interface RenderedConfig {
   service: 'postgresql' | 'haproxy' | 'etcd' | 'backup' | 'waf' | 'monitoring' | 'hsm';
-  /** Guest or cluster the file is for. */
+  /** The guest the file is for, and its service. */
   owner: string;
+  guestService: ServiceKind;
+  /** Absolute path of the file on the guest (the paths of modules/services/fromTopology/paths.ts). */
+  file: string;
+  /** `<guest>:<file>`: how reports cite it (`rendered:<guest>:<file>`). */
   path: string;
   content: string;
   /** Set when the renderer refused the input the topology implies (the refusal is evidence too). */

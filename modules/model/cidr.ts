@@ -1,6 +1,9 @@
 /**
  * IPv4 CIDR arithmetic on unsigned 32-bit integers. Pure and total: parse errors are
  * returned, never thrown, so validation can report every bad value at once.
+ *
+ * The one IPv4 module of the repository: the model, the Proxmox plans, the service adapters and
+ * the lab network all use it (addresses as numbers: parseIpv4/formatIpv4; blocks: Cidr).
  */
 export interface Cidr {
   /** Network address as an unsigned 32-bit integer. */
@@ -32,8 +35,7 @@ export function parseCidr(text: string): ParseResult {
   if (ip === undefined) return { ok: false, reason: `"${addr}" is not an IPv4 address` };
   if (prefix > 32) return { ok: false, reason: `prefix /${prefix} is longer than 32` };
   if (ip % blockSize(prefix) !== 0) {
-    const network = ip - (ip % blockSize(prefix));
-    return { ok: false, reason: `"${text}" has host bits set; the network is ${formatIpv4(network)}/${prefix}` };
+    return { ok: false, reason: `"${text}" has host bits set; the network is ${formatCidr(networkOf(ip, prefix))}` };
   }
   return { ok: true, cidr: { network: ip, prefix } };
 }
@@ -44,6 +46,11 @@ export function formatCidr(c: Cidr): string {
 
 export function blockSize(prefix: number): number {
   return 2 ** (32 - prefix);
+}
+
+/** The block of length `prefix` that holds `ip` (host bits cleared): 10.38.1.7, 16 → 10.38.0.0/16. */
+export function networkOf(ip: number, prefix: number): Cidr {
+  return { network: ip - (ip % blockSize(prefix)), prefix };
 }
 
 export function lastAddress(c: Cidr): number {
@@ -72,4 +79,12 @@ export function subnet(block: Cidr, prefix: number, index: number): Cidr | undef
 /** Usable host addresses (network and broadcast excluded for prefixes up to /30). */
 export function usableHosts(prefix: number): number {
   return prefix >= 31 ? blockSize(prefix) : blockSize(prefix) - 2;
+}
+
+/** True when `ip` (a.b.c.d) lies inside `cidr` (a.b.c.d/len); false for anything unparsable. */
+export function inCidr(ip: string, cidr: string): boolean {
+  const a = parseIpv4(ip);
+  const c = parseCidr(cidr);
+  if (a === undefined || !c.ok) return false;
+  return a >= c.cidr.network && a < c.cidr.network + blockSize(c.cidr.prefix);
 }

@@ -3,6 +3,7 @@
  * they need, site by site. One function per service kind; each returns guest drafts
  * (no addresses, no hypervisor node yet) and the logical service instances.
  */
+import type { GuestRole } from './roles.ts';
 import type { Guest, ServiceInstance, ServiceKind } from './topology.ts';
 import type { EnvironmentDoc, GuestSize, Zone } from './types.ts';
 
@@ -26,7 +27,7 @@ const seq = (n: number) => String(n).padStart(2, '0');
 interface DraftInput {
   env: string;
   service: ServiceKind;
-  role: string;
+  role: GuestRole;
   cluster: string;
   site: string;
   index: number;
@@ -68,7 +69,7 @@ function repeat<T>(n: number, f: (index: number) => T): T[] {
 function perSiteRole(
   env: string,
   service: ServiceKind,
-  role: string,
+  role: GuestRole,
   sites: string[],
   perSite: number,
   size: GuestSize,
@@ -124,7 +125,7 @@ export function expandServices(doc: EnvironmentDoc): ServiceExpansion {
     o.sites.forEach((site, k) => {
       const cluster = `ocp-${lower(site)}`;
       const declaredAt = [...at('openshift'), 'sites', k];
-      const roles = [
+      const roles: Array<{ role: GuestRole; spec: typeof o.masters; group: string | undefined }> = [
         { role: 'master', spec: o.masters, group: `${cluster}-masters` },
         { role: 'infra', spec: o.infra, group: `${cluster}-infra` },
         { role: 'worker', spec: o.workers, group: undefined },

@@ -3,6 +3,7 @@
  * platform. Pure data, JSON-serialisable, deterministic. Every renderer reads this.
  */
 import type { ZoneSubnet } from './addressPlan.ts';
+import type { GuestRole } from './roles.ts';
 import type { Slo } from './slo.ts';
 import type { EnvironmentClass, GuestSize, Segregation, SiteRole, Zone } from './types.ts';
 
@@ -31,8 +32,8 @@ export interface Nic {
 export interface Guest {
   name: string;
   service: ServiceKind;
-  /** Role inside the service: master, worker, data, witness, broker, osd, node... */
-  role: string;
+  /** Role inside the service (roles.ts): master, worker, primary, witness, broker, osd, node... */
+  role: GuestRole;
   /** The logical cluster the guest belongs to, e.g. `ocp-dc1`, `pg-documents`. */
   cluster: string;
   site: string;
@@ -105,7 +106,7 @@ export interface FlowDeclaration {
 }
 
 /** Either a set of guests (service and optional roles) or an address outside the platform. */
-export type Endpoint = { service: ServiceKind; roles?: string[] } | { external: 'internet' | 'admin-workstations' };
+export type Endpoint = { service: ServiceKind; roles?: GuestRole[] } | { external: 'internet' | 'admin-workstations' };
 
 /** One line of the IP-level flow matrix (EXG_ART_1.2). */
 export interface FlowEntry {

@@ -12,3 +12,15 @@ export interface RenderedFile {
   /** POSIX mode; defaults to 0o644. Files holding key material use 0o600. */
   mode?: number;
 }
+
+/** The service a guest file configures (policy evidence groups files by it). */
+export type ConfigService = 'postgresql' | 'etcd' | 'haproxy' | 'backup' | 'waf' | 'monitoring';
+
+/** A file of a guest, as the adapter (fromTopology/index.ts) places it for a deployment profile. */
+export interface GuestFile extends RenderedFile {
+  /** Absolute path on the guest, under the profile's root. */
+  path: string;
+  service: ConfigService;
+  /** Unix user that owns the file (group: the user's own); root when absent. */
+  owner?: string;
+}

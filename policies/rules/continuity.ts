@@ -8,6 +8,7 @@ import type { Guest, Topology } from '../../modules/model/topology.ts';
 import { envDoc, guestEvidence, isProduction, topo } from '../evidence/model.ts';
 import { ofType, tfEvidence, value } from '../evidence/terraform.ts';
 import { anssi, cctp, type PolicyInput, type Rule, secnum, t, type Violation } from '../types.ts';
+import { isPatroniConfig, isRepositoryConfig } from '../evidence/files.ts';
 
 const dataSites = (tp: Topology) =>
   new Set(tp.guests.filter((g) => g.service === 'postgresql' && (g.role === 'primary' || g.role === 'standby')).map((g) => g.site));
@@ -38,7 +39,7 @@ export const synchronousReplication: Rule = {
         message: t(`Réplication ${mode} : RPO non nul.`, `${mode} replication: RPO is not zero.`),
         evidence: [envDoc(input, ['services', 'postgresql', 'replication'], mode)],
       });
-    for (const f of input.rendered!.filter((r) => r.service === 'postgresql' && r.path.endsWith('patroni.yml'))) {
+    for (const f of input.rendered!.filter(isPatroniConfig)) {
       const dcs = (parseYaml(f.content) as { bootstrap?: { dcs?: Record<string, unknown> } }).bootstrap?.dcs ?? {};
       const ok = dcs.synchronous_mode === true && dcs.synchronous_mode_strict === true && Number(dcs.synchronous_node_count ?? 0) >= 1;
       if (!ok)
@@ -61,7 +62,7 @@ export const synchronousReplication: Rule = {
     fail: {
       description: 'Patroni of one domain rendered without synchronous_mode_strict',
       mutate: (i) => {
-        const f = i.rendered!.find((r) => r.path.endsWith('patroni.yml'))!;
+        const f = i.rendered!.find(isPatroniConfig)!;
         f.content = f.content.replace('synchronous_mode_strict: true', 'synchronous_mode_strict: false');
       },
     },
@@ -440,7 +441,7 @@ export const backupsOffsite: Rule = {
           });
       }
     }
-    for (const f of (input.rendered ?? []).filter((r) => r.service === 'backup' && r.path.endsWith('repository.conf'))) {
+    for (const f of (input.rendered ?? []).filter(isRepositoryConfig)) {
       if (!/^repo1-retention-full=\d+/m.test(f.content))
         out.push({
           subject: 'pgbackrest',

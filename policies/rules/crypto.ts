@@ -18,6 +18,7 @@ import {
   value,
 } from '../evidence/terraform.ts';
 import { anssi, cctp, type CryptoUse, type PolicyInput, type Rule, type RenderedConfig, secnum, t, type Violation } from '../types.ts';
+import { isPatroniConfig, isRepositoryConfig } from '../evidence/files.ts';
 
 const holdsHealthData = (i: PolicyInput) => ['production', 'pseudonymised'].includes(i.topology?.environment.dataSource ?? '');
 
@@ -57,7 +58,7 @@ export const backupsAes256: Rule = {
           });
       }
     }
-    for (const f of (input.rendered ?? []).filter((r) => r.service === 'backup' && r.path.endsWith('repository.conf'))) {
+    for (const f of (input.rendered ?? []).filter(isRepositoryConfig)) {
       if (!/^repo1-cipher-type=aes-256-cbc$/m.test(f.content))
         out.push({
           subject: 'pgbackrest',
@@ -72,7 +73,7 @@ export const backupsAes256: Rule = {
     fail: {
       description: 'pgBackRest repository rendered without cipher',
       mutate: (i) => {
-        const f = i.rendered!.find((r) => r.path.endsWith('repository.conf'))!;
+        const f = i.rendered!.find(isRepositoryConfig)!;
         f.content = f.content.replace('repo1-cipher-type=aes-256-cbc', 'repo1-cipher-type=none');
       },
     },
@@ -339,7 +340,7 @@ export function tlsEndpoints(rendered: RenderedConfig[]): Listener[] {
         minVersion: String(doc['tls-min-version'] ?? 'TLS1.2').replace('TLS1.', 'TLSv1.'),
         suites: (doc['cipher-suites'] as string[]) ?? [],
       });
-    } else if (f.service === 'postgresql' && f.path.endsWith('patroni.yml')) {
+    } else if (isPatroniConfig(f)) {
       const doc = parseYaml(f.content) as { postgresql?: { parameters?: Record<string, unknown> } };
       const p = doc.postgresql?.parameters ?? {};
       out.push({

@@ -11,7 +11,8 @@ import type { Guest, Topology } from '../../model/topology.ts';
 import { computePlan, holdsData, SYSTEM_DISK_GIB } from '../plan/compute.ts';
 import { DEFAULT_OPTIONS } from '../plan/options.ts';
 import { dataVolumeFiles, dataVolumeOf, mountUnitName } from './dataVolume.ts';
-import { findInlineSecrets, secretRef } from './secrets.ts';
+import { secretRef } from '../../services/secrets.ts';
+import { findInlineSecrets } from './secrets.ts';
 import { buildUserData } from './userData.ts';
 
 const ev = evaluate(loadWorkspace(join(import.meta.dirname, '..', '..', '..', 'environments')));

@@ -18,7 +18,7 @@
  */
 import type { Guest, Topology } from '../../model/topology.ts';
 import { DATA_DISK_SERIAL, dataDiskById, holdsData } from '../plan/compute.ts';
-import { secretRef } from './secrets.ts';
+import { secretRef } from '../../services/secrets.ts';
 import type { RenderedFile } from './types.ts';
 
 /** The script cloud-init writes and runs (userData.ts runs it after hds-secrets). */

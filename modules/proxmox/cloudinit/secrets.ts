@@ -7,21 +7,6 @@
  * (mode 0600) and forgets the token. docs/proxmox.md#secrets explains the choice.
  */
 
-const PATH = /^[a-z0-9][a-z0-9/_.-]*$/;
-const FIELD = /^[a-z0-9][a-z0-9_.-]*$/;
-
-export const SECRET_PLACEHOLDER = /@@secret:([a-z0-9][a-z0-9/_.-]*)#([a-z0-9][a-z0-9_.-]*)@@/g;
-
-/** The placeholder to give a renderer instead of a secret value, e.g. secretRef('production/pg-documents/replication', 'password'). */
-export function secretRef(path: string, field: string): string {
-  if (!PATH.test(path) || !FIELD.test(field)) throw new Error(`invalid secret reference ${path}#${field} (lowercase path and field)`);
-  return `@@secret:${path}#${field}@@`;
-}
-
-export function hasSecretRefs(text: string): boolean {
-  return new RegExp(SECRET_PLACEHOLDER.source).test(text);
-}
-
 export interface SecretFinding {
   kind: string;
   excerpt: string;

@@ -13,4 +13,7 @@ export type { RenderedFile };
  * an absolute one where it says. Must be pure (no I/O, no clock): the synthesized JSON is
  * compared across runs.
  */
-export type ConfigFor = (topology: Topology, guest: Guest) => RenderedFile[];
+export type ConfigFor = (topology: Topology, guest: Guest) => ConfigFile[];
+
+/** A file to write, with the Unix user that owns it (root when absent). */
+export type ConfigFile = RenderedFile & { owner?: string };

@@ -5,7 +5,8 @@ import { parse } from 'yaml';
 import { evaluate, loadWorkspace } from '../../loader/load.ts';
 import { DEFAULT_OPTIONS } from '../plan/options.ts';
 import { defaultConfigFor } from './defaultConfig.ts';
-import { findInlineSecrets, secretRef } from './secrets.ts';
+import { secretRef } from '../../services/secrets.ts';
+import { findInlineSecrets } from './secrets.ts';
 import { buildUserData } from './userData.ts';
 
 const t = evaluate(loadWorkspace(join(import.meta.dirname, '..', '..', '..', 'environments'))).topologies.get('production')!;

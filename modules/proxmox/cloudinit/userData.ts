@@ -9,8 +9,9 @@ import { stringify } from 'yaml';
 import type { Guest, Topology } from '../../model/topology.ts';
 import type { ProxmoxOptions } from '../plan/options.ts';
 import { DATA_VOLUME_PACKAGES, DATA_VOLUME_SCRIPT } from './dataVolume.ts';
-import { findInlineSecrets, hasSecretRefs } from './secrets.ts';
-import type { ConfigFor, RenderedFile } from './types.ts';
+import { hasSecretRefs } from '../../services/secrets.ts';
+import { findInlineSecrets } from './secrets.ts';
+import type { ConfigFile, ConfigFor } from './types.ts';
 
 export interface WriteFile {
   path: string;
@@ -18,10 +19,12 @@ export interface WriteFile {
   content: string;
   owner: string;
   permissions: string;
+  /** Written in cloud-init's final stage, once packages have created the service users. */
+  defer?: true;
 }
 
 /** Where a rendered file lands on the guest. */
-export function targetPath(g: Guest, f: RenderedFile): string {
+export function targetPath(g: Guest, f: ConfigFile): string {
   if (f.path.startsWith('/')) return f.path;
   if (f.path.split('/').includes('..')) throw new Error(`rendered file path ${f.path} of ${g.name} escapes its root`);
   return `/etc/hds/${g.service}/${f.path}`;
@@ -57,7 +60,7 @@ while read -r f; do
     p=\${ref#@@secret:}; p=\${p%@@}
     value=$(curl -fsS -H "X-Vault-Token: $TOKEN" "$ADDR/v1/$MOUNT/data/\${p%%#*}" | jq -er --arg k "\${p#*#}" '.data.data[$k]')
     jq -Rjs --arg ref "$ref" --arg v "$value" 'split($ref) | join($v)' "$f" > "$f.hds-tmp"
-    chmod 0600 "$f.hds-tmp"; mv "$f.hds-tmp" "$f"
+    chmod 0600 "$f.hds-tmp"; chown --reference="$f" "$f.hds-tmp"; mv "$f.hds-tmp" "$f"
   done
 done < "$LIST"
 curl -fsS -X POST -H "X-Vault-Token: $TOKEN" "$ADDR/v1/auth/token/revoke-self" >/dev/null || true
@@ -87,7 +90,15 @@ export function buildUserData({ topology: t, guest: g, options: opts, configFor 
       );
     const secret = hasSecretRefs(f.content);
     if (secret) withSecrets.push(path);
-    files.push({ path, encoding: 'b64', content: Buffer.from(f.content).toString('base64'), owner: 'root:root', permissions: secret ? '0600' : mode(f.mode) });
+    const owner = f.owner && f.owner !== 'root' ? f.owner : undefined;
+    files.push({
+      path,
+      encoding: 'b64',
+      content: Buffer.from(f.content).toString('base64'),
+      owner: owner ? `${owner}:${owner}` : 'root:root',
+      permissions: secret ? '0600' : mode(f.mode),
+      ...(owner ? { defer: true as const } : {}),
+    });
   }
   const runcmd: string[][] = [
     ['systemctl', 'enable', '--now', 'qemu-guest-agent', 'serial-getty@ttyS0.service'],

@@ -100,6 +100,6 @@ export function renderEtcd(input: EtcdClusterInput): RenderedFile[] {
       'log-outputs': ['stderr'],
     };
     const header = `# etcd member ${m.name} (${m.site}) — rendered by hds-platform, do not edit.\n# Client and peer TLS with client-certificate auth; DCS of the Patroni clusters (EXG_PCA_2).\n`;
-    return { path: memberConfigPath(m), content: header + stringify(config), mode: 0o640 };
+    return { path: memberConfigPath(m), content: header + stringify(config, { lineWidth: 0 }), mode: 0o640 };
   });
 }

@@ -1,52 +1,49 @@
 /**
  * etcd (the Patroni DCS) from the topology: the members are the guests of the `pg-dcs`
  * cluster (one etcd per data site and the witness in the third site), on their service (back)
- * NIC. One renderEtcd call per environment; each member takes its own file.
+ * NIC. One renderEtcd call per (topology, profile); each member takes its own file.
  */
+import { PORTS } from '../../model/ports.ts';
+import { DCS_CLUSTER, dcsMembers } from '../../model/roles.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
-import { type EtcdClusterInput, etcdClientUrl, renderEtcd } from '../etcd/render.ts';
-import type { RenderedFile } from '../types.ts';
-import { memo, PORTS, place, serverTls, serviceNic } from './common.ts';
+import { type EtcdClusterInput, renderEtcd } from '../etcd/render.ts';
+import type { GuestFile } from '../types.ts';
+import { at, memo, place, serverTls, serviceAddress } from './common.ts';
+import { ETCD_PATHS } from './paths.ts';
+import type { DeploymentProfile } from './profile.ts';
 
-export const ETCD_CLUSTER = 'pg-dcs';
-export const ETCD_PATHS = { config: '/etc/etcd/etcd.yml', defaults: '/etc/default/etcd', dataDir: '/var/lib/etcd/default' } as const;
-
-export const isEtcdMember = (g: Guest) => g.service === 'postgresql' && g.cluster === ETCD_CLUSTER;
-
-export function etcdMembersOf(t: Topology): Guest[] {
-  return t.guests.filter(isEtcdMember);
-}
-
-export function etcdInput(t: Topology): EtcdClusterInput {
+export function etcdInput(t: Topology, p: DeploymentProfile): EtcdClusterInput {
   return {
-    clusterToken: `${t.environment.name}-${ETCD_CLUSTER}`,
-    members: etcdMembersOf(t).map((g) => ({
+    clusterToken: `${t.environment.name}-${DCS_CLUSTER}`,
+    members: dcsMembers(t).map((g) => ({
       name: g.name,
       site: g.site,
-      address: serviceNic(g).ip,
+      address: serviceAddress(p, g),
       clientPort: PORTS.etcdClient,
       peerPort: PORTS.etcdPeer,
-      dataDir: ETCD_PATHS.dataDir,
-      tls: serverTls,
+      dataDir: at(p, g, ETCD_PATHS.dataDir),
+      tls: serverTls(p, g),
     })),
   };
 }
 
-/** host:port of every member, as Patroni's etcd3 section lists them. */
-export function etcdHosts(t: Topology): string[] {
-  return etcdInput(t).members.map((m) => etcdClientUrl(m).replace(/^https:\/\//, ''));
-}
+const rendered = memo((t, p) => renderEtcd(etcdInput(t, p)));
 
-const rendered = memo((t) => renderEtcd(etcdInput(t)));
-
-export function etcdFilesFor(t: Topology, g: Guest): RenderedFile[] {
-  const file = rendered(t).find((f) => f.path === `${g.name}.yml`);
+export function etcdFilesFor(t: Topology, p: DeploymentProfile, g: Guest): GuestFile[] {
+  const config = at(p, g, ETCD_PATHS.config);
   return [
-    place(file, ETCD_PATHS.config, `the etcd config of ${g.name}`),
+    place(
+      rendered(t, p).find((f) => f.path === `${g.name}.yml`),
+      config,
+      `the etcd config of ${g.name}`,
+      'etcd',
+      'etcd',
+    ),
     {
-      path: ETCD_PATHS.defaults,
-      content: `# Managed by hds-platform: the Debian unit runs etcd $DAEMON_ARGS; everything else is in the config file.\nDAEMON_ARGS="--config-file=${ETCD_PATHS.config}"\n`,
+      path: at(p, g, ETCD_PATHS.defaults),
+      content: `# Managed by hds-platform: the Debian unit runs etcd $DAEMON_ARGS; everything else is in the config file.\nDAEMON_ARGS="--config-file=${config}"\n`,
       mode: 0o644,
+      service: 'etcd',
     },
   ];
 }

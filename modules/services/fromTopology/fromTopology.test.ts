@@ -7,32 +7,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parse as parseYaml } from 'yaml';
 import { stackOptionsFromEnv } from '../../../stacks/options.ts';
 import { configFor } from '../../../stacks/serviceConfig.ts';
-import { NON_EVENT_MINUTES as LAB_NON_EVENT_MINUTES } from '../../lab/components/monitoring.ts';
-import { LAB_PORTS } from '../../lab/context.ts';
-import { EDGE_PORTS } from '../../lab/edgeEndpoints.ts';
-import {
-  etcdMembers as labEtcdMembers,
-  haproxyEndpoints as labHaproxy,
-  patroniNodes as labPatroniNodes,
-  roleNames as labRoleNames,
-} from '../../lab/endpoints.ts';
-import { shippedLabPlan } from '../../lab/testing.ts';
 import { evaluate, loadWorkspace } from '../../loader/load.ts';
+import { inCidr } from '../../model/cidr.ts';
+import { isPgData, pgDomains, pgNodes } from '../../model/roles.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
-import { findInlineSecrets, SECRET_PLACEHOLDER } from '../../proxmox/cloudinit/secrets.ts';
+import { findInlineSecrets } from '../../proxmox/cloudinit/secrets.ts';
 import { buildUserData } from '../../proxmox/cloudinit/userData.ts';
-import { renderPgBackRest } from '../backup/render.ts';
-import { renderEtcd } from '../etcd/render.ts';
-import { renderHaproxy } from '../haproxy/render.ts';
-import { renderMonitoring } from '../monitoring/render.ts';
-import { type PatroniClusterInput, renderPatroni } from '../postgres/render.ts';
-import { renderWaf } from '../waf/render.ts';
-import { pgbackrestInput, pgbackrestRetention } from './backup.ts';
-import { inCidr, isPgData, PORTS, pgDomains, pgNodes, roleNames } from './common.ts';
-import { etcdInput } from './etcd.ts';
-import { haproxyInput } from './haproxy.ts';
-import { monitoringInput, NON_EVENT_MINUTES } from './monitoring.ts';
-import { patroniInput } from './postgres.ts';
+import { SECRET_PLACEHOLDER } from '../secrets.ts';
+import { pgbackrestRetention } from './backup.ts';
+import { guestFiles } from './index.ts';
+import { labProfile, PRODUCTION } from './profile.ts';
 import { wafInput } from './waf.ts';
 
 const ev = evaluate(loadWorkspace(join(import.meta.dirname, '..', '..', '..', 'environments')));
@@ -42,16 +26,17 @@ const options = stackOptionsFromEnv({}, { backend: 'local' }).proxmox;
 interface Written {
   path: string;
   content: string;
+  owner: string;
   permissions: string;
 }
 
 /** The write_files of a guest's user-data, decoded. */
 function written(t: Topology, g: Guest): Map<string, Written> {
   const doc = parseYaml(buildUserData({ topology: t, guest: g, options, configFor }).replace(/^#cloud-config\n/, '')) as {
-    write_files: Array<{ path: string; content: string; permissions: string }>;
+    write_files: Array<{ path: string; content: string; owner: string; permissions: string }>;
   };
   return new Map(
-    doc.write_files.map((f) => [f.path, { path: f.path, content: Buffer.from(f.content, 'base64').toString('utf8'), permissions: f.permissions }]),
+    doc.write_files.map((f) => [f.path, { path: f.path, content: Buffer.from(f.content, 'base64').toString('utf8'), owner: f.owner, permissions: f.permissions }]),
   );
 }
 
@@ -85,7 +70,7 @@ describe('PostgreSQL data nodes of production (EXG_PCA_2, EXG_PRA_2)', () => {
       expect(c.bootstrap.dcs.synchronous_mode_strict, g.name).toBe(true);
       expect(c.bootstrap.initdb).toContain('data-checksums');
       expect(c.postgresql.parameters.archive_mode).toBe('on');
-      expect(c.postgresql.parameters.archive_command).toBe(`pgbackrest --stanza=${g.domain} archive-push %p`);
+      expect(c.postgresql.parameters.archive_command).toBe(`pgbackrest --config=/etc/pgbackrest/pgbackrest.conf --stanza=${g.domain} archive-push %p`);
       expect(c.postgresql.data_dir).toBe('/var/lib/postgresql/15/main');
       expect(c.scope).toBe(g.domain);
       expect(c.name).toBe(g.name);
@@ -280,97 +265,56 @@ describe('secrets', () => {
   });
 });
 
-describe('the files are the renderers output, byte for byte', () => {
-  it('production: every placed file equals what the renderer returns for the adapter input', () => {
-    const check = (g: Guest, path: string, content: string | undefined) => expect(of(g, path).content, `${g.name} ${path}`).toBe(content);
-    for (const d of pgDomains(prod)) {
-      const out = renderPatroni(patroniInput(prod, d));
-      for (const n of pgNodes(prod, d)) check(n, '/etc/patroni/config.yml', out.find((f) => f.path === `${n.name}/patroni.yml`)?.content);
+describe('one adapter, two profiles', () => {
+  it('production: every rendered file is the one cloud-init writes, byte for byte, with its owner and mode', () => {
+    let n = 0;
+    for (const [env, t] of ev.topologies)
+      for (const g of guests(t, (x) => x.service !== 'openshift')) {
+        const ud = written(t, g);
+        for (const f of guestFiles(t, g, PRODUCTION)) {
+          const w = ud.get(f.path);
+          expect(w?.content, `${env} ${g.name} ${f.path}`).toBe(f.content);
+          expect(w?.owner, `${env} ${g.name} ${f.path}`).toBe(f.owner ? `${f.owner}:${f.owner}` : 'root:root');
+          n++;
+        }
+      }
+    expect(n).toBeGreaterThan(300);
+  });
+
+  it('the lab profile differs from production only by the roots and the addresses it defines', () => {
+    const lab = ev.topologies.get('lab')!;
+    const siteAddress = (site: string) => lab.zones.find((z) => z.site === site && z.zone === 'back')!.firstHost;
+    const profile = labProfile({ stateDir: '/srv/hds-lab', siteAddress });
+    // Production → lab substitution: each guest's root, then each NIC address → its site's namespace address.
+    const substitutions: Array<[RegExp, string]> = [];
+    for (const g of lab.guests) for (const nic of g.nics) substitutions.push([new RegExp(`(?<![\\d.])${nic.ip.replaceAll('.', '\\.')}(?![\\d])`, 'g'), siteAddress(g.site)]);
+    let compared = 0;
+    for (const g of guests(lab, () => true)) {
+      const prod = guestFiles(lab, g, PRODUCTION);
+      const ours = guestFiles(lab, g, profile);
+      expect(ours.map((f) => f.path)).toEqual(prod.map((f) => `/srv/hds-lab/guests/${g.name}${f.path}`));
+      for (const [i, f] of prod.entries()) {
+        // Roots: a production path of any guest becomes that guest's path under the lab root.
+        const rooted = ours[i]!.content;
+        let mapped = f.content;
+        for (const [re, to] of substitutions) mapped = mapped.replace(re, to);
+        const unrooted = rooted.replace(/\/srv\/hds-lab\/guests\/[a-z0-9-]+/g, '');
+        expect(unrooted, `${g.name} ${f.path}`).toBe(mapped);
+        expect(ours[i]!.owner).toBe(f.owner);
+        expect(ours[i]!.mode).toBe(f.mode);
+        compared++;
+      }
     }
-    const etcd = renderEtcd(etcdInput(prod));
-    for (const g of guests(prod, (x) => x.cluster === 'pg-dcs')) check(g, '/etc/etcd/etcd.yml', etcd.find((f) => f.path === `${g.name}.yml`)?.content);
-    for (const h of guests(prod, (x) => x.role === 'haproxy')) check(h, '/etc/haproxy/haproxy.cfg', renderHaproxy(haproxyInput(prod, h))[0]!.content);
-    const pgbr = renderPgBackRest(pgbackrestInput(prod)!);
-    check(
-      prod.guests.find((g) => g.name === prod.backup!.servers[0])!,
-      '/etc/pgbackrest/pgbackrest.conf',
-      pgbr.find((f) => f.path === 'repository.conf')?.content,
-    );
-    for (const w of guests(prod, (x) => x.service === 'waf')) {
-      const out = renderWaf(wafInput(prod, w)!);
-      for (const f of out) check(w, `/etc/nginx/${f.path}`, f.content);
-    }
-    for (const m of guests(prod, (x) => x.service === 'monitoring'))
-      for (const f of renderMonitoring(monitoringInput(prod, m))) check(m, `/etc/prometheus/${f.path}`, f.content);
-  });
-});
-
-/** Keys of a parsed YAML document, as dotted paths (arrays as one level). */
-function keyPaths(v: unknown, prefix = ''): string[] {
-  if (v && typeof v === 'object' && !Array.isArray(v)) return Object.entries(v).flatMap(([k, x]) => [`${prefix}${k}`, ...keyPaths(x, `${prefix}${k}.`)]);
-  return [];
-}
-
-describe('lab and environments share the renderers and their conventions', () => {
-  const lab = ev.topologies.get('lab')!;
-  const plan = shippedLabPlan('/tmp/hds-lab-state');
-
-  it('ports, role names and the non-event window are the lab ones', () => {
-    expect(PORTS).toMatchObject(LAB_PORTS);
-    expect(PORTS).toMatchObject({ pgExporter: EDGE_PORTS.pgExporter, blackbox: EDGE_PORTS.blackbox });
-    expect(roleNames('documents')).toEqual(labRoleNames('documents'));
-    expect(NON_EVENT_MINUTES).toBe(LAB_NON_EVENT_MINUTES);
-    expect(pgbackrestRetention(lab.backup!.retention)).toEqual(plan.backupRetention);
+    expect(compared).toBeGreaterThanOrEqual(15);
   });
 
-  it('the lab topology through the adapters sets the same Patroni keys as the lab component, for the same domain and sites', () => {
-    expect(pgDomains(lab)).toEqual(plan.postgresDomains.map((d) => d.name));
-    const domain = pgDomains(lab)[0]!;
-    const ours = patroniInput(lab, domain);
-    // The lab component's input (modules/lab/components/postgres.ts), with its paths and lab secrets replaced by fixed strings.
-    const tls = { certFile: '/l/c.crt', keyFile: '/l/c.key', caFile: '/l/ca.crt' };
-    const pw = (u: string) => ({ username: u, password: `${u}-0123456789abcdef` });
-    const roles = labRoleNames(domain);
-    const labInput: PatroniClusterInput = {
-      domain,
-      configRoot: '/l/postgres',
-      allowedSubnets: [plan.supernet],
-      etcd: { hosts: labEtcdMembers(plan).map((m) => `${m.site.address}:${m.clientPort}`), ...tls },
-      users: { superuser: pw(roles.superuser), replication: pw(roles.replication), rewind: pw(roles.rewind), app: pw(roles.app), restApi: pw(roles.restApi) },
-      pgbackrest: { stanza: domain, configPath: '/l/pgbackrest/dc1.conf' },
-      nodes: labPatroniNodes(plan, domain).map((n) => ({
-        name: n.name,
-        site: n.site.id,
-        address: n.site.address,
-        pgPort: n.pgPort,
-        restPort: n.restPort,
-        dataDir: '/l/data',
-        socketDir: '/l/run',
-        pgpassFile: '/l/pgpass',
-        serverTls: tls,
-        clientTls: tls,
-      })),
-    };
-    expect(ours.nodes.map((n) => n.site)).toEqual(labInput.nodes.map((n) => n.site));
-    expect(ours.etcd.hosts).toHaveLength(labInput.etcd.hosts.length);
-    const a = parse(renderPatroni(ours).find((f) => f.path.endsWith('patroni.yml'))!.content);
-    const b = parse(renderPatroni(labInput).find((f) => f.path.endsWith('patroni.yml'))!.content);
-    expect(keyPaths(a).sort()).toEqual(keyPaths(b).sort());
-    expect(a.bootstrap).toEqual({ ...b.bootstrap, post_bootstrap: a.bootstrap.post_bootstrap, users: a.bootstrap.users });
-  });
-
-  it('the lab topology through the adapters gives HAProxy the lab domains and ports, and etcd one member per lab site', () => {
-    const h = lab.guests.find((g) => g.role === 'haproxy')!;
-    const ours = haproxyInput(lab, h);
-    const theirs = labHaproxy(plan).find((x) => x.site.id === h.site)!;
-    expect(ours.clusters.map((c) => ({ domain: c.name, writePort: c.writePort, readPort: c.readPort }))).toEqual(theirs.clusters);
-    expect(ours.statsPort).toBe(theirs.statsPort);
-    expect(etcdInput(lab).members.map((m) => m.site)).toEqual(labEtcdMembers(plan).map((m) => m.site.id));
-  });
-
-  it('every environment synthesizes its service files (the lab WAF excepted: no ingress router to front)', () => {
+  it('every environment renders its service files; a WAF without an ingress router fronts the reference service', () => {
     for (const [env, t] of ev.topologies) {
-      for (const g of guests(t, (x) => x.service === 'waf')) expect(wafInput(t, g) === undefined, `${env} ${g.name}`).toBe(env === 'lab');
+      for (const g of guests(t, (x) => x.service === 'waf')) {
+        const input = wafInput(t, PRODUCTION, g);
+        const ingress = t.guests.some((x) => x.service === 'openshift' && x.role === 'infra' && x.site === g.site);
+        expect(input.upstreamTls !== undefined, `${env} ${g.name}`).toBe(ingress);
+      }
       for (const g of guests(t, isPgData)) expect(configFor(t, g).map((f) => f.path)).toContain('/etc/patroni/config.yml');
     }
   });

@@ -1,46 +1,43 @@
 /**
- * The service configuration of a guest, from the topology, through the same pure renderers the
- * local lab runs (modules/services/<svc>/render.ts): the adapters of this folder only build the
- * renderers' inputs from the model and place the files at their production paths; the content is
- * the renderer's, byte for byte. Dispatch on the guest's service and role:
+ * THE adapter from the topology to the files of a guest: `guestFiles(topology, guest, profile)`.
+ * Cloud-init (stacks/serviceConfig.ts), the local lab (modules/lab/guests.ts) and the policy
+ * evidence (policies/evidence/services.ts) all call it; nothing else builds renderer inputs.
+ * The adapters of this folder build the inputs of the pure renderers
+ * (modules/services/<svc>/render.ts) from the model and place the files at their paths; the
+ * content is the renderer's, byte for byte. A deployment profile (profile.ts) holds only what
+ * differs between a production VM and the lab: roots, addresses, secret resolution, service
+ * manager.
  *
- * | guest | files |
+ * | guest (model/roles.ts) | files |
  * | --- | --- |
- * | postgresql primary/standby | Patroni config.yml + post-bootstrap script, pgbackrest.conf (client) |
- * | postgresql etcd/witness (`pg-dcs`) | etcd.yml, /etc/default/etcd |
- * | postgresql haproxy | haproxy.cfg |
+ * | PostgreSQL data node | Patroni config.yml + post-bootstrap script, pgbackrest.conf (client) |
+ * | DCS member (etcd, witness) | etcd.yml, /etc/default/etcd |
+ * | HAProxy | haproxy.cfg |
  * | backup, first server of the policy | pgbackrest.conf (repository) |
- * | waf | nginx.conf, ModSecurity main/CRS setup/positive model, tmpfiles.d |
+ * | WAF | nginx.conf, ModSecurity main/CRS setup/positive model, tmpfiles.d |
  * | monitoring | prometheus.yml, alert rules, blackbox.yml |
  *
  * Everything else (OpenShift nodes boot the agent ISO; Kafka, Ceph, bastion have no renderer
- * yet; HSMs are appliances) gets only the default set.
+ * yet; HSMs are appliances) gets no service file.
  */
+import { isDcsMember, isHaproxy, isMonitoring, isPgData, isWaf } from '../../model/roles.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
-import type { RenderedFile } from '../types.ts';
+import type { GuestFile } from '../types.ts';
 import { pgbackrestFilesFor } from './backup.ts';
-import { isPgData } from './common.ts';
-import { etcdFilesFor, isEtcdMember } from './etcd.ts';
-import { haproxyFilesFor, isHaproxy } from './haproxy.ts';
-import { isMonitoring, monitoringFilesFor } from './monitoring.ts';
+import { etcdFilesFor } from './etcd.ts';
+import { haproxyFilesFor } from './haproxy.ts';
+import { monitoringFilesFor } from './monitoring.ts';
 import { patroniFilesFor } from './postgres.ts';
-import { isWaf, wafFilesFor } from './waf.ts';
+import type { DeploymentProfile } from './profile.ts';
+import { wafFilesFor } from './waf.ts';
 
-export function serviceFilesFor(t: Topology, g: Guest): RenderedFile[] {
+export function guestFiles(t: Topology, g: Guest, p: DeploymentProfile): GuestFile[] {
   if (g.hosting !== 'vm') return [];
-  switch (g.service) {
-    case 'postgresql':
-      if (isPgData(g)) return [...patroniFilesFor(t, g), ...pgbackrestFilesFor(t, g)];
-      if (isEtcdMember(g)) return etcdFilesFor(t, g);
-      if (isHaproxy(g)) return haproxyFilesFor(t, g);
-      return [];
-    case 'backup':
-      return pgbackrestFilesFor(t, g);
-    case 'waf':
-      return isWaf(g) ? wafFilesFor(t, g) : [];
-    case 'monitoring':
-      return isMonitoring(g) ? monitoringFilesFor(t, g) : [];
-    default:
-      return [];
-  }
+  if (isPgData(g)) return [...patroniFilesFor(t, p, g), ...pgbackrestFilesFor(t, p, g)];
+  if (isDcsMember(g)) return etcdFilesFor(t, p, g);
+  if (isHaproxy(g)) return haproxyFilesFor(t, p, g);
+  if (isWaf(g)) return wafFilesFor(t, p, g);
+  if (isMonitoring(g)) return monitoringFilesFor(t, p, g);
+  if (g.service === 'backup') return pgbackrestFilesFor(t, p, g);
+  return [];
 }

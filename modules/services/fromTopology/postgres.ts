@@ -4,27 +4,22 @@
  * NIC; the DCS is every `pg-dcs` member (the DC3 witness included).
  *
  * pg_hba (`allowedSubnets`): not the whole environment block but the zone subnets the flow
- * matrix says reach PostgreSQL on 5432 (the HAProxy pairs and the other data node: the back
- * zones of the data sites). Local clients (pgBackRest, exporters) use the socket or 127.0.0.1.
+ * matrix says reach PostgreSQL on its port (the HAProxy pairs and the other data node: the
+ * back zones of the data sites). Local clients (pgBackRest, exporters) use the socket.
  *
- * Secrets are placeholders `@@secret:<env>/pg-<domain>/<role>#password@@`, resolved at first
- * boot (the generated passwords must be YAML-safe: the store generates [A-Za-z0-9]).
+ * Secrets are placeholders `@@secret:<env>/pg-<domain>/<role>#password@@` (the generated
+ * passwords must be YAML-safe: the stores generate [A-Za-z0-9]).
  */
+import { PORTS } from '../../model/ports.ts';
+import { dcsMembers, pgNodes, pgRoleNames } from '../../model/roles.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
 import { type PatroniClusterInput, patroniConfigPath, postBootstrapPath, renderPatroni } from '../postgres/render.ts';
-import type { RenderedFile } from '../types.ts';
-import { clientTls, envSecret, memo, PORTS, pgDomains, pgNodes, place, roleNames, serverTls, serviceNic, TLS, zoneSubnetOf } from './common.ts';
-import { etcdHosts } from './etcd.ts';
+import type { GuestFile } from '../types.ts';
+import { PG_PATHS, PGBACKREST_PATHS } from './paths.ts';
+import { at, clientTls, envSecret, place, serverTls, serviceAddress, TLS, zoneSubnetOf } from './common.ts';
+import type { DeploymentProfile } from './profile.ts';
 
-export const PG_PATHS = {
-  configRoot: '/etc/patroni',
-  config: '/etc/patroni/config.yml',
-  dataDir: '/var/lib/postgresql/15/main',
-  socketDir: '/var/run/postgresql',
-  pgpass: '/var/lib/postgresql/.pgpass.patroni',
-} as const;
-
-/** Zone subnets whose guests open PostgreSQL connections to a data node of `domain` (flow matrix, port 5432). */
+/** Zone subnets whose guests open PostgreSQL connections to a data node of `domain` (flow matrix). */
 export function pgClientSubnets(t: Topology, domain: string): string[] {
   const nodes = new Set(pgNodes(t, domain).map((g) => g.name));
   const subnets = new Set<string>();
@@ -32,15 +27,26 @@ export function pgClientSubnets(t: Topology, domain: string): string[] {
   return [...subnets].sort();
 }
 
-export function patroniInput(t: Topology, domain: string): PatroniClusterInput {
+/** host:port of every DCS member, as Patroni's etcd3 section lists them. */
+export function etcdHosts(t: Topology, p: DeploymentProfile): string[] {
+  return dcsMembers(t).map((g) => `${serviceAddress(p, g)}:${PORTS.etcdClient}`);
+}
+
+/**
+ * The renderer input for `self`, a data node of `domain`: the cluster-level paths (config root,
+ * etcd client certificate, pgBackRest config) are those of `self`'s own tree, the other node
+ * appears with its address and its own paths. In production every root is '' so both nodes'
+ * inputs are the same.
+ */
+export function patroniInput(t: Topology, p: DeploymentProfile, domain: string, self: Guest): PatroniClusterInput {
   const cluster = `pg-${domain}`;
-  const roles = roleNames(domain);
+  const roles = pgRoleNames(domain);
   const cred = (username: string, name: string) => ({ username, password: envSecret(t, cluster, name) });
   return {
     domain,
-    configRoot: PG_PATHS.configRoot,
+    configRoot: at(p, self, PG_PATHS.configRoot),
     allowedSubnets: pgClientSubnets(t, domain),
-    etcd: { hosts: etcdHosts(t), caFile: TLS.caFile, certFile: TLS.clientCert, keyFile: TLS.clientKey },
+    etcd: { hosts: etcdHosts(t, p), caFile: at(p, self, TLS.caFile), certFile: at(p, self, TLS.clientCert), keyFile: at(p, self, TLS.clientKey) },
     users: {
       superuser: cred(roles.superuser, 'superuser'),
       replication: cred(roles.replication, 'replication'),
@@ -48,39 +54,40 @@ export function patroniInput(t: Topology, domain: string): PatroniClusterInput {
       app: cred(roles.app, 'app'),
       restApi: cred(roles.restApi, 'restapi'),
     },
-    // Default /etc/pgbackrest/pgbackrest.conf: no --config in archive_command.
-    pgbackrest: { stanza: domain },
+    pgbackrest: { stanza: domain, configPath: at(p, self, PGBACKREST_PATHS.config) },
     nodes: pgNodes(t, domain).map((g) => ({
       name: g.name,
       site: g.site,
-      address: serviceNic(g).ip,
+      address: serviceAddress(p, g),
       pgPort: PORTS.postgres,
       restPort: PORTS.patroniRest,
       restListenAddress: '0.0.0.0',
-      dataDir: PG_PATHS.dataDir,
-      socketDir: PG_PATHS.socketDir,
-      pgpassFile: PG_PATHS.pgpass,
-      serverTls,
-      clientTls,
+      dataDir: at(p, g, PG_PATHS.dataDir),
+      socketDir: at(p, g, PG_PATHS.socketDir),
+      pgpassFile: at(p, g, PG_PATHS.pgpass),
+      serverTls: serverTls(p, g),
+      clientTls: clientTls(p, g),
     })),
   };
 }
 
-const rendered = memo((t) => new Map(pgDomains(t).map((d) => [d, renderPatroni(patroniInput(t, d))])));
-
-export function patroniFilesFor(t: Topology, g: Guest): RenderedFile[] {
-  const files = rendered(t).get(g.domain!);
-  if (!files) throw new Error(`${g.name}: no Patroni cluster for domain ${g.domain}`);
+export function patroniFilesFor(t: Topology, p: DeploymentProfile, g: Guest): GuestFile[] {
+  const domain = g.domain;
+  if (!domain) throw new Error(`${g.name}: a PostgreSQL data node without a domain`);
+  const files = renderPatroni(patroniInput(t, p, domain, g));
   return [
     place(
       files.find((f) => f.path === patroniConfigPath(g)),
-      PG_PATHS.config,
+      at(p, g, PG_PATHS.config),
       `the Patroni config of ${g.name}`,
+      'postgresql',
+      'postgres',
     ),
     place(
-      files.find((f) => f.path === postBootstrapPath(g.domain!)),
-      `${PG_PATHS.configRoot}/${postBootstrapPath(g.domain!)}`,
+      files.find((f) => f.path === postBootstrapPath(domain)),
+      at(p, g, `${PG_PATHS.configRoot}/${postBootstrapPath(domain)}`),
       'the post-bootstrap script',
+      'postgresql',
     ),
   ];
 }

@@ -1,62 +1,65 @@
 /**
  * WAF (service `waf`) from the topology: nginx + ModSecurity + CRS listening on the guest's
- * front NIC on 443 (flow internet-to-waf), re-encrypting to the OpenShift ingress routers (role
- * `infra`) of its OWN site on 443 (flow waf-to-ingress is same-site: production and the other
+ * front NIC (flow internet-to-waf), re-encrypting to the OpenShift ingress routers (role
+ * `infra`) of its OWN site (flow waf-to-ingress is same-site: production and the other
  * environments never cross a site here).
  *
- * Routes: the reference API's positive model (REFERENCE_API_ROUTES) for now. The real
- * per-application API contracts (OpenAPI of each MES/DMP micro-service) come from the
- * workloads issue, which will pass them here instead.
+ * An environment without OpenShift on the WAF's site (the `lab` environment) has no ingress
+ * to front: its WAF forwards, in plain HTTP inside the guest, to the reference documents
+ * service on the WAF's own service address (PORTS.refservice) — the stand-in the lab runs for
+ * the applications. That is a property of the environment, not of the deployment profile.
  *
- * Not rendered when the site has no ingress router (the `lab` environment: its WAF fronts the
- * reference service the lab runs itself).
+ * Routes: the reference API's positive model (REFERENCE_API_ROUTES) for now. The real
+ * per-application API contracts come with the workloads issue.
  */
+import { PORTS } from '../../model/ports.ts';
+import { isIngressRouter } from '../../model/roles.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
-import type { RenderedFile } from '../types.ts';
+import type { GuestFile } from '../types.ts';
 import { REFERENCE_API_ROUTES, renderWaf, WAF_FILES, type WafRenderInput, wafRuntimePaths } from '../waf/render.ts';
-import { nicOf, PORTS, place, serviceNic, TLS } from './common.ts';
+import { at, place, serviceAddress, TLS } from './common.ts';
+import { WAF_PATHS } from './paths.ts';
+import type { DeploymentProfile } from './profile.ts';
 
-export const WAF_PATHS = { confDir: '/etc/nginx', runDir: '/var/lib/nginx/hds', tmpfiles: '/etc/tmpfiles.d/hds-waf.conf' } as const;
+/** The user nginx workers run as (Debian's). */
+export const WAF_WORKER_USER = 'www-data';
 
-export const isWaf = (g: Guest) => g.service === 'waf';
-
-/** Ingress routers of the WAF's site, on their service NIC. */
-export function wafUpstreams(t: Topology, g: Guest): Array<{ address: string; port: number }> {
-  return t.guests
-    .filter((x) => x.service === 'openshift' && x.role === 'infra' && x.site === g.site)
-    .map((x) => ({ address: serviceNic(x).ip, port: PORTS.ingress }));
+/** Ingress routers of the WAF's site on their service NIC, or the reference service stand-in. */
+export function wafUpstreams(t: Topology, p: DeploymentProfile, g: Guest): { upstreams: Array<{ address: string; port: number }>; ingress: boolean } {
+  const routers = t.guests.filter((x) => isIngressRouter(x) && x.site === g.site).map((x) => ({ address: serviceAddress(p, x), port: PORTS.ingress }));
+  if (routers.length) return { upstreams: routers, ingress: true };
+  return { upstreams: [{ address: serviceAddress(p, g), port: PORTS.refservice }], ingress: false };
 }
 
-export function wafInput(t: Topology, g: Guest): WafRenderInput | undefined {
-  const upstreams = wafUpstreams(t, g);
-  if (upstreams.length === 0) return undefined;
+export function wafInput(t: Topology, p: DeploymentProfile, g: Guest): WafRenderInput {
+  const { upstreams, ingress } = wafUpstreams(t, p, g);
   return {
     name: g.name,
-    confDir: WAF_PATHS.confDir,
-    runDir: WAF_PATHS.runDir,
-    listen: { address: nicOf(g, 'front').ip, port: PORTS.waf },
-    tls: { certPath: TLS.publicCert, keyPath: TLS.publicKey },
+    confDir: at(p, g, WAF_PATHS.confDir),
+    runDir: at(p, g, WAF_PATHS.runDir),
+    listen: { address: p.address(g, 'front'), port: PORTS.waf },
+    tls: { certPath: at(p, g, TLS.publicCert), keyPath: at(p, g, TLS.publicKey) },
     upstreams,
     // The ingress routers' certificate is issued by the platform PKI for the cluster's apps domain.
-    upstreamTls: { caFile: TLS.caFile, serverName: `apps.${g.cluster.replace(/^waf-/, 'ocp-')}.${t.environment.name}.hds` },
+    ...(ingress ? { upstreamTls: { caFile: at(p, g, TLS.caFile), serverName: `apps.${g.cluster.replace(/^waf-/, 'ocp-')}.${t.environment.name}.hds` } } : {}),
     routes: REFERENCE_API_ROUTES,
-    workerUser: 'www-data',
-    workerProcesses: 4,
+    workerUser: WAF_WORKER_USER,
+    workerProcesses: Math.max(2, g.size.vcpu),
   };
 }
 
-export function wafFilesFor(t: Topology, g: Guest): RenderedFile[] {
-  const input = wafInput(t, g);
-  if (!input) return [];
+export function wafFilesFor(t: Topology, p: DeploymentProfile, g: Guest): GuestFile[] {
+  const input = wafInput(t, p, g);
   const files = renderWaf(input);
-  const byName = (p: string) => files.find((f) => f.path === p);
+  const byName = (name: string) => files.find((f) => f.path === name);
   const rt = wafRuntimePaths(input);
   return [
-    ...Object.values(WAF_FILES).map((p) => place(byName(p), `${WAF_PATHS.confDir}/${p}`, `WAF ${p}`)),
+    ...Object.values(WAF_FILES).map((name) => place(byName(name), `${input.confDir}/${name}`, `WAF ${name}`, 'waf')),
     {
-      path: WAF_PATHS.tmpfiles,
-      content: `# Managed by hds-platform: runtime directories of the WAF (pid, logs, ModSecurity temp and audit log).\n${rt.dirs.map((d, i) => `d ${d} ${i === 0 ? '0711' : '0755'} ${i === 0 ? 'root root' : 'www-data www-data'} -`).join('\n')}\n`,
+      path: at(p, g, WAF_PATHS.tmpfiles),
+      content: `# Managed by hds-platform: runtime directories of the WAF (pid, logs, ModSecurity temp and audit log).\n${rt.dirs.map((d, i) => `d ${d} ${i === 0 ? '0711' : '0755'} ${i === 0 ? 'root root' : `${WAF_WORKER_USER} ${WAF_WORKER_USER}`} -`).join('\n')}\n`,
       mode: 0o644,
+      service: 'waf',
     },
   ];
 }

@@ -269,7 +269,7 @@ export function renderPatroni(input: PatroniClusterInput): RenderedFile[] {
       tags: { dc: node.site, nofailover: false, noloadbalance: false, clonefrom: false, nosync: false, ...node.tags },
     };
     const header = `# Patroni ${input.domain} / ${node.name} (${node.site}) — rendered by hds-platform, do not edit.\n# synchronous_mode_strict: RPO 0 (EXG_PCA_2). Holds passwords: mode 0600.\n`;
-    files.push({ path: patroniConfigPath(node), content: header + stringify(config), mode: 0o600 });
+    files.push({ path: patroniConfigPath(node), content: header + stringify(config, { lineWidth: 0 }), mode: 0o600 });
   }
   return files;
 }

@@ -1,0 +1,54 @@
+/**
+ * The platform's service ports, declared once. The flow declarations (flows.ts), the
+ * configuration adapter (modules/services/fromTopology), the lab and the policies all read
+ * them from here; no other file spells a service port.
+ *
+ * The lab runs every service on the port production uses (each lab site is a network
+ * namespace with its own address, so ports never collide). Two entries exist only because
+ * the lab has no OpenShift: `refservice` (the reference documents API standing in for the
+ * applications behind the WAF) and `prometheusWeb` (Prometheus' own HTTP port, which
+ * production serves on the same port behind its bastion).
+ */
+export const PORTS = {
+  https: 443,
+  waf: 443,
+  ingress: 443,
+  ssh: 22,
+  ocpApi: 6443,
+  ocpMachineConfig: 22623,
+  ocpEtcd: '2379-2380',
+  ocpGeneve: 6081,
+  etcdClient: 2379,
+  etcdPeer: 2380,
+  postgres: 5432,
+  patroniRest: 8008,
+  /** First HAProxy port: domain i writes on haproxyWrite + 2i, reads on haproxyWrite + 2i + 1. */
+  haproxyWrite: 5000,
+  haproxyStats: 8404,
+  pgbackrestTls: 8432,
+  kafkaTls: 9093,
+  kafkaController: 9094,
+  cephMonV2: 3300,
+  cephMonV1: 6789,
+  cephOsdRange: '6800-7300',
+  hsmKmip: 5696,
+  snmp: 161,
+  nodeExporter: 9100,
+  pgExporter: 9187,
+  blackbox: 9115,
+  prometheusWeb: 9090,
+  refservice: 8080,
+} as const;
+
+/** At most this many business domains share one HAProxy port range (5000-5019). */
+export const MAX_PG_DOMAINS = 10;
+
+/** The HAProxy port range of the app-to-pg-haproxy flow, e.g. "5000-5019". */
+export const HAPROXY_PORT_RANGE = `${PORTS.haproxyWrite}-${PORTS.haproxyWrite + 2 * MAX_PG_DOMAINS - 1}`;
+
+/** The HAProxy rule: business domain i (model order) writes on 5000 + 2i and reads on 5001 + 2i. */
+export function haproxyPorts(domainIndex: number): { write: number; read: number } {
+  if (!Number.isInteger(domainIndex) || domainIndex < 0 || domainIndex >= MAX_PG_DOMAINS)
+    throw new RangeError(`domain index ${domainIndex} is outside 0..${MAX_PG_DOMAINS - 1}: the HAProxy range ${HAPROXY_PORT_RANGE} holds ${MAX_PG_DOMAINS} domains`);
+  return { write: PORTS.haproxyWrite + 2 * domainIndex, read: PORTS.haproxyWrite + 2 * domainIndex + 1 };
+}
