@@ -1,27 +1,18 @@
 /**
- * What lab components share: paths in the state dir, ports, the context handed to every
- * component (plan, logger, certificates, secrets, service users) and small helpers
- * (install TLS material for a service user, write rendered files, bounded waits).
+ * What lab components share: paths in the state dir, the context handed to every component
+ * (plan, logger, certificates, secrets, service users) and small helpers (write rendered
+ * files, bounded waits). The guests' own files are written by guests.ts.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureDir, type Owner, writeFileAtomic } from '../runtime/fsutil.ts';
 import { type CertPaths, type CertRequest, ensureCert, ensureLabCa } from '../runtime/pki.ts';
 import type { ProcessSpec } from '../runtime/process.ts';
-import { SERVICE_PORTS } from '../services/ports.ts';
 import type { RenderedFile } from '../services/types.ts';
 import { lookupUser, type UserInfo } from './command.ts';
 import { getOrCreateSecret } from './secrets.ts';
 import { logTail } from './supervisor.ts';
 import type { LabPlan, LabSite, SiteId } from './types.ts';
-
-/**
- * Service ports inside each namespace. Not part of LabPlan: they are the services' usual
- * ports and every site has its own address, so they never collide. Domain i of
- * plan.postgresDomains gets HAProxy write/read ports haproxyWrite + 2i / haproxyWrite + 2i + 1.
- */
-export const LAB_PORTS = SERVICE_PORTS;
 
 export interface LabPaths {
   stateDir: string;
@@ -110,25 +101,6 @@ export function createContext(plan: LabPlan, log: (line: string) => void): LabCo
 
 export function ownerOf(u: UserInfo): Owner {
   return { uid: u.uid, gid: u.gid };
-}
-
-export interface TlsFiles {
-  certFile: string;
-  keyFile: string;
-  caFile: string;
-}
-
-/**
- * Copies a certificate, its key (0600) and the CA into `dir`, owned by `owner`: services run
- * as their own users and PostgreSQL refuses a key it does not own.
- */
-export async function installTls(dir: string, name: string, src: CertPaths, owner: Owner): Promise<TlsFiles> {
-  await ensureDir(dir, 0o750, owner);
-  const out = { certFile: join(dir, `${name}.crt`), keyFile: join(dir, `${name}.key`), caFile: join(dir, 'ca.crt') };
-  await writeFileAtomic(out.certFile, await readFile(src.cert), { mode: 0o644, owner });
-  await writeFileAtomic(out.keyFile, await readFile(src.key), { mode: 0o600, owner });
-  await writeFileAtomic(out.caFile, await readFile(src.ca), { mode: 0o644, owner });
-  return out;
 }
 
 /** Writes rendered files under `root` (temp + rename), creating sub-directories. */

@@ -5,12 +5,13 @@
  */
 
 import { join } from 'node:path';
+import { pgRoleNames } from '../model/roles.ts';
 import { ensureLabCa } from '../runtime/pki.ts';
+import { pgCredentialRef } from '../services/fromTopology/postgres.ts';
 import { labComponents } from './components/all.ts';
 import { edgeSites, refserviceDomain } from './edgeEndpoints.ts';
-import { roleNames } from './endpoints.ts';
 import { labStatus } from './lab.ts';
-import { getOrCreateSecret } from './secrets.ts';
+import { labSecretOf } from './guests.ts';
 import type { LabPlan } from './types.ts';
 
 export async function labWriteUrl(plan: LabPlan): Promise<string | undefined> {
@@ -19,7 +20,7 @@ export async function labWriteUrl(plan: LabPlan): Promise<string | undefined> {
   const domain = refserviceDomain(plan);
   const e = edgeSites(plan)[0]!;
   const ca = await ensureLabCa(join(plan.stateDir, 'pki'));
-  const password = await getOrCreateSecret(plan.stateDir, `pg-${domain}-app`);
+  const password = await labSecretOf(plan, pgCredentialRef(plan.topology, domain, 'app'));
   const query = new URLSearchParams({ sslmode: 'verify-ca', sslrootcert: ca.cert, uselibpqcompat: 'true' });
-  return `postgres://${roleNames(domain).app}:${encodeURIComponent(password)}@${e.site.address}:${e.pgWritePort}/${domain}?${query}`;
+  return `postgres://${pgRoleNames(domain).app}:${encodeURIComponent(password)}@${e.pgWriteHost}:${e.pgWritePort}/${domain}?${query}`;
 }

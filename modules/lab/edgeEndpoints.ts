@@ -1,23 +1,14 @@
 /**
  * Endpoints of the lab's edge and supervision services (HSM tokens, reference service, WAF,
- * Prometheus), derived from the plan like endpoints.ts does for the data plane.
+ * Prometheus), derived from the plan's topology like endpoints.ts does for the data plane.
  */
 import { join } from 'node:path';
-import { SERVICE_PORTS } from '../services/ports.ts';
-import { haproxyEndpoints, pgSites } from './endpoints.ts';
+import { PORTS } from '../model/ports.ts';
+import type { Guest } from '../model/topology.ts';
+import { haproxyEndpoints } from './endpoints.ts';
+import { labGuests, labProfileOf, labSiteOf } from './guests.ts';
 import type { LabPlan, LabSite } from './types.ts';
 
-/** The lab's WAF listens on 8443 (production: 443); the rest are the services' usual ports. */
-export const EDGE_PORTS = {
-  waf: 8443,
-  refservice: 8080,
-  pgExporter: SERVICE_PORTS.pgExporter,
-  blackbox: SERVICE_PORTS.blackbox,
-  prometheus: 9090,
-} as const;
-
-/** TLS server name of the WAF certificate (the lab has no DNS; clients pin it with servername). */
-export const WAF_SERVER_NAME = 'waf.lab.hds';
 /** Label of the SoftHSM2 token of each DC. */
 export const HSM_TOKEN_LABEL = 'hds-lab';
 
@@ -30,36 +21,50 @@ export interface EdgeSite {
   site: LabSite;
   /** Site id in lower case, e.g. `dc1`. */
   id: string;
+  /** The WAF guest; the reference service stands in on its address for the applications. */
+  guest: Guest;
   refservice: { process: string; url: string; port: number };
   waf: { process: string; url: string; port: number };
-  /** HAProxy write port of the reference service's domain on this site. */
+  /** Address and write port of the reference service's domain on this site's HAProxy. */
+  pgWriteHost: string;
   pgWritePort: number;
 }
 
-/** DC1 and DC2 each run a WAF and a reference service in front of their HAProxy. */
+/** Each site with a WAF runs it and the reference service behind it, writing through the site's HAProxy. */
 export function edgeSites(plan: LabPlan): EdgeSite[] {
   const domain = refserviceDomain(plan);
-  return pgSites(plan).map((site) => {
+  const profile = labProfileOf(plan);
+  return labGuests(plan).waf.map((guest) => {
+    const site = labSiteOf(plan, guest.site);
     const id = site.id.toLowerCase();
-    const h = haproxyEndpoints(plan).find((x) => x.site.id === site.id)!;
-    const writePort = h.clusters.find((c) => c.domain === domain)!.writePort;
+    const h = haproxyEndpoints(plan).find((x) => x.site.id === site.id);
+    if (!h) throw new Error(`the lab has a WAF in ${site.id} but no HAProxy there`);
+    const front = profile.address(guest, 'front');
     return {
       site,
       id,
-      refservice: { process: `refservice-${id}`, url: `http://${site.address}:${EDGE_PORTS.refservice}`, port: EDGE_PORTS.refservice },
-      waf: { process: `waf-${id}`, url: `https://${site.address}:${EDGE_PORTS.waf}`, port: EDGE_PORTS.waf },
-      pgWritePort: writePort,
+      guest,
+      refservice: { process: `refservice-${id}`, url: `http://${front}:${PORTS.refservice}`, port: PORTS.refservice },
+      waf: { process: `waf-${id}`, url: `https://${front}:${PORTS.waf}`, port: PORTS.waf },
+      pgWriteHost: h.address,
+      pgWritePort: h.clusters.find((c) => c.domain === domain)!.writePort,
     };
   });
 }
 
-/** The site running Prometheus and the blackbox exporter: DC3, which survives the loss of either DC. */
+/** The monitoring guest the lab runs (DC3's, which survives the loss of either DC). */
+export function monitoringGuest(plan: LabPlan): Guest {
+  const g = labGuests(plan).monitoring[0];
+  if (!g) throw new Error('the lab environment declares no monitoring');
+  return g;
+}
+
 export function monitoringSite(plan: LabPlan): LabSite {
-  return plan.sites.find((s) => s.id === 'DC3') ?? plan.sites[plan.sites.length - 1]!;
+  return labSiteOf(plan, monitoringGuest(plan).site);
 }
 
 export function prometheusUrl(plan: LabPlan): string {
-  return `http://${monitoringSite(plan).address}:${EDGE_PORTS.prometheus}`;
+  return `http://${labProfileOf(plan).address(monitoringGuest(plan), 'admin')}:${PORTS.prometheusWeb}`;
 }
 
 export function hsmPaths(stateDir: string, siteId: string): { confDir: string; tokenDir: string } {

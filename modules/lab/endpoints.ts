@@ -1,23 +1,25 @@
 /**
- * Pure derivations of the lab's service endpoints and names from the plan and LAB_PORTS,
- * for components, tests, drills and `hdsctl lab status`.
+ * Pure derivations of the lab's service endpoints and process names from the plan's topology
+ * (the guests the lab runs, guests.ts) and the model's ports, for components, tests, drills
+ * and `hdsctl lab status`. Names are the guests' names; addresses are their lab addresses.
  */
-import { LAB_PORTS } from './context.ts';
-import type { LabPlan, LabSite, SiteId } from './types.ts';
+import { haproxyPorts, PORTS } from '../model/ports.ts';
+import { dcsMembers, pgNodes } from '../model/roles.ts';
+import type { Guest } from '../model/topology.ts';
+import { guestAddress, labGuests, labSiteOf } from './guests.ts';
+import type { LabPlan, LabSite } from './types.ts';
 
-function siteOf(plan: LabPlan, id: SiteId): LabSite {
-  const s = plan.sites.find((x) => x.id === id);
-  if (!s) throw new Error(`lab plan has no site ${id}`);
-  return s;
-}
-
-/** The backup site holding the pgBackRest repository and the etcd witness. */
+/** The backup site: it holds the pgBackRest repository (and the DCS witness). */
 export function backupSite(plan: LabPlan): LabSite {
-  return siteOf(plan, 'DC3');
+  const repo = labGuests(plan).repository;
+  if (!repo) throw new Error('the lab environment declares no backup server');
+  return labSiteOf(plan, repo.site);
 }
 
 export interface EtcdMemberEndpoint {
+  /** Guest name = etcd member name = supervisor process name. */
   name: string;
+  guest: Guest;
   site: LabSite;
   clientPort: number;
   peerPort: number;
@@ -25,21 +27,24 @@ export interface EtcdMemberEndpoint {
 }
 
 export function etcdMembers(plan: LabPlan): EtcdMemberEndpoint[] {
-  return plan.sites.map((site) => ({
-    name: `etcd-${site.id.toLowerCase()}`,
-    site,
-    clientPort: LAB_PORTS.etcdClient,
-    peerPort: LAB_PORTS.etcdPeer,
-    clientUrl: `https://${site.address}:${LAB_PORTS.etcdClient}`,
+  return dcsMembers(plan.topology).map((guest) => ({
+    name: guest.name,
+    guest,
+    site: labSiteOf(plan, guest.site),
+    clientPort: PORTS.etcdClient,
+    peerPort: PORTS.etcdPeer,
+    clientUrl: `https://${guestAddress(plan, guest)}:${PORTS.etcdClient}`,
   }));
 }
 
 export interface PatroniNodeEndpoint {
-  /** Patroni member name, e.g. `dc1-documents`. */
+  /** Patroni member name = guest name. */
   name: string;
+  guest: Guest;
   domain: string;
   site: LabSite;
   role: 'primary' | 'standby';
+  address: string;
   pgPort: number;
   restPort: number;
   restUrl: string;
@@ -48,59 +53,42 @@ export interface PatroniNodeEndpoint {
 }
 
 export function patroniNodes(plan: LabPlan, domain: string): PatroniNodeEndpoint[] {
-  const d = plan.postgresDomains.find((x) => x.name === domain);
-  if (!d) throw new Error(`lab plan has no postgres domain ${domain}`);
-  return (
-    [
-      [d.primarySite, 'primary'],
-      [d.standbySite, 'standby'],
-    ] as const
-  ).map(([id, role]) => {
-    const site = siteOf(plan, id);
-    const name = `${id.toLowerCase()}-${domain}`;
+  const nodes = pgNodes(plan.topology, domain);
+  if (nodes.length === 0) throw new Error(`lab plan has no postgres domain ${domain}`);
+  return nodes.map((guest) => {
+    const address = guestAddress(plan, guest);
     return {
-      name,
+      name: guest.name,
+      guest,
       domain,
-      site,
-      role,
-      pgPort: LAB_PORTS.postgres,
-      restPort: LAB_PORTS.patroniRest,
-      restUrl: `https://${site.address}:${LAB_PORTS.patroniRest}`,
-      process: `patroni-${name}`,
+      site: labSiteOf(plan, guest.site),
+      role: guest.role === 'primary' ? 'primary' : 'standby',
+      address,
+      pgPort: PORTS.postgres,
+      restPort: PORTS.patroniRest,
+      restUrl: `https://${address}:${PORTS.patroniRest}`,
+      process: `patroni-${guest.name}`,
     };
   });
 }
 
 export interface HaproxyEndpoint {
+  guest: Guest;
   site: LabSite;
+  address: string;
   process: string;
   statsPort: number;
   clusters: Array<{ domain: string; writePort: number; readPort: number }>;
 }
 
-/** One HAProxy per site that runs a PostgreSQL node (DC1, DC2). */
+/** The HAProxy the lab runs on each site that has one (the first of the model's pair). */
 export function haproxyEndpoints(plan: LabPlan): HaproxyEndpoint[] {
-  const ids = [...new Set(plan.postgresDomains.flatMap((d) => [d.primarySite, d.standbySite]))];
-  return plan.sites
-    .filter((s) => ids.includes(s.id))
-    .map((site) => ({
-      site,
-      process: `haproxy-${site.id.toLowerCase()}`,
-      statsPort: LAB_PORTS.haproxyStats,
-      clusters: plan.postgresDomains.map((d, i) => ({
-        domain: d.name,
-        writePort: LAB_PORTS.haproxyWrite + 2 * i,
-        readPort: LAB_PORTS.haproxyWrite + 2 * i + 1,
-      })),
-    }));
-}
-
-/** Sites running a PostgreSQL node (each also runs a pgBackRest TLS server). */
-export function pgSites(plan: LabPlan): LabSite[] {
-  const ids = new Set(plan.postgresDomains.flatMap((d) => [d.primarySite, d.standbySite]));
-  return plan.sites.filter((s) => ids.has(s.id));
-}
-
-export function roleNames(domain: string): { superuser: string; replication: string; rewind: string; app: string; restApi: string } {
-  return { superuser: 'postgres', replication: 'replicator', rewind: 'rewind_user', app: `${domain}_app`, restApi: 'patroni' };
+  return labGuests(plan).haproxy.map((guest) => ({
+    guest,
+    site: labSiteOf(plan, guest.site),
+    address: guestAddress(plan, guest),
+    process: `haproxy-${guest.name}`,
+    statsPort: PORTS.haproxyStats,
+    clusters: plan.postgresDomains.map((d, i) => ({ domain: d.name, writePort: haproxyPorts(i).write, readPort: haproxyPorts(i).read })),
+  }));
 }

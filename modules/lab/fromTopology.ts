@@ -2,14 +2,16 @@
  * The lab plan derived from the `lab` environment's model: namespaces per site, the
  * bridge of the site's security chain, each namespace on the first guest address of its
  * site's back zone, everything on-link inside the environment's address block. This is
- * the only source of the lab's names and addresses.
+ * the only source of the lab's names and addresses; the guests and their files come from
+ * the topology it carries (guests.ts).
  */
-
 import type { Evaluation } from '../loader/load.ts';
 import { formatDiagnostic } from '../loader/load.ts';
 import { formatIpv4, lastAddress, parseCidr } from '../model/cidr.ts';
+import { isDcsMember, isPgData, isWaf, pgDomains, pgNodes } from '../model/roles.ts';
 import type { Topology } from '../model/topology.ts';
 import type { EnvironmentDoc } from '../model/types.ts';
+import { pgbackrestRetention } from '../services/fromTopology/backup.ts';
 import type { LabPlan, LabSite, SiteId } from './types.ts';
 
 const SITE_IDS: readonly SiteId[] = ['DC1', 'DC2', 'DC3'];
@@ -19,6 +21,19 @@ export class LabPlanError extends Error {}
 function asSiteId(id: string): SiteId {
   if (!(SITE_IDS as readonly string[]).includes(id)) throw new LabPlanError(`the lab runs sites ${SITE_IDS.join(', ')}; the lab environment uses "${id}"`);
   return id as SiteId;
+}
+
+/** One namespace has one address: two guests of a kind on one site would bind the same port. */
+function oneDataNodePerSite(topology: Topology): void {
+  for (const [what, pred] of [
+    ['PostgreSQL data node', isPgData],
+    ['DCS member', isDcsMember],
+    ['WAF', isWaf],
+  ] as const) {
+    const sites = topology.guests.filter(pred).map((g) => g.site);
+    const dup = sites.find((s, i) => sites.indexOf(s) !== i);
+    if (dup) throw new LabPlanError(`the lab runs one ${what} per site (one namespace address per site), but ${dup} has several; declare one domain and one per site in the lab environment`);
+  }
 }
 
 export function labPlanFromTopology(doc: EnvironmentDoc, topology: Topology, stateDir: string): LabPlan {
@@ -34,19 +49,23 @@ export function labPlanFromTopology(doc: EnvironmentDoc, topology: Topology, sta
     return { id: asSiteId(s.id), netns: `hds-${lower}`, vethHost: `hdsv-${lower}`, vethNs: `hdsn-${lower}`, address: back.firstHost };
   });
 
-  const pg = doc.services.postgresql;
-  if (!pg || pg.domains.length === 0) throw new LabPlanError('the lab environment must declare at least one PostgreSQL domain');
-  const retention = doc.services.backup?.retention;
+  const domains = pgDomains(topology);
+  if (domains.length === 0) throw new LabPlanError('the lab environment must declare at least one PostgreSQL domain');
+  oneDataNodePerSite(topology);
   return {
     stateDir,
     bridge: { name: bridge, address: formatIpv4(lastAddress(block.cidr) - 1) },
     prefixLength: block.cidr.prefix,
     supernet: topology.environment.addressBlock,
     sites,
-    postgresDomains: pg.domains.map((d) => ({ name: d.name, primarySite: asSiteId(d.primarySite), standbySite: asSiteId(d.standbySite) })),
+    postgresDomains: domains.map((name) => {
+      const [primary, standby] = pgNodes(topology, name);
+      return { name, primarySite: asSiteId(primary!.site), standbySite: asSiteId(standby!.site) };
+    }),
     hsmKeyDomains: doc.services.hsm?.keyDomains ?? [],
     // pgBackRest keeps N full backups (one a week) and M differentials (one a day) (EXG_PRA_2).
-    backupRetention: { full: Math.max(1, retention?.weekly ?? 1), diff: Math.max(1, retention?.daily ?? 1) },
+    backupRetention: topology.backup ? pgbackrestRetention(topology.backup.retention) : { full: 1, diff: 1 },
+    topology,
   };
 }
 
@@ -57,9 +76,7 @@ export function labPlanFromEvaluation(evaluation: Evaluation, name: string, stat
     throw new LabPlanError(`environment ${name} is not valid, fix it first:\n${evaluation.diagnostics.map(formatDiagnostic).join('\n')}`);
   }
   if (topology.environment.platform !== 'lab') {
-    throw new LabPlanError(
-      `environment ${name} runs on platform "${topology.environment.platform}", not on the local lab; use --env with an environment of platform lab`,
-    );
+    throw new LabPlanError(`environment ${name} runs on platform "${topology.environment.platform}", not on the local lab; use --env with an environment of platform lab`);
   }
   return labPlanFromTopology(evaluation.workspace.environments.get(name)!.doc, topology, stateDir);
 }

@@ -13,12 +13,14 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MONITORING_FILES } from '../services/monitoring/render.ts';
 import { wafRuntimePaths } from '../services/waf/render.ts';
+import { MONITORING_PATHS } from '../services/fromTopology/paths.ts';
+import { wafDirs } from './components/waf.ts';
 import { labComponents } from './components/all.ts';
 import { labBackup, labBackupInfo } from './components/pgbackrest.ts';
 import { pgDataDir } from './components/postgres.ts';
-import { labPaths } from './context.ts';
-import { edgeSites, prometheusUrl } from './edgeEndpoints.ts';
+import { edgeSites, monitoringGuest, prometheusUrl } from './edgeEndpoints.ts';
 import { etcdMembers, haproxyEndpoints, patroniNodes } from './endpoints.ts';
+import { guestPath, labGuests, resolvedGuestFiles } from './guests.ts';
 import { labDown, labStatus, labUp } from './lab.ts';
 import { listNetns } from './netns.ts';
 import { appClient, etcdHealth, etcdMemberCount, inRecoveryVia, type PatroniMember, patroniClusterAny } from './probes.ts';
@@ -49,7 +51,7 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
   /** Inserts one row through the write port of `site`'s HAProxy; returns the row count. */
   async function writeVia(siteIndex: number, value: string): Promise<number> {
     const h = haproxyEndpoints(plan)[siteIndex]!;
-    const c = await appClient(plan, DOMAIN, h.site.address, h.clusters[0]!.writePort);
+    const c = await appClient(plan, DOMAIN, h.address, h.clusters[0]!.writePort);
     try {
       await c.query('create table if not exists lab_probe (id bigserial primary key, v text not null, at timestamptz default now())');
       await c.query('insert into lab_probe (v) values ($1)', [value]);
@@ -123,8 +125,8 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
 
   it('the read port reaches the synchronous standby; HAProxy exposes Prometheus metrics', async () => {
     const h = haproxyEndpoints(plan)[0]!;
-    expect(await inRecoveryVia(plan, DOMAIN, h.site.address, h.clusters[0]!.readPort)).toBe(true);
-    const res = await fetch(`http://${h.site.address}:${h.statsPort}/metrics`, { signal: AbortSignal.timeout(5000) });
+    expect(await inRecoveryVia(plan, DOMAIN, h.address, h.clusters[0]!.readPort)).toBe(true);
+    const res = await fetch(`http://${h.address}:${h.statsPort}/metrics`, { signal: AbortSignal.timeout(5000) });
     expect(res.status).toBe(200);
     expect(await res.text()).toMatch(/^haproxy_backend_status\{proxy="documents_write"/m);
   });
@@ -148,7 +150,7 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
       expect(Buffer.from((JSON.parse(get.body) as { contentBase64: string }).contentBase64, 'base64').equals(marker)).toBe(true);
     }
     const h = haproxyEndpoints(plan)[0]!;
-    const c = await appClient(plan, DOMAIN, h.site.address, h.clusters[0]!.writePort);
+    const c = await appClient(plan, DOMAIN, h.address, h.clusters[0]!.writePort);
     try {
       const row = (await c.query('select * from documents where id = $1', [id])).rows[0] as Record<string, unknown>;
       const stored = Buffer.concat(Object.values(row).map((v) => (Buffer.isBuffer(v) ? v : Buffer.from(String(v)))));
@@ -158,6 +160,20 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     } finally {
       await c.end();
     }
+  });
+
+  it('the files every lab guest runs with are the adapter\'s output for the lab profile, byte for byte (secrets resolved)', async () => {
+    const g = labGuests(plan);
+    const guests = [...g.dcs, ...g.pgData, ...g.haproxy, ...g.waf, ...g.monitoring, ...(g.repository ? [g.repository] : [])];
+    let compared = 0;
+    for (const guest of guests) {
+      for (const f of await resolvedGuestFiles(plan, guest)) {
+        expect(await readFile(f.path, 'utf8'), f.path).toBe(f.content);
+        expect(f.content).not.toMatch(/@@secret:/);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThanOrEqual(15);
   });
 
   it('EXG_WAF_1, EXG_SEC_6: the WAF answers 403 to SQL injection, XSS and undeclared paths, 200 to a valid call, and audits with the correlation id', async () => {
@@ -174,7 +190,7 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     expect((await wafRequest(plan, `${url}/admin/config`)).status).toBe(403);
     expect((await wafRequest(plan, `${url}/documents`, { method: 'DELETE' })).status).toBe(403);
     const audit = await readFile(
-      wafRuntimePaths({ runDir: join(labPaths(stateDir).run, edges[0]!.waf.process), name: edges[0]!.waf.process }).auditLog,
+      wafRuntimePaths({ runDir: wafDirs({ plan }, edges[0]!).runDir, name: edges[0]!.guest.name }).auditLog,
       'utf8',
     );
     const entry = audit
@@ -198,7 +214,7 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     const probes = await q('probe_success');
     expect(probes.length).toBe(2 * edges.length);
     expect(probes.every((p) => p.value[1] === '1')).toBe(true);
-    const rulesFile = join(labPaths(stateDir).etc, 'monitoring', MONITORING_FILES.rules);
+    const rulesFile = join(guestPath(plan, monitoringGuest(plan), MONITORING_PATHS.confDir), MONITORING_FILES.rules);
     const check = await execa('promtool', ['check', 'rules', rulesFile], { reject: false });
     expect(check.exitCode, check.stderr).toBe(0);
     const rules = (await (await fetch(`${prometheusUrl(plan)}/api/v1/rules`)).json()) as {
@@ -214,7 +230,7 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     const before = await cluster();
     const oldLeader = before.find((x) => x.role === 'leader')!;
     const node = nodes.find((n) => n.name === oldLeader.name)!;
-    const pmPid = Number((await readFile(join(pgDataDir({ paths: labPaths(stateDir) }, node), 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    const pmPid = Number((await readFile(join(pgDataDir(plan, node), 'postmaster.pid'), 'utf8')).split('\n')[0]);
     expect(pmPid).toBeGreaterThan(1);
     const t0 = Date.now();
     process.kill(pmPid, 'SIGKILL');

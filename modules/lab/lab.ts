@@ -1,22 +1,15 @@
 /**
- * The local lab: labUp / labStatus / labDown over an ordered list of components.
+ * The local lab: labUp / labStatus / labDown over an ordered list of components
+ * (components/all.ts labComponents gives the whole lab; a test may pass fewer).
  *
- *   packages -> network (netns + bridge) -> PKI -> secrets -> components in order:
- *   etcd x3 -> pgBackRest TLS servers x3 -> Patroni (primary, then sync standby) per domain
- *   -> HAProxy x2 -> pgBackRest stanza-create + check. labDown stops in reverse order.
- *
- * More components (WAF, HSM, reference service, Prometheus) are appended by passing
- * `components: [...defaultLabComponents(plan), ...more]`. Progress goes to stderr, one line
- * per step with the elapsed time.
+ *   packages -> network (netns + bridge) -> PKI -> components in order (each writes its
+ *   guests' files from the adapter, starts its processes, waits until healthy).
+ *   labDown stops them in reverse order. Progress goes to stderr, one line per step with the
+ *   elapsed time.
  */
 import { rm } from 'node:fs/promises';
 import { ensureDir, exists } from '../runtime/fsutil.ts';
 import { ensureLabCa } from '../runtime/pki.ts';
-import { siteCert } from './components/certs.ts';
-import { etcdComponent } from './components/etcd.ts';
-import { haproxyComponent } from './components/haproxy.ts';
-import { pgbackrestServersComponent, pgbackrestStanzasComponent } from './components/pgbackrest.ts';
-import { postgresComponents } from './components/postgres.ts';
 import { createContext, type LabComponent, type LabContext } from './context.ts';
 import { assertRoot, type NetworkStatus, netnsDown, netnsUp, networkStatus, ourNetns } from './netns.ts';
 import { ensureLabPackages } from './packages.ts';
@@ -27,18 +20,9 @@ import type { LabPlan } from './types.ts';
 
 export type { LabComponent, LabContext } from './context.ts';
 
-export function defaultLabComponents(plan: LabPlan): LabComponent[] {
-  return [
-    etcdComponent(),
-    pgbackrestServersComponent(),
-    ...plan.postgresDomains.flatMap((d) => postgresComponents(d.name)),
-    haproxyComponent(),
-    pgbackrestStanzasComponent(),
-  ];
-}
-
 export interface LabOptions {
-  components?: LabComponent[];
+  /** The components to run, in start order (components/all.ts labComponents for the whole lab). */
+  components: LabComponent[];
   /** Progress sink; default: stderr. */
   log?: (line: string) => void;
   /** Install missing Debian packages when root (default true). */
@@ -62,11 +46,11 @@ async function allProcessStatus(ctx: LabContext, components: LabComponent[]): Pr
   return Promise.all(specs.map((s) => processStatus(ctx.plan.stateDir, s.name)));
 }
 
-export async function labUp(plan: LabPlan, opts: LabOptions = {}): Promise<LabUpResult> {
+export async function labUp(plan: LabPlan, opts: LabOptions): Promise<LabUpResult> {
   assertRoot('hdsctl lab up');
   const t0 = Date.now();
   const log = progress(opts);
-  const components = opts.components ?? defaultLabComponents(plan);
+  const components = opts.components;
   const ctx = createContext(plan, log);
 
   const state = await readLabState(plan.stateDir);
@@ -98,9 +82,8 @@ export async function labUp(plan: LabPlan, opts: LabOptions = {}): Promise<LabUp
   log(`network: bridge ${plan.bridge.name} ${plan.bridge.address}/${plan.prefixLength}, ${plan.sites.map((s) => `${s.netns}=${s.address}`).join(' ')}`);
 
   await ensureLabCa(ctx.paths.pki);
-  for (const s of plan.sites) await siteCert(ctx, s);
   await hostClientCert(plan);
-  log(`pki: CA and ${plan.sites.length} site certificates ready in ${ctx.paths.pki}`);
+  log(`pki: CA and the host client certificate ready in ${ctx.paths.pki} (each guest gets its pair when its files are written)`);
 
   const started: string[] = [];
   for (const c of components) {
@@ -129,9 +112,9 @@ export interface LabStatus {
   up: boolean;
 }
 
-export async function labStatus(plan: LabPlan, opts: Pick<LabOptions, 'components'> = {}): Promise<LabStatus> {
+export async function labStatus(plan: LabPlan, opts: Pick<LabOptions, 'components'>): Promise<LabStatus> {
   const ctx = createContext(plan, () => {});
-  const components = opts.components ?? defaultLabComponents(plan);
+  const components = opts.components;
   const [state, network, processes] = await Promise.all([readLabState(plan.stateDir), networkStatus(plan), allProcessStatus(ctx, components)]);
   const up = network.bridge && Object.values(network.netns).every(Boolean) && processes.every((p) => p.alive);
   return { ...(state.upSince ? { upSince: state.upSince } : {}), network, processes, up };
@@ -147,12 +130,12 @@ export interface LabDownOptions extends Pick<LabOptions, 'components' | 'log'> {
  * anything still inside our namespaces) and deletes the network. Idempotent, safe after a
  * crash and with a half-deleted state dir.
  */
-export async function labDown(plan: LabPlan, opts: LabDownOptions = {}): Promise<{ elapsedMs: number; stopped: string[] }> {
+export async function labDown(plan: LabPlan, opts: LabDownOptions): Promise<{ elapsedMs: number; stopped: string[] }> {
   assertRoot('hdsctl lab down');
   const t0 = Date.now();
   const log = progress(opts);
   const ctx = createContext(plan, log);
-  const components = opts.components ?? defaultLabComponents(plan);
+  const components = opts.components;
   const stopped: string[] = [];
   for (const c of [...components].reverse()) {
     const names = c.processes(ctx).map((s) => s.name);

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
+import { type Cidr, contains, networkOf, overlaps, parseCidr, parseIpv4 } from '../model/cidr.ts';
 import { exists } from '../runtime/fsutil.ts';
 import { readLabState, updateLabState } from './state.ts';
 import type { LabPlan } from './types.ts';
@@ -51,43 +52,37 @@ interface IpAddr {
   addr_info?: Array<{ family: string; local: string; prefixlen: number }>;
 }
 
-// --- IPv4 arithmetic ------------------------------------------------------------------------
+// --- IPv4 (arithmetic in modules/model/cidr.ts) -----------------------------------------------
 
-export function ipv4ToInt(a: string): number {
-  const p = a.split('.').map(Number);
-  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) throw new Error(`invalid IPv4 address ${a}`);
-  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
+/** The address as a number; throws on anything that is not a.b.c.d. */
+function ipv4(a: string): number {
+  const n = parseIpv4(a);
+  if (n === undefined) throw new Error(`invalid IPv4 address ${a}`);
+  return n;
 }
 
-export function parseCidr(cidr: string): { base: number; prefix: number } {
-  const [addr, len] = cidr.split('/');
-  const prefix = Number(len);
-  if (!addr || !Number.isInteger(prefix) || prefix < 8 || prefix > 30) throw new Error(`invalid lab supernet ${cidr} (prefix /8 to /30 expected)`);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  const base = ipv4ToInt(addr);
-  if ((base & mask) >>> 0 !== base) throw new Error(`lab supernet ${cidr} has host bits set`);
-  return { base, prefix };
+/** The lab supernet: a block of /8 to /30 without host bits; throws a one-line error. */
+function labSupernet(cidr: string): Cidr {
+  const r = parseCidr(cidr);
+  if (!r.ok) throw new Error(`invalid lab supernet ${cidr}: ${r.reason}`);
+  if (r.cidr.prefix < 8 || r.cidr.prefix > 30) throw new Error(`invalid lab supernet ${cidr} (prefix /8 to /30 expected)`);
+  return r.cidr;
 }
 
-export function inCidr(address: string, cidr: string): boolean {
-  const { base, prefix } = parseCidr(cidr);
-  const mask = (0xffffffff << (32 - prefix)) >>> 0;
-  return (ipv4ToInt(address) & mask) >>> 0 === base;
+/** Whether the block holding `address`/`prefix` (an address as the kernel lists it) overlaps the supernet. */
+function overlapsSupernet(address: string, prefix: number, supernet: string): boolean {
+  return overlaps(networkOf(ipv4(address), prefix), labSupernet(supernet));
 }
 
-function overlaps(aBase: number, aPrefix: number, cidr: string): boolean {
-  const { base, prefix } = parseCidr(cidr);
-  const p = Math.min(aPrefix, prefix);
-  const mask = p === 0 ? 0 : (0xffffffff << (32 - p)) >>> 0;
-  return (aBase & mask) >>> 0 === (base & mask) >>> 0;
-}
+/** Re-exported for modules/lab/netns.test.ts only; import it from modules/model/cidr.ts. */
+export { inCidr } from '../model/cidr.ts';
 
 /** Checks the plan's names and addresses; pure, throws one-line errors. */
 export function validateNetworkPlan(plan: LabPlan): void {
-  const { prefix } = parseCidr(plan.supernet);
-  if (plan.prefixLength !== prefix) throw new Error(`lab plan: prefixLength ${plan.prefixLength} differs from the supernet ${plan.supernet}`);
+  const supernet = labSupernet(plan.supernet);
+  if (plan.prefixLength !== supernet.prefix) throw new Error(`lab plan: prefixLength ${plan.prefixLength} differs from the supernet ${plan.supernet}`);
   const addrs = [plan.bridge.address, ...plan.sites.map((s) => s.address)];
-  for (const a of addrs) if (!inCidr(a, plan.supernet)) throw new Error(`lab plan: address ${a} is outside the supernet ${plan.supernet}`);
+  for (const a of addrs) if (!contains(supernet, networkOf(ipv4(a), 32))) throw new Error(`lab plan: address ${a} is outside the supernet ${plan.supernet}`);
   if (new Set(addrs).size !== addrs.length) throw new Error(`lab plan: addresses must be unique (${addrs.join(', ')})`);
   const links = [plan.bridge.name, ...plan.sites.flatMap((s) => [s.vethHost, s.vethNs])];
   for (const l of links) if (!IFNAME_RE.test(l)) throw new Error(`lab plan: invalid interface name ${JSON.stringify(l)} (1-15 characters)`);
@@ -205,7 +200,7 @@ async function checkConflicts(plan: LabPlan, recorded: { bridge: string | null; 
     for (const info of a.addr_info ?? []) {
       if (info.family !== 'inet') continue;
       const mine = a.ifname === plan.bridge.name && info.local === plan.bridge.address;
-      if (!mine && overlaps(ipv4ToInt(info.local), info.prefixlen, plan.supernet)) {
+      if (!mine && overlapsSupernet(info.local, info.prefixlen, plan.supernet)) {
         throw new Error(
           `address ${info.local}/${info.prefixlen} on ${a.ifname} overlaps the lab supernet ${plan.supernet}; the lab needs this range for itself (change the supernet in the lab plan or remove that address)`,
         );
@@ -216,7 +211,7 @@ async function checkConflicts(plan: LabPlan, recorded: { bridge: string | null; 
   for (const r of routes) {
     if (r.dst === 'default' || r.dev === plan.bridge.name) continue;
     const [a, l] = r.dst.split('/');
-    if (a && overlaps(ipv4ToInt(a), l ? Number(l) : 32, plan.supernet)) {
+    if (a && overlapsSupernet(a, l ? Number(l) : 32, plan.supernet)) {
       throw new Error(`route ${r.dst} via ${r.dev ?? '?'} overlaps the lab supernet ${plan.supernet}; change the supernet in the lab plan`);
     }
   }

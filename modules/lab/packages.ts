@@ -26,6 +26,7 @@ export const LAB_PACKAGES: readonly string[] = [
   'prometheus',
   'prometheus-blackbox-exporter',
   'prometheus-postgres-exporter',
+  'prometheus-node-exporter',
   'postgresql-15',
   'python3-psycopg2',
   'python3-etcd',

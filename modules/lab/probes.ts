@@ -7,10 +7,12 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { execa } from 'execa';
 import pg from 'pg';
+import { pgRoleNames } from '../model/roles.ts';
 import { type CertPaths, ensureCert } from '../runtime/pki.ts';
+import { pgCredentialRef } from '../services/fromTopology/postgres.ts';
 import { labPaths } from './context.ts';
-import { etcdMembers, roleNames } from './endpoints.ts';
-import { getOrCreateSecret } from './secrets.ts';
+import { etcdMembers } from './endpoints.ts';
+import { labSecretOf } from './guests.ts';
 import type { LabPlan } from './types.ts';
 
 /** The client certificate the host side (hdsctl, tests) presents to lab services. */
@@ -123,11 +125,11 @@ export async function etcdMemberCount(plan: LabPlan): Promise<number> {
  */
 export async function appClient(plan: LabPlan, domain: string, host: string, port: number, timeoutMs = 5000): Promise<pg.Client> {
   const ca = await readFile((await hostClientCert(plan)).ca);
-  const password = await getOrCreateSecret(plan.stateDir, `pg-${domain}-app`);
+  const password = await labSecretOf(plan, pgCredentialRef(plan.topology, domain, 'app'));
   const client = new pg.Client({
     host,
     port,
-    user: roleNames(domain).app,
+    user: pgRoleNames(domain).app,
     password,
     database: domain,
     ssl: { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined },

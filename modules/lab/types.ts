@@ -3,6 +3,8 @@
  * It is derived from the `lab` environment's topology (modules/model) by labPlanFromTopology;
  * the runtime never hard-codes an address or a name that is in here.
  */
+import type { Topology } from '../model/topology.ts';
+
 export type SiteId = 'DC1' | 'DC2' | 'DC3';
 
 export interface LabSite {
@@ -33,6 +35,8 @@ export interface LabPlan {
   postgresDomains: Array<{ name: string; primarySite: SiteId; standbySite: SiteId }>;
   /** HSM key domains (one non-extractable key per micro-service domain, EXG_SEC_4.2/4.3). */
   hsmKeyDomains: string[];
-  /** Backup retention from the model (EXG_PRA_2). */
+  /** Backup retention from the model (EXG_PRA_2), as the adapter maps it for pgBackRest. */
   backupRetention: { full: number; diff: number };
+  /** The `lab` environment's topology: the guests the lab runs and the files they get come from it. */
+  topology: Topology;
 }

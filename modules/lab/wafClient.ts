@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { ensureLabCa } from '../runtime/pki.ts';
-import { WAF_SERVER_NAME } from './edgeEndpoints.ts';
+import { WAF_SERVER_NAME } from './guests.ts';
 import type { LabPlan } from './types.ts';
 
 export interface WafResponse {

@@ -1,16 +1,29 @@
 /**
- * Every component of the lab, in start order: the data plane (etcd, Patroni, HAProxy,
- * pgBackRest), then the HSM tokens, the reference service, the WAF and supervision.
+ * Every component of the lab, in start order: the data plane (etcd, pgBackRest servers,
+ * Patroni per domain, HAProxy, pgBackRest stanzas), then the HSM tokens, the reference
+ * service, the WAF and supervision. labDown stops them in reverse order.
  */
-
 import type { LabComponent } from '../context.ts';
-import { defaultLabComponents } from '../lab.ts';
 import type { LabPlan } from '../types.ts';
+import { etcdComponent } from './etcd.ts';
+import { haproxyComponent } from './haproxy.ts';
 import { hsmComponent } from './hsm.ts';
 import { monitoringComponent } from './monitoring.ts';
+import { pgbackrestServersComponent, pgbackrestStanzasComponent } from './pgbackrest.ts';
+import { postgresComponents } from './postgres.ts';
 import { refserviceComponent } from './refservice.ts';
 import { wafComponent } from './waf.ts';
 
 export function labComponents(plan: LabPlan): LabComponent[] {
-  return [...defaultLabComponents(plan), hsmComponent(), refserviceComponent(), wafComponent(), monitoringComponent()];
+  return [
+    etcdComponent(),
+    pgbackrestServersComponent(),
+    ...plan.postgresDomains.flatMap((d) => postgresComponents(d.name)),
+    haproxyComponent(),
+    pgbackrestStanzasComponent(),
+    hsmComponent(),
+    refserviceComponent(),
+    wafComponent(),
+    monitoringComponent(),
+  ];
 }

@@ -1,32 +1,22 @@
-/** etcd ×3 (DC1, DC2, witness DC3), run as user etcd, healthy when all 3 members answer. */
-import { join } from 'node:path';
+/** etcd ×3 (the DCS members of DC1, DC2 and the witness in DC3), run as user etcd, healthy when all 3 answer. */
+import { ETCD_PATHS } from '../../services/fromTopology/paths.ts';
 import { ensureDir } from '../../runtime/fsutil.ts';
-import { renderEtcd } from '../../services/etcd/render.ts';
-import { installTls, type LabComponent, type LabContext, ownerOf, waitFor, writeRendered } from '../context.ts';
+import { type LabComponent, type LabContext, ownerOf, waitFor } from '../context.ts';
 import { etcdMembers } from '../endpoints.ts';
+import { guestPath, materialiseGuest } from '../guests.ts';
 import { etcdHealth, etcdMemberCount } from '../probes.ts';
-import { siteCert } from './certs.ts';
 
 const USER = 'etcd';
-
-function confDir(ctx: LabContext): string {
-  return join(ctx.paths.etc, 'etcd');
-}
 
 export function etcdComponent(): LabComponent {
   return {
     name: 'etcd',
-    async prepare(ctx) {
+    async prepare(ctx: LabContext) {
       const owner = ownerOf(ctx.user(USER));
-      await ensureDir(confDir(ctx), 0o755);
-      const members = [];
       for (const m of etcdMembers(ctx.plan)) {
-        const tls = await installTls(join(confDir(ctx), 'tls', m.name), 'server', await siteCert(ctx, m.site), owner);
-        const dataDir = join(ctx.paths.data, m.name);
-        await ensureDir(dataDir, 0o700, owner);
-        members.push({ name: m.name, site: m.site.id, address: m.site.address, clientPort: m.clientPort, peerPort: m.peerPort, dataDir, tls });
+        await materialiseGuest(ctx, m.guest);
+        await ensureDir(guestPath(ctx.plan, m.guest, ETCD_PATHS.dataDir), 0o700, owner);
       }
-      await writeRendered(confDir(ctx), renderEtcd({ clusterToken: 'hds-lab-etcd', members }), owner);
     },
     processes(ctx) {
       return etcdMembers(ctx.plan).map((m) => ({
@@ -34,7 +24,7 @@ export function etcdComponent(): LabComponent {
         netns: m.site.netns,
         user: USER,
         command: '/usr/bin/etcd',
-        args: ['--config-file', join(confDir(ctx), `${m.name}.yml`)],
+        args: ['--config-file', guestPath(ctx.plan, m.guest, ETCD_PATHS.config)],
       }));
     },
     async waitHealthy(ctx) {

@@ -1,43 +1,48 @@
 /**
- * Supervision in the lab: a postgres_exporter beside each PostgreSQL node, and in DC3 the
- * blackbox exporter (synthetic user probes through each WAF, EXG_DIS_1.5) and Prometheus
- * with the alert rules (service down, replication lag, no synchronous standby, no write for
- * N minutes — EXG_MON_4). Healthy when every target is up and the probes succeed.
+ * Supervision in the lab: the monitoring guest's files from the adapter (prometheus.yml, the
+ * alert rules — service down, replication lag, no synchronous standby, no write for N minutes,
+ * EXG_MON_4 — and blackbox.yml: synthetic user probes through each WAF, EXG_DIS_1.5), run by
+ * Prometheus and the blackbox exporter in the monitoring guest's namespace; beside each
+ * PostgreSQL node its postgres_exporter, and a node exporter per site namespace (it stands for
+ * the node exporter of every guest of that site). Healthy when every target is up and the
+ * probes succeed.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
+import { PORTS } from '../../model/ports.ts';
+import { pgRoleNames } from '../../model/roles.ts';
+import { MONITORING_PATHS } from '../../services/fromTopology/paths.ts';
+import { pgCredentialRef } from '../../services/fromTopology/postgres.ts';
 import { ensureDir, writeFileAtomic } from '../../runtime/fsutil.ts';
 import { ensureLabCa } from '../../runtime/pki.ts';
 import type { ProcessSpec } from '../../runtime/process.ts';
-import { blackboxProcessSpec, postgresExporterProcessSpec, prometheusProcessSpec } from '../../runtime/processes/monitoring.ts';
-import { renderMonitoring } from '../../services/monitoring/render.ts';
+import {
+  blackboxProcessSpec,
+  nodeExporterProcessSpec,
+  postgresExporterProcessSpec,
+  prometheusProcessSpec,
+} from '../../runtime/processes/monitoring.ts';
 import type { LabComponent, LabContext } from '../context.ts';
-import { LAB_PORTS, waitFor, writeRendered } from '../context.ts';
-import { EDGE_PORTS, edgeSites, monitoringSite, prometheusUrl, refserviceDomain, WAF_SERVER_NAME } from '../edgeEndpoints.ts';
-import { haproxyEndpoints, patroniNodes, roleNames } from '../endpoints.ts';
-
-/** Alert when the reference domain has had no insert for this long (EXG_MON_4). */
-export const NON_EVENT_MINUTES = 30;
-const MONITOR_ROLE = 'monitor';
-
-function confDir(ctx: Pick<LabContext, 'paths'>): string {
-  return join(ctx.paths.etc, 'monitoring');
-}
+import { waitFor } from '../context.ts';
+import { edgeSites, monitoringGuest, monitoringSite, prometheusUrl } from '../edgeEndpoints.ts';
+import { patroniNodes } from '../endpoints.ts';
+import { guestPath, labProfileOf, labSecretOf, materialiseGuest } from '../guests.ts';
 
 function passwordFile(ctx: Pick<LabContext, 'paths'>): string {
-  return join(confDir(ctx), 'pg-monitor-password');
+  return join(ctx.paths.etc, 'monitoring', 'pg-monitor-password');
 }
 
 /** The monitoring role (member of pg_monitor), created through the write endpoint as superuser. */
 async function ensureMonitorRole(ctx: LabContext, domain: string, password: string): Promise<void> {
   const e = edgeSites(ctx.plan)[0]!;
   const ca = await readFile((await ensureLabCa(ctx.paths.pki)).cert);
+  const roles = pgRoleNames(domain);
   const client = new pg.Client({
-    host: e.site.address,
+    host: e.pgWriteHost,
     port: e.pgWritePort,
-    user: roleNames(domain).superuser,
-    password: await ctx.secret(`pg-${domain}-superuser`),
+    user: roles.superuser,
+    password: await labSecretOf(ctx.plan, pgCredentialRef(ctx.plan.topology, domain, 'superuser')),
     database: 'postgres',
     ssl: { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined },
     connectionTimeoutMillis: 5000,
@@ -46,9 +51,9 @@ async function ensureMonitorRole(ctx: LabContext, domain: string, password: stri
   await client.connect();
   try {
     const lit = (await client.query<{ q: string }>('select quote_literal($1) as q', [password])).rows[0]!.q;
-    const exists = (await client.query('select 1 from pg_roles where rolname = $1', [MONITOR_ROLE])).rowCount;
-    await client.query(`${exists ? 'alter' : 'create'} role ${MONITOR_ROLE} login password ${lit}`);
-    await client.query(`grant pg_monitor to ${MONITOR_ROLE}`);
+    const exists = (await client.query('select 1 from pg_roles where rolname = $1', [roles.monitor])).rowCount;
+    await client.query(`${exists ? 'alter' : 'create'} role ${roles.monitor} login password ${lit}`);
+    await client.query(`grant pg_monitor to ${roles.monitor}`);
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -58,34 +63,13 @@ export function monitoringComponent(): LabComponent {
   return {
     name: 'monitoring',
     async prepare(ctx) {
-      const domains = ctx.plan.postgresDomains.map((d) => d.name);
-      await ensureDir(confDir(ctx), 0o700);
+      await ensureDir(join(ctx.paths.etc, 'monitoring'), 0o700);
       const password = await ctx.secret('pg-monitor');
       await writeFileAtomic(passwordFile(ctx), password, { mode: 0o600 });
-      for (const d of domains) await ensureMonitorRole(ctx, d, password);
-      await ensureDir(join(ctx.paths.data, 'prometheus'), 0o700);
-      const mon = monitoringSite(ctx.plan);
-      const edges = edgeSites(ctx.plan);
-      const files = renderMonitoring({
-        confDir: confDir(ctx),
-        caPath: (await ensureLabCa(ctx.paths.pki)).cert,
-        externalLabels: { environment: 'lab' },
-        patroni: domains.flatMap((d) => patroniNodes(ctx.plan, d).map((n) => ({ target: `${n.site.address}:${n.restPort}`, site: n.site.id, cluster: d }))),
-        haproxy: haproxyEndpoints(ctx.plan).map((h) => ({ target: `${h.site.address}:${h.statsPort}`, site: h.site.id })),
-        postgresExporters: domains.flatMap((d) =>
-          patroniNodes(ctx.plan, d).map((n) => ({ target: `${n.site.address}:${EDGE_PORTS.pgExporter}`, site: n.site.id, cluster: d })),
-        ),
-        blackboxExporter: `${mon.address}:${EDGE_PORTS.blackbox}`,
-        healthProbes: edges.map((e) => ({ name: `${e.waf.process}-health`, url: `${e.waf.url}/health`, site: e.site.id, serverName: WAF_SERVER_NAME })),
-        wafBlockingProbes: edges.map((e) => ({
-          name: `${e.waf.process}-blocks-sqli`,
-          url: `${e.waf.url}/health`,
-          site: e.site.id,
-          serverName: WAF_SERVER_NAME,
-        })),
-        nonEvents: [{ database: refserviceDomain(ctx.plan), minutes: NON_EVENT_MINUTES }],
-      });
-      await writeRendered(confDir(ctx), files);
+      for (const d of ctx.plan.postgresDomains) await ensureMonitorRole(ctx, d.name, password);
+      const mon = monitoringGuest(ctx.plan);
+      await materialiseGuest(ctx, mon);
+      await ensureDir(guestPath(ctx.plan, mon, MONITORING_PATHS.dataDir), 0o700);
     },
     processes: monitoringProcesses,
     async waitHealthy(ctx) {
@@ -103,10 +87,11 @@ export function monitoringComponent(): LabComponent {
           const probes = await query('probe_success');
           const down = [...up, ...probes].filter((s) => s.value[1] !== '1').map((s) => `${s.metric.job}/${s.metric.instance}`);
           if (down.length) throw new Error(`not up yet: ${down.join(', ')}`);
-          // Every exporter and Prometheus itself are scraped.
+          const jobs = new Set(up.map((s) => s.metric.job));
+          const missing = ['patroni', 'haproxy', 'postgres', 'node'].filter((j) => !jobs.has(j));
+          if (missing.length) throw new Error(`no target scraped yet for ${missing.join(', ')}`);
           // Two probes through each WAF (a user's health call, an attack that must be blocked).
-          const expectedProbes = 2 * edgeSites(ctx.plan).length;
-          return up.length >= monitoringProcesses(ctx).length && probes.length >= expectedProbes ? true : undefined;
+          return probes.length >= 2 * edgeSites(ctx.plan).length ? true : undefined;
         },
         { timeoutMs: 90_000, intervalMs: 2000, logs: ['prometheus', 'blackbox'] },
       );
@@ -115,28 +100,36 @@ export function monitoringComponent(): LabComponent {
 }
 
 function monitoringProcesses(ctx: LabContext): ProcessSpec[] {
-  const mon = monitoringSite(ctx.plan);
-  // One exporter per PostgreSQL node, in its namespace (a node may hold several domains).
-  const nodes = [...new Map(ctx.plan.postgresDomains.flatMap((d) => patroniNodes(ctx.plan, d.name)).map((n) => [n.site.id, n])).values()];
-  const exporters: ProcessSpec[] = nodes.map((n) =>
-    postgresExporterProcessSpec({
-      name: `pg-exporter-${n.site.id.toLowerCase()}`,
-      netns: n.site.netns,
-      listen: `${n.site.address}:${EDGE_PORTS.pgExporter}`,
-      pg: { host: n.site.address, port: LAB_PORTS.postgres, database: 'postgres', sslmode: 'require' },
-      pgUser: MONITOR_ROLE,
-      passwordFile: passwordFile(ctx),
-    }),
+  const plan = ctx.plan;
+  const mon = monitoringGuest(plan);
+  const monSite = monitoringSite(plan);
+  const confDir = guestPath(plan, mon, MONITORING_PATHS.confDir);
+  const profile = labProfileOf(plan);
+  const exporters: ProcessSpec[] = plan.postgresDomains
+    .flatMap((d) => patroniNodes(plan, d.name))
+    .map((n) =>
+      postgresExporterProcessSpec({
+        name: `pg-exporter-${n.name}`,
+        netns: n.site.netns,
+        listen: `${profile.address(n.guest, 'admin')}:${PORTS.pgExporter}`,
+        pg: { host: n.address, port: n.pgPort, database: 'postgres', sslmode: 'require' },
+        pgUser: pgRoleNames(n.domain).monitor,
+        passwordFile: passwordFile(ctx),
+      }),
+    );
+  const nodeExporters = plan.sites.map((s) =>
+    nodeExporterProcessSpec({ name: `node-exporter-${s.id.toLowerCase()}`, netns: s.netns, listen: `${s.address}:${PORTS.nodeExporter}` }),
   );
   return [
     ...exporters,
-    blackboxProcessSpec({ name: 'blackbox', netns: mon.netns, confDir: confDir(ctx), listen: `${mon.address}:${EDGE_PORTS.blackbox}` }),
+    ...nodeExporters,
+    blackboxProcessSpec({ name: 'blackbox', netns: monSite.netns, confDir, listen: `${profile.address(mon, 'admin')}:${PORTS.blackbox}` }),
     prometheusProcessSpec({
       name: 'prometheus',
-      netns: mon.netns,
-      confDir: confDir(ctx),
-      dataDir: join(ctx.paths.data, 'prometheus'),
-      listen: `${mon.address}:${EDGE_PORTS.prometheus}`,
+      netns: monSite.netns,
+      confDir,
+      dataDir: guestPath(plan, mon, MONITORING_PATHS.dataDir),
+      listen: `${profile.address(mon, 'admin')}:${PORTS.prometheusWeb}`,
     }),
   ];
 }

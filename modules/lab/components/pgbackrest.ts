@@ -1,7 +1,8 @@
 /**
  * pgBackRest, as two components:
- * - `pgbackrest-servers` (before PostgreSQL): configs, a TLS server on every PostgreSQL site
- *   and the encrypted repository in the backup site (DC3), served by `pgbackrest server`.
+ * - `pgbackrest-servers` (before PostgreSQL): every PostgreSQL node's client config and the
+ *   repository's config (from the adapter, guests.ts), a TLS server on every PostgreSQL node
+ *   and on the repository host in the backup site (DC3), served by `pgbackrest server`.
  *   It must run before and stop after PostgreSQL: with the repository unreachable,
  *   archive-push (at shutdown) and archive-get (restore_command, at startup) each hang for
  *   about 2 minutes on connection retries.
@@ -9,34 +10,35 @@
  *   archiving end to end) for every domain, from the repository host.
  */
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { PORTS } from '../../model/ports.ts';
+import type { Guest } from '../../model/topology.ts';
+import { PGBACKREST_PATHS } from '../../services/fromTopology/paths.ts';
 import { ensureDir } from '../../runtime/fsutil.ts';
-import { pgHostConfigPath, renderPgBackRest, repositoryConfigPath } from '../../services/backup/render.ts';
 import { runCommandOk } from '../command.ts';
-import { installTls, LAB_PORTS, type LabComponent, type LabContext, labPaths, ownerOf, waitFor, writeRendered } from '../context.ts';
-import { backupSite, patroniNodes, pgSites } from '../endpoints.ts';
-import type { LabPlan, LabSite } from '../types.ts';
-import { clientCert, siteCert } from './certs.ts';
-import { pgbackrestConfRoot, pgDataDir, pgSocketDir } from './postgres.ts';
+import { type LabComponent, ownerOf, waitFor } from '../context.ts';
+import { backupSite } from '../endpoints.ts';
+import { guestAddress, guestPath, labGuests, labSiteOf, materialiseGuest } from '../guests.ts';
+import type { LabPlan } from '../types.ts';
 
 const USER = 'postgres';
-const REPO_CN = 'pgbackrest-repo';
 
-function hostCn(site: LabSite): string {
-  return `pgbackrest-${site.id.toLowerCase()}`;
+function repository(plan: LabPlan): Guest {
+  const repo = labGuests(plan).repository;
+  if (!repo) throw new Error('the lab environment declares no backup server');
+  return repo;
 }
 
-function processName(site: LabSite): string {
-  return `pgbackrest-${site.id.toLowerCase()}`;
+/** The guests running `pgbackrest server`: every PostgreSQL node, then the repository. */
+function serverGuests(plan: LabPlan): Guest[] {
+  return [...labGuests(plan).pgData, repository(plan)];
 }
 
-function siteDirs(ctx: Pick<LabContext, 'paths'>, site: LabSite) {
-  const n = site.id.toLowerCase();
-  return { logPath: join(ctx.paths.logs, 'pgbackrest', n), lockPath: join(ctx.paths.run, 'pgbackrest', n) };
+function processName(g: Guest): string {
+  return `pgbackrest-${g.name}`;
 }
 
 export function repositoryConfig(plan: LabPlan): string {
-  return join(pgbackrestConfRoot({ paths: labPaths(plan.stateDir) }), repositoryConfigPath());
+  return guestPath(plan, repository(plan), PGBACKREST_PATHS.config);
 }
 
 function tcpOpen(host: string, port: number, timeoutMs = 2000): Promise<boolean> {
@@ -65,84 +67,29 @@ export function pgbackrestServersComponent(): LabComponent {
     name: 'pgbackrest-servers',
     async prepare(ctx) {
       const owner = ownerOf(ctx.user(USER));
-      const root = pgbackrestConfRoot(ctx);
-      await ensureDir(root, 0o755);
-      await ensureDir(join(ctx.paths.logs, 'pgbackrest'), 0o755);
-      await ensureDir(join(ctx.paths.run, 'pgbackrest'), 0o755);
-      const repoSite = backupSite(ctx.plan);
-      const repoDirs = siteDirs(ctx, repoSite);
-      await ensureDir(repoDirs.logPath, 0o750, owner);
-      await ensureDir(repoDirs.lockPath, 0o750, owner);
-      const repoPath = join(ctx.paths.data, 'pgbackrest-repo');
-      await ensureDir(repoPath, 0o750, owner);
-      const repoServer = await installTls(join(root, 'tls', 'repo-server'), 'server', await siteCert(ctx, repoSite), owner);
-      const repoClient = await installTls(join(root, 'tls', 'repo-client'), 'client', await clientCert(ctx, REPO_CN), owner);
-      const pgHosts = [];
-      for (const site of pgSites(ctx.plan)) {
-        const n = site.id.toLowerCase();
-        const dirs = siteDirs(ctx, site);
-        await ensureDir(dirs.logPath, 0o750, owner);
-        await ensureDir(dirs.lockPath, 0o750, owner);
-        const serverTls = await installTls(join(root, 'tls', `${n}-server`), 'server', await siteCert(ctx, site), owner);
-        const client = await installTls(join(root, 'tls', `${n}-client`), 'client', await clientCert(ctx, hostCn(site)), owner);
-        pgHosts.push({
-          site: site.id,
-          address: site.address,
-          tlsPort: LAB_PORTS.pgbackrestTls,
-          configPath: join(root, pgHostConfigPath(site.id)),
-          ...dirs,
-          serverTls,
-          clientTls: { certFile: client.certFile, keyFile: client.keyFile, commonName: hostCn(site) },
-        });
+      for (const g of serverGuests(ctx.plan)) {
+        await materialiseGuest(ctx, g);
+        for (const dir of [PGBACKREST_PATHS.logPath, PGBACKREST_PATHS.lockPath]) await ensureDir(guestPath(ctx.plan, g, dir), 0o750, owner);
       }
-      const files = renderPgBackRest({
-        repository: {
-          site: repoSite.id,
-          address: repoSite.address,
-          tlsPort: LAB_PORTS.pgbackrestTls,
-          repoPath,
-          configPath: join(root, repositoryConfigPath()),
-          ...repoDirs,
-          serverTls: repoServer,
-          clientTls: { certFile: repoClient.certFile, keyFile: repoClient.keyFile, commonName: REPO_CN },
-          cipherPass: await ctx.secret('pgbackrest-repo1-cipher-pass', 48),
-          retention: ctx.plan.backupRetention,
-        },
-        pgHosts,
-        stanzas: ctx.plan.postgresDomains.map((d) => ({
-          name: d.name,
-          members: patroniNodes(ctx.plan, d.name).map((n) => ({
-            site: n.site.id,
-            pgPath: pgDataDir(ctx, n),
-            pgPort: n.pgPort,
-            socketPath: pgSocketDir(ctx, n),
-          })),
-        })),
-        compressType: 'zst',
-      });
-      await writeRendered(root, files, owner);
+      await ensureDir(guestPath(ctx.plan, repository(ctx.plan), PGBACKREST_PATHS.repoPath), 0o750, owner);
     },
     processes(ctx) {
-      const root = pgbackrestConfRoot(ctx);
-      const repoSite = backupSite(ctx.plan);
-      return [
-        ...pgSites(ctx.plan).map((site) => ({ site, conf: join(root, pgHostConfigPath(site.id)) })),
-        { site: repoSite, conf: join(root, repositoryConfigPath()) },
-      ].map(({ site, conf }) => ({
-        name: processName(site),
-        netns: site.netns,
+      return serverGuests(ctx.plan).map((g) => ({
+        name: processName(g),
+        netns: labSiteOf(ctx.plan, g.site).netns,
         user: USER,
         command: '/usr/bin/pgbackrest',
-        args: [`--config=${conf}`, 'server'],
+        args: [`--config=${guestPath(ctx.plan, g, PGBACKREST_PATHS.config)}`, 'server'],
       }));
     },
     async waitHealthy(ctx) {
-      for (const site of [...pgSites(ctx.plan), backupSite(ctx.plan)]) {
-        await waitFor(ctx, `pgBackRest TLS server in ${site.id}`, async () => ((await tcpOpen(site.address, LAB_PORTS.pgbackrestTls)) ? true : undefined), {
-          timeoutMs: 30_000,
-          intervalMs: 300,
-          logs: [processName(site)],
-        });
+      for (const g of serverGuests(ctx.plan)) {
+        await waitFor(
+          ctx,
+          `pgBackRest TLS server of ${g.name}`,
+          async () => ((await tcpOpen(guestAddress(ctx.plan, g), PORTS.pgbackrestTls)) ? true : undefined),
+          { timeoutMs: 30_000, intervalMs: 300, logs: [processName(g)] },
+        );
       }
     },
   };

@@ -1,106 +1,45 @@
 /**
  * Patroni/PostgreSQL 15, one cluster per business domain: the node of the primary site is
  * started first and must become leader, then the other DC's node must become the
- * synchronous standby (RPO 0, EXG_PCA_2). Runs as user postgres, data under <stateDir>/data.
+ * synchronous standby (RPO 0, EXG_PCA_2). Runs as user postgres; each node's files, data
+ * and sockets are those of its guest (guests.ts), under the guest's root.
  */
 import { join } from 'node:path';
+import { PG_PATHS } from '../../services/fromTopology/paths.ts';
 import { ensureDir, exists } from '../../runtime/fsutil.ts';
 import type { ProcessSpec } from '../../runtime/process.ts';
-import { pgHostConfigPath } from '../../services/backup/render.ts';
-import { type PatroniClusterInput, patroniConfigPath, renderPatroni } from '../../services/postgres/render.ts';
-import { installTls, type LabComponent, type LabContext, ownerOf, waitFor, writeRendered } from '../context.ts';
-import { etcdMembers, type PatroniNodeEndpoint, patroniNodes, roleNames } from '../endpoints.ts';
+import { type LabComponent, type LabContext, ownerOf, waitFor } from '../context.ts';
+import { type PatroniNodeEndpoint, patroniNodes } from '../endpoints.ts';
+import { guestPath, materialiseGuest } from '../guests.ts';
 import { patroniClusterAny } from '../probes.ts';
-import { clientCert, siteCert } from './certs.ts';
+import type { LabPlan } from '../types.ts';
 
 const USER = 'postgres';
 
-export function postgresConfRoot(ctx: Pick<LabContext, 'paths'>): string {
-  return join(ctx.paths.etc, 'postgres');
-}
-
 /** Data directory of a Patroni node (pgBackRest's pg1-path too). */
-export function pgDataDir(ctx: Pick<LabContext, 'paths'>, node: Pick<PatroniNodeEndpoint, 'name'>): string {
-  return join(ctx.paths.data, `pg-${node.name}`);
+export function pgDataDir(plan: LabPlan, node: Pick<PatroniNodeEndpoint, 'guest'>): string {
+  return guestPath(plan, node.guest, PG_PATHS.dataDir);
 }
 
-export function pgSocketDir(ctx: Pick<LabContext, 'paths'>, node: Pick<PatroniNodeEndpoint, 'name'>): string {
-  return join(ctx.paths.run, `pg-${node.name}`);
-}
-
-/** Where the pgBackRest component installs the config of a PostgreSQL host. */
-export function pgbackrestConfRoot(ctx: Pick<LabContext, 'paths'>): string {
-  return join(ctx.paths.etc, 'pgbackrest');
+export function pgSocketDir(plan: LabPlan, node: Pick<PatroniNodeEndpoint, 'guest'>): string {
+  return guestPath(plan, node.guest, PG_PATHS.socketDir);
 }
 
 async function prepareDomain(ctx: LabContext, domain: string): Promise<void> {
   const owner = ownerOf(ctx.user(USER));
-  const root = postgresConfRoot(ctx);
-  await ensureDir(root, 0o755);
-  const roles = roleNames(domain);
-  const cred = async (username: string, secret: string) => ({ username, password: await ctx.secret(secret) });
-  const shared = await installTls(join(root, `tls-patroni-${domain}`), 'patroni', await clientCert(ctx, 'patroni'), owner);
-  const nodes = patroniNodes(ctx.plan, domain);
-  const input: PatroniClusterInput = {
-    domain,
-    configRoot: root,
-    allowedSubnets: [ctx.plan.supernet],
-    etcd: {
-      hosts: etcdMembers(ctx.plan).map((m) => `${m.site.address}:${m.clientPort}`),
-      caFile: shared.caFile,
-      certFile: shared.certFile,
-      keyFile: shared.keyFile,
-    },
-    users: {
-      superuser: await cred(roles.superuser, `pg-${domain}-superuser`),
-      replication: await cred(roles.replication, `pg-${domain}-replication`),
-      rewind: await cred(roles.rewind, `pg-${domain}-rewind`),
-      app: await cred(roles.app, `pg-${domain}-app`),
-      restApi: await cred(roles.restApi, `patroni-${domain}-restapi`),
-    },
-    nodes: [],
-    pgbackrest: { stanza: domain, configPath: '' },
-  };
-  for (const n of nodes) {
-    const nodeDir = join(root, n.name);
-    await ensureDir(nodeDir, 0o750, owner);
-    const serverTls = await installTls(join(nodeDir, 'tls'), 'server', await siteCert(ctx, n.site), owner);
-    await ensureDir(pgDataDir(ctx, n), 0o700, owner);
-    await ensureDir(pgSocketDir(ctx, n), 0o755, owner);
-    input.nodes.push({
-      name: n.name,
-      site: n.site.id,
-      address: n.site.address,
-      pgPort: n.pgPort,
-      restPort: n.restPort,
-      dataDir: pgDataDir(ctx, n),
-      socketDir: pgSocketDir(ctx, n),
-      pgpassFile: join(nodeDir, 'pgpass'),
-      serverTls,
-      clientTls: { certFile: shared.certFile, keyFile: shared.keyFile },
-    });
+  for (const n of patroniNodes(ctx.plan, domain)) {
+    await materialiseGuest(ctx, n.guest);
+    await ensureDir(join(pgDataDir(ctx.plan, n), '..'), 0o755, owner);
+    await ensureDir(pgDataDir(ctx.plan, n), 0o700, owner);
+    await ensureDir(pgSocketDir(ctx.plan, n), 0o755, owner);
+    // Patroni writes its pgpass next to the data directory's parent, as the postgres user.
+    await ensureDir(guestPath(ctx.plan, n.guest, '/var/lib/postgresql'), 0o755, owner);
   }
-  // All nodes of a site share one pgBackRest host config (one section per stanza); the lab
-  // node of a domain is alone on its site, so the cluster-level path is the site's file.
-  const files = nodes.flatMap((n) => {
-    const perNode = { ...input, pgbackrest: { stanza: domain, configPath: join(pgbackrestConfRoot(ctx), pgHostConfigPath(n.site.id)) } };
-    return renderPatroni(perNode).filter((f) => f.path === patroniConfigPath(n) || f.path.endsWith('post-bootstrap.sh'));
-  });
-  const unique = [...new Map(files.map((f) => [f.path, f])).values()];
-  await writeRendered(
-    root,
-    unique.filter((f) => f.path.includes('/')),
-    owner,
-  );
-  await writeRendered(
-    root,
-    unique.filter((f) => !f.path.includes('/')),
-  ); // post-bootstrap script, root-owned 0755
 }
 
 /** True when some node of the domain already has a data directory (a restart, not a bootstrap). */
 async function clusterExists(ctx: LabContext, domain: string): Promise<boolean> {
-  for (const n of patroniNodes(ctx.plan, domain)) if (await exists(join(pgDataDir(ctx, n), 'PG_VERSION'))) return true;
+  for (const n of patroniNodes(ctx.plan, domain)) if (await exists(join(pgDataDir(ctx.plan, n), 'PG_VERSION'))) return true;
   return false;
 }
 
@@ -110,8 +49,8 @@ function patroniProcess(ctx: LabContext, n: PatroniNodeEndpoint): ProcessSpec {
     netns: n.site.netns,
     user: USER,
     command: '/usr/bin/patroni',
-    args: [join(postgresConfRoot(ctx), patroniConfigPath(n))],
-    cwd: pgSocketDir(ctx, n),
+    args: [guestPath(ctx.plan, n.guest, PG_PATHS.config)],
+    cwd: pgSocketDir(ctx.plan, n),
   };
 }
 

@@ -1,16 +1,20 @@
 /**
- * The reference documents service in DC1 and DC2, behind each site's WAF, writing through
- * the site's HAProxy to the Patroni leader (TLS verified against the lab CA) and sealing
- * content with the domain key of the site's HSM (envelope encryption, EXG_SEC_4.3).
+ * The reference documents service in DC1 and DC2, standing in for the applications behind
+ * each site's WAF (on the WAF guest's address, PORTS.refservice, where the adapter points the
+ * WAF's upstream), writing through the site's HAProxy to the Patroni leader (TLS verified
+ * against the lab CA) and sealing content with the domain key of the site's HSM (envelope
+ * encryption, EXG_SEC_4.3).
  */
 import { join } from 'node:path';
+import { pgRoleNames } from '../../model/roles.ts';
+import { pgCredentialRef } from '../../services/fromTopology/postgres.ts';
 import { refServiceProcessSpec } from '../../refservice/process.ts';
 import { ensureDir, writeFileAtomic } from '../../runtime/fsutil.ts';
 import { ensureLabCa } from '../../runtime/pki.ts';
 import type { LabComponent, LabContext } from '../context.ts';
 import { waitFor } from '../context.ts';
 import { edgeSites, HSM_TOKEN_LABEL, refserviceDomain } from '../edgeEndpoints.ts';
-import { roleNames } from '../endpoints.ts';
+import { labSecretOf } from '../guests.ts';
 import { hsmConfPath, hsmPinFile } from './hsm.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -26,14 +30,14 @@ export function refserviceComponent(): LabComponent {
       const domain = refserviceDomain(ctx.plan);
       await ensureDir(confDir(ctx), 0o700);
       const passwordFile = join(confDir(ctx), 'db-password');
-      await writeFileAtomic(passwordFile, await ctx.secret(`pg-${domain}-app`), { mode: 0o600 });
+      await writeFileAtomic(passwordFile, await labSecretOf(ctx.plan, pgCredentialRef(ctx.plan.topology, domain, 'app')), { mode: 0o600 });
       const ca = await ensureLabCa(ctx.paths.pki);
       for (const e of edgeSites(ctx.plan)) {
         const query = new URLSearchParams({ sslmode: 'verify-ca', sslrootcert: ca.cert, uselibpqcompat: 'true' });
         const config = {
           serviceName: e.refservice.process,
-          listen: { host: e.site.address, port: e.refservice.port },
-          database: { connectionString: `postgresql://${roleNames(domain).app}@${e.site.address}:${e.pgWritePort}/${domain}?${query}`, passwordFile },
+          listen: { host: new URL(e.refservice.url).hostname, port: e.refservice.port },
+          database: { connectionString: `postgresql://${pgRoleNames(domain).app}@${e.pgWriteHost}:${e.pgWritePort}/${domain}?${query}`, passwordFile },
           hsm: { softhsmConfPath: hsmConfPath(ctx, e.site.id), tokenLabel: HSM_TOKEN_LABEL, pinFile: hsmPinFile(ctx), domain },
         };
         await writeFileAtomic(join(confDir(ctx), `${e.refservice.process}.json`), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });

@@ -1,51 +1,42 @@
 /**
- * The WAF of DC1 and DC2: nginx + ModSecurity v3 + OWASP CRS terminating TLS with a lab CA
- * certificate, enforcing the positive model of the reference API (EXG_WAF_1) and adding a
- * correlation id to every request (EXG_SEC_6).
+ * The WAF of DC1 and DC2: nginx + ModSecurity v3 + OWASP CRS with the files production's WAF
+ * VMs receive (guests.ts, from the adapter), terminating TLS with a lab CA certificate,
+ * enforcing the positive model of the reference API (EXG_WAF_1) and adding a correlation id to
+ * every request (EXG_SEC_6). Its upstream is the reference service standing in for the
+ * applications (the lab has no OpenShift ingress).
  */
 import { chmod } from 'node:fs/promises';
-import { join } from 'node:path';
+import { wafInput, WAF_WORKER_USER } from '../../services/fromTopology/waf.ts';
+import { wafRuntimePaths } from '../../services/waf/render.ts';
 import { ensureDir } from '../../runtime/fsutil.ts';
 import { wafConfigTestCommand, wafProcessSpec } from '../../runtime/processes/waf.ts';
-import { REFERENCE_API_ROUTES, renderWaf, type WafRenderInput, wafRuntimePaths } from '../../services/waf/render.ts';
 import { runCommand } from '../command.ts';
 import type { LabComponent, LabContext } from '../context.ts';
-import { waitFor, writeRendered } from '../context.ts';
-import { type EdgeSite, edgeSites, WAF_SERVER_NAME } from '../edgeEndpoints.ts';
+import { ownerOf, waitFor } from '../context.ts';
+import { type EdgeSite, edgeSites } from '../edgeEndpoints.ts';
+import { labProfileOf, materialiseGuest } from '../guests.ts';
 import { hostClientCert, httpsGetJson } from '../probes.ts';
 
-function dirs(ctx: Pick<LabContext, 'paths'>, e: EdgeSite): { confDir: string; runDir: string } {
-  return { confDir: join(ctx.paths.etc, 'waf', e.waf.process), runDir: join(ctx.paths.run, e.waf.process) };
+/** The WAF's nginx paths in the lab: those of the adapter's input for the lab profile. */
+export function wafDirs(ctx: Pick<LabContext, 'plan'>, e: EdgeSite): { confDir: string; runDir: string } {
+  const input = wafInput(ctx.plan.topology, labProfileOf(ctx.plan), e.guest);
+  return { confDir: input.confDir, runDir: input.runDir };
 }
 
 export function wafComponent(): LabComponent {
   return {
     name: 'waf',
     async prepare(ctx) {
+      const worker = ownerOf(ctx.user(WAF_WORKER_USER));
       for (const e of edgeSites(ctx.plan)) {
-        const { confDir, runDir } = dirs(ctx, e);
-        const tls = await ctx.cert({
-          name: e.waf.process,
-          commonName: WAF_SERVER_NAME,
-          dnsNames: [WAF_SERVER_NAME, `${e.waf.process}.lab.hds`],
-          ipAddresses: [e.site.address],
-          usage: 'server',
-        });
-        const input: WafRenderInput = {
-          name: e.waf.process,
-          confDir,
-          runDir,
-          listen: { address: e.site.address, port: e.waf.port },
-          tls: { certPath: tls.cert, keyPath: tls.key },
-          upstreams: [{ address: e.site.address, port: e.refservice.port }],
-          routes: REFERENCE_API_ROUTES,
-        };
-        await ensureDir(confDir, 0o755);
-        await writeRendered(confDir, renderWaf(input));
-        // nginx workers run as nobody: the run dir must be traversable for body buffering.
-        await ensureDir(runDir, 0o711);
-        for (const d of wafRuntimePaths(input).dirs) await ensureDir(d, 0o755);
-        await chmod(runDir, 0o711);
+        await materialiseGuest(ctx, e.guest);
+        const { confDir, runDir } = wafDirs(ctx, e);
+        // The runtime directories of the guest's tmpfiles.d entry: the run dir 0711 root, the
+        // log and temp dirs owned by the nginx workers' user.
+        const [top, ...rest] = wafRuntimePaths({ runDir, name: e.guest.name }).dirs;
+        await ensureDir(top!, 0o711);
+        await chmod(top!, 0o711);
+        for (const d of rest) await ensureDir(d, 0o755, worker);
         // nginx -t binds the listen address: run it in the site's namespace.
         const t = wafConfigTestCommand({ name: e.waf.process, confDir, runDir });
         const check = await runCommand({ netns: e.site.netns, command: t.command, args: t.args }, { timeoutMs: 30_000 });
@@ -53,7 +44,7 @@ export function wafComponent(): LabComponent {
       }
     },
     processes(ctx) {
-      return edgeSites(ctx.plan).map((e) => wafProcessSpec({ name: e.waf.process, ...dirs(ctx, e), netns: e.site.netns }));
+      return edgeSites(ctx.plan).map((e) => wafProcessSpec({ name: e.waf.process, ...wafDirs(ctx, e), netns: e.site.netns }));
     },
     async waitHealthy(ctx) {
       const tls = await hostClientCert(ctx.plan);

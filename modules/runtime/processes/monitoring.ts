@@ -78,3 +78,14 @@ export function postgresExporterProcessSpec(i: PostgresExporterProcessInput): Pr
     DATA_SOURCE_PASS_FILE: i.passwordFile,
   });
 }
+
+export interface NodeExporterProcessInput extends Common {
+  /** host:port */
+  listen: string;
+  bin?: string;
+}
+
+/** The node exporter (host metrics, EXG_MON_6), every guest's in production, one per site namespace in the lab. */
+export function nodeExporterProcessSpec(i: NodeExporterProcessInput): ProcessSpec {
+  return withCommon(i, i.bin ?? '/usr/bin/prometheus-node-exporter', [`--web.listen-address=${i.listen}`, '--log.format=json']);
+}

@@ -32,6 +32,13 @@ export function etcdHosts(t: Topology, p: DeploymentProfile): string[] {
   return dcsMembers(t).map((g) => `${serviceAddress(p, g)}:${PORTS.etcdClient}`);
 }
 
+export type PgCredential = 'superuser' | 'replication' | 'rewind' | 'app' | 'restapi';
+
+/** The placeholder of a domain's PostgreSQL credential (`@@secret:<env>/pg-<domain>/<which>#password@@`). */
+export function pgCredentialRef(t: Topology, domain: string, which: PgCredential): string {
+  return envSecret(t, `pg-${domain}`, which);
+}
+
 /**
  * The renderer input for `self`, a data node of `domain`: the cluster-level paths (config root,
  * etcd client certificate, pgBackRest config) are those of `self`'s own tree, the other node
@@ -39,9 +46,8 @@ export function etcdHosts(t: Topology, p: DeploymentProfile): string[] {
  * inputs are the same.
  */
 export function patroniInput(t: Topology, p: DeploymentProfile, domain: string, self: Guest): PatroniClusterInput {
-  const cluster = `pg-${domain}`;
   const roles = pgRoleNames(domain);
-  const cred = (username: string, name: string) => ({ username, password: envSecret(t, cluster, name) });
+  const cred = (username: string, which: PgCredential) => ({ username, password: pgCredentialRef(t, domain, which) });
   return {
     domain,
     configRoot: at(p, self, PG_PATHS.configRoot),

@@ -5,13 +5,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../scripts/hdsctl/testing.ts';
-import { resolveProfile } from './profile.ts';
-import { generateDataset, type GenerateOptions } from './runner.ts';
-import { DOMAINS } from './tables.ts';
-import { createDb, pgTableHashes, startPg, type ThrowawayPg } from './testing/pg.ts';
+import { runCli } from '../testing.ts';
+import { resolveProfile } from '../../../modules/dataset/profile.ts';
+import { generateDataset, type GenerateOptions } from '../../../modules/dataset/runner.ts';
+import { DOMAINS } from '../../../modules/dataset/tables.ts';
+import { createDb, pgTableHashes, startPg, type ThrowawayPg } from '../../../modules/dataset/testing/pg.ts';
 
-const REPO = join(import.meta.dirname, '..', '..');
+const REPO = join(import.meta.dirname, '..', '..', '..');
 /** Users of the large load; 1,000,000 by default (HDS_DATASET_INT_USERS to change). */
 const BIG = Number(process.env.HDS_DATASET_INT_USERS ?? 1_000_000);
 

@@ -5,21 +5,21 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parse as parseYaml } from 'yaml';
-import { stackOptionsFromEnv } from '../../../stacks/options.ts';
-import { configFor } from '../../../stacks/serviceConfig.ts';
-import { evaluate, loadWorkspace } from '../../loader/load.ts';
-import { inCidr } from '../../model/cidr.ts';
-import { isPgData, pgDomains, pgNodes } from '../../model/roles.ts';
-import type { Guest, Topology } from '../../model/topology.ts';
-import { findInlineSecrets } from '../../proxmox/cloudinit/secrets.ts';
-import { buildUserData } from '../../proxmox/cloudinit/userData.ts';
-import { SECRET_PLACEHOLDER } from '../secrets.ts';
-import { pgbackrestRetention } from './backup.ts';
-import { guestFiles } from './index.ts';
-import { labProfile, PRODUCTION } from './profile.ts';
-import { wafInput } from './waf.ts';
+import { stackOptionsFromEnv } from './options.ts';
+import { configFor } from './serviceConfig.ts';
+import { evaluate, loadWorkspace } from '../modules/loader/load.ts';
+import { inCidr } from '../modules/model/cidr.ts';
+import { isPgData, pgDomains, pgNodes } from '../modules/model/roles.ts';
+import type { Guest, Topology } from '../modules/model/topology.ts';
+import { findInlineSecrets } from '../modules/proxmox/cloudinit/secrets.ts';
+import { buildUserData } from '../modules/proxmox/cloudinit/userData.ts';
+import { SECRET_PLACEHOLDER } from '../modules/services/secrets.ts';
+import { pgbackrestRetention } from '../modules/services/fromTopology/backup.ts';
+import { guestFiles } from '../modules/services/fromTopology/index.ts';
+import { labProfile, PRODUCTION } from '../modules/services/fromTopology/profile.ts';
+import { wafInput } from '../modules/services/fromTopology/waf.ts';
 
-const ev = evaluate(loadWorkspace(join(import.meta.dirname, '..', '..', '..', 'environments')));
+const ev = evaluate(loadWorkspace(join(import.meta.dirname, '..', 'environments')));
 const prod = ev.topologies.get('production')!;
 const options = stackOptionsFromEnv({}, { backend: 'local' }).proxmox;
 

@@ -5,17 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { configFor } from '../../../stacks/serviceConfig.ts';
-import { evaluate, loadWorkspace } from '../../loader/load.ts';
-import type { Guest, Topology } from '../../model/topology.ts';
-import { computePlan, holdsData, SYSTEM_DISK_GIB } from '../plan/compute.ts';
-import { DEFAULT_OPTIONS } from '../plan/options.ts';
-import { dataVolumeFiles, dataVolumeOf, mountUnitName } from './dataVolume.ts';
-import { secretRef } from '../../services/secrets.ts';
-import { findInlineSecrets } from './secrets.ts';
-import { buildUserData } from './userData.ts';
+import { configFor } from './serviceConfig.ts';
+import { evaluate, loadWorkspace } from '../modules/loader/load.ts';
+import type { Guest, Topology } from '../modules/model/topology.ts';
+import { computePlan, holdsData, SYSTEM_DISK_GIB } from '../modules/proxmox/plan/compute.ts';
+import { DEFAULT_OPTIONS } from '../modules/proxmox/plan/options.ts';
+import { dataVolumeFiles, dataVolumeOf, mountUnitName } from '../modules/proxmox/cloudinit/dataVolume.ts';
+import { secretRef } from '../modules/services/secrets.ts';
+import { findInlineSecrets } from '../modules/proxmox/cloudinit/secrets.ts';
+import { buildUserData } from '../modules/proxmox/cloudinit/userData.ts';
 
-const ev = evaluate(loadWorkspace(join(import.meta.dirname, '..', '..', '..', 'environments')));
+const ev = evaluate(loadWorkspace(join(import.meta.dirname, '..', 'environments')));
 const prod = ev.topologies.get('production')!;
 
 interface Decoded {
