@@ -4,8 +4,10 @@
  * variable with a default, API token from the environment as a sensitive variable: never in
  * the JSON), and layer/environment/site metadata for the summaries.
  */
+
 import { LocalBackend, PgBackend, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
+import { PORTS } from '../modules/model/ports.ts';
 import { ProxmoxProvider } from '../modules/proxmox/bindings/index.ts';
 import type { StackOptions } from './options.ts';
 
@@ -30,7 +32,7 @@ export class ProxmoxStack extends TerraformStack {
     else new LocalBackend(this, { path: `terraform.${meta.name}.tfstate` });
     const endpoint = new TerraformVariable(this, 'proxmox_endpoint', {
       type: 'string',
-      default: `https://${meta.cluster}.${opts.proxmox.apiDomain}:8006/`,
+      default: `https://${meta.cluster}.${opts.proxmox.apiDomain}:${PORTS.proxmoxApi}/`,
       description: `API endpoint of the Proxmox VE cluster ${meta.cluster} (site ${meta.site})`,
     });
     const token = new TerraformVariable(this, 'proxmox_api_token', {

@@ -1,6 +1,8 @@
 /** Cluster stack: what one Proxmox VE cluster holds once for all the environments placed on it (modules/proxmox/plan/cluster.ts). */
+
 import { TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
+import { PORTS } from '../modules/model/ports.ts';
 import {
   Acl,
   ClusterFirewall,
@@ -69,7 +71,7 @@ export class ClusterStack extends ProxmoxStack {
               action: 'ACCEPT',
               source: 'admin-workstations',
               proto: 'tcp',
-              dport: '22,8006',
+              dport: `${PORTS.ssh},${PORTS.proxmoxApi}`,
               comment: 'administration without a bastion guest',
               enabled: true,
             },

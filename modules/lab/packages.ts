@@ -3,7 +3,7 @@
  * a check (dpkg-query) and an installer (apt-get, root only).
  *
  * Installing must not leave distribution services running on the host: Debian's
- * postgresql-15 creates and starts a `15/main` cluster on 5432 and nginx/haproxy/
+ * postgresql-15 creates and starts a `15/main` cluster on the default port and nginx/haproxy/
  * prometheus ship init scripts. The installer blocks service starts with a temporary
  * policy-rc.d (exit 101) when none exists, and drops any PostgreSQL cluster the install
  * itself created.

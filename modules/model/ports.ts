@@ -14,6 +14,10 @@ export const PORTS = {
   waf: 443,
   ingress: 443,
   ssh: 22,
+  /** Proxmox VE hosts: API/web UI, SPICE proxy, first VNC console port. */
+  proxmoxApi: 8006,
+  proxmoxSpice: 3128,
+  proxmoxVnc: 5900,
   ocpApi: 6443,
   ocpMachineConfig: 22623,
   ocpEtcd: '2379-2380',
@@ -49,6 +53,8 @@ export const HAPROXY_PORT_RANGE = `${PORTS.haproxyWrite}-${PORTS.haproxyWrite + 
 /** The HAProxy rule: business domain i (model order) writes on 5000 + 2i and reads on 5001 + 2i. */
 export function haproxyPorts(domainIndex: number): { write: number; read: number } {
   if (!Number.isInteger(domainIndex) || domainIndex < 0 || domainIndex >= MAX_PG_DOMAINS)
-    throw new RangeError(`domain index ${domainIndex} is outside 0..${MAX_PG_DOMAINS - 1}: the HAProxy range ${HAPROXY_PORT_RANGE} holds ${MAX_PG_DOMAINS} domains`);
+    throw new RangeError(
+      `domain index ${domainIndex} is outside 0..${MAX_PG_DOMAINS - 1}: the HAProxy range ${HAPROXY_PORT_RANGE} holds ${MAX_PG_DOMAINS} domains`,
+    );
   return { write: PORTS.haproxyWrite + 2 * domainIndex, read: PORTS.haproxyWrite + 2 * domainIndex + 1 };
 }

@@ -2,6 +2,7 @@
  * Network: default deny, every open flow declared in the flow matrix, administration only
  * through the bastions, no management interface in the front zone, distinct planes, the WAF.
  */
+import { PORTS } from '../../modules/model/ports.ts';
 import type { Topology } from '../../modules/model/topology.ts';
 import { envDoc, guestEvidence, isProduction, topo } from '../evidence/model.ts';
 import { type FirewallRule, firewallRules, ipsetAddresses, ofType, ports, tfEvidence } from '../evidence/terraform.ts';
@@ -9,7 +10,7 @@ import { anssi, cctp, type Rule, secnum, t, type Violation } from '../types.ts';
 
 const ruleEvidence = (r: FirewallRule, field: string, v: unknown) => tfEvidence(r.owner, ['rule', r.index, field], v);
 
-export const defaultDeny: Rule = {
+const defaultDeny: Rule = {
   id: 'NET-001',
   set: 'network',
   severity: 'critical',
@@ -97,7 +98,7 @@ function matrixIndex(tp: Topology) {
   return idx;
 }
 
-export const flowsDeclared: Rule = {
+const flowsDeclared: Rule = {
   id: 'NET-002',
   set: 'network',
   severity: 'high',
@@ -169,16 +170,38 @@ export const flowsDeclared: Rule = {
       description: 'an undeclared port 5432 opened to the WAF',
       mutate: (i) => {
         const sg = ofType(i.terraform!, 'proxmox_virtual_environment_cluster_firewall_security_group').find((r) => String(r.body.name).endsWith('waf-node'))!;
-        (sg.body.rule as unknown[]).push({ action: 'ACCEPT', type: 'in', proto: 'tcp', dport: '5432', source: '0.0.0.0/0', comment: 'debug', enabled: true });
+        (sg.body.rule as unknown[]).push({
+          action: 'ACCEPT',
+          type: 'in',
+          proto: 'tcp',
+          dport: String(PORTS.postgres),
+          source: '0.0.0.0/0',
+          comment: 'debug',
+          enabled: true,
+        });
       },
     },
   },
 };
 
-const ADMIN_PORTS = new Set(['22', '8006', '3128', '5900']);
-const MANAGEMENT_PORTS = new Set([...ADMIN_PORTS, '8008', '8404', '9100', '9187', '2379', '2380', '5432', '5696', '6443', '22623']);
+const ADMIN_PORTS = new Set([PORTS.ssh, PORTS.proxmoxApi, PORTS.proxmoxSpice, PORTS.proxmoxVnc].map(String));
+const MANAGEMENT_PORTS = new Set([
+  ...ADMIN_PORTS,
+  ...[
+    PORTS.patroniRest,
+    PORTS.haproxyStats,
+    PORTS.nodeExporter,
+    PORTS.pgExporter,
+    PORTS.etcdClient,
+    PORTS.etcdPeer,
+    PORTS.postgres,
+    PORTS.hsmKmip,
+    PORTS.ocpApi,
+    PORTS.ocpMachineConfig,
+  ].map(String),
+]);
 
-export const adminThroughBastions: Rule = {
+const adminThroughBastions: Rule = {
   id: 'NET-003',
   set: 'network',
   severity: 'critical',
@@ -260,7 +283,7 @@ export const adminThroughBastions: Rule = {
           source: { name: mon.name, site: mon.site, zone: 'admin', ip: adminIp(mon) },
           destination: { name: db.name, site: db.site, zone: 'admin', ip: adminIp(db) },
           protocol: 'tcp',
-          port: 22,
+          port: PORTS.ssh,
           plane: 'admin',
           purpose: 'debug',
         });
@@ -269,7 +292,7 @@ export const adminThroughBastions: Rule = {
   },
 };
 
-export const noManagementInFront: Rule = {
+const noManagementInFront: Rule = {
   id: 'NET-004',
   set: 'network',
   severity: 'critical',
@@ -291,7 +314,7 @@ export const noManagementInFront: Rule = {
       const internet = e.source.name === 'internet';
       const bad =
         (e.destination.zone === 'front' && MANAGEMENT_PORTS.has(String(e.port))) ||
-        (internet && (String(e.port) !== '443' || tp.guests.find((g) => g.name === e.destination.name)?.service !== 'waf'));
+        (internet && (String(e.port) !== String(PORTS.waf) || tp.guests.find((g) => g.name === e.destination.name)?.service !== 'waf'));
       if (bad)
         out.push({
           subject: `${e.flow}:${e.destination.name}:${e.port}`,
@@ -306,7 +329,7 @@ export const noManagementInFront: Rule = {
       for (const r of firewallRules(input.terraform).filter(
         (x) => x.action === 'ACCEPT' && x.type === 'in' && (x.source === '0.0.0.0/0' || x.source === undefined),
       )) {
-        if (ports(r.dport).join(',') !== '443')
+        if (ports(r.dport).join(',') !== String(PORTS.waf))
           out.push({
             subject: `${r.owner.stack}/${r.owner.name}#${r.index}`,
             message: t(`Port ${r.dport ?? '*'} ouvert à Internet.`, `Port ${r.dport ?? '*'} open to the Internet.`),
@@ -329,7 +352,7 @@ export const noManagementInFront: Rule = {
           source: { name: mon.name, site: mon.site, zone: 'admin', ip: mon.nics[0]!.ip },
           destination: { name: waf.name, site: waf.site, zone: 'front', ip: waf.nics[0]!.ip },
           protocol: 'tcp',
-          port: 9100,
+          port: PORTS.nodeExporter,
           plane: 'admin',
           purpose: 'scrape',
         });
@@ -338,7 +361,7 @@ export const noManagementInFront: Rule = {
   },
 };
 
-export const distinctPlanes: Rule = {
+const distinctPlanes: Rule = {
   id: 'NET-005',
   set: 'network',
   severity: 'medium',
@@ -386,7 +409,7 @@ export const distinctPlanes: Rule = {
   },
 };
 
-export const wafHardened: Rule = {
+const wafHardened: Rule = {
   id: 'NET-006',
   set: 'network',
   severity: 'high',

@@ -5,6 +5,7 @@
  * disk (dataVolume.ts, EXG_SEC_4.2). The service files proper come from the renderers through the
  * `configFor` hook (stacks/serviceConfig.ts), appended after this set (modules/services/fromTopology).
  */
+import { PORTS } from '../../model/ports.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
 import { dataVolumeFiles } from './dataVolume.ts';
 import type { ConfigFor, RenderedFile } from './types.ts';
@@ -72,7 +73,7 @@ export function nodeExporter(g: Guest): RenderedFile {
   const listen = g.nics.find((n) => n.zone === 'admin')?.ip ?? g.nics[0]?.ip ?? '127.0.0.1';
   return {
     path: '/etc/default/prometheus-node-exporter',
-    content: `# Managed by hds-platform: listen on the admin NIC only (flow monitoring-scrape, EXG_MON_6).\nARGS="--web.listen-address=${listen}:9100 --collector.systemd --collector.processes"\n`,
+    content: `# Managed by hds-platform: listen on the admin NIC only (flow monitoring-scrape, EXG_MON_6).\nARGS="--web.listen-address=${listen}:${PORTS.nodeExporter} --collector.systemd --collector.processes"\n`,
     mode: 0o644,
   };
 }

@@ -36,7 +36,7 @@ export interface PostgresExporterTarget extends ScrapeTarget {
 export interface SyntheticProbe {
   /** Short name, label `probe`, e.g. `waf-dc1-health`. */
   name: string;
-  /** Full URL through the WAF, e.g. `https://10.199.0.129:8443/health`. */
+  /** Full URL through the WAF, e.g. `https://10.199.0.138:443/health`. */
   url: string;
   site: string;
   /** TLS server name to verify when the URL holds an IP, e.g. `waf-dc1`. */
