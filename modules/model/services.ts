@@ -3,7 +3,7 @@
  * they need, site by site. One function per service kind; each returns guest drafts
  * (no addresses, no hypervisor node yet) and the logical service instances.
  */
-import type { GuestRole } from './roles.ts';
+import { DCS_CLUSTER, type GuestRole } from './roles.ts';
 import type { Guest, ServiceInstance, ServiceKind } from './topology.ts';
 import type { EnvironmentDoc, GuestSize, Zone } from './types.ts';
 
@@ -116,7 +116,8 @@ export function expandServices(doc: EnvironmentDoc): ServiceExpansion {
 
   if (s.waf) {
     const w = perSiteRole(env, 'waf', 'node', s.waf.sites, s.waf.perSite, s.waf.node, 'front', at('waf'));
-    for (const svc of w.services) svc.summary = `${svc.members.length} WAF ${s.waf.mode}, TLS termination ${s.waf.terminatesTls ? 'on' : 'off'}, ${svc.sites[0]}`;
+    for (const svc of w.services)
+      svc.summary = `${svc.members.length} WAF ${s.waf.mode}, TLS termination ${s.waf.terminatesTls ? 'on' : 'off'}, ${svc.sites[0]}`;
     parts.push(w);
   }
   if (s.bastion) parts.push(perSiteRole(env, 'bastion', 'node', s.bastion.sites, s.bastion.perSite, s.bastion.node, 'admin', at('bastion')));
@@ -172,19 +173,19 @@ export function expandServices(doc: EnvironmentDoc): ServiceExpansion {
         env,
         service: 'postgresql',
         role: site === p.witnessSite ? 'witness' : 'etcd',
-        cluster: 'pg-dcs',
+        cluster: DCS_CLUSTER,
         site,
         index: 1,
         size: p.witness,
         zone: 'back',
         stem: 'pg-etcd',
-        antiAffinityGroup: 'pg-dcs',
+        antiAffinityGroup: DCS_CLUSTER,
         declaredAt: k === dcsSites.length ? [...at('postgresql'), 'witnessSite'] : [...at('postgresql'), 'domains'],
       }),
     );
     guests.push(...etcd);
     services.push({
-      id: 'pg-dcs',
+      id: DCS_CLUSTER,
       kind: 'postgresql',
       sites: [...dcsSites, p.witnessSite],
       members: etcd.map((g) => g.name),
@@ -238,7 +239,13 @@ export function expandServices(doc: EnvironmentDoc): ServiceExpansion {
         }),
       );
       guests.push(...lbs);
-      services.push({ id: cluster, kind: 'postgresql', sites: [site], members: lbs.map((g) => g.name), summary: `HAProxy pair on ${site}: write endpoint follows the Patroni leader` });
+      services.push({
+        id: cluster,
+        kind: 'postgresql',
+        sites: [site],
+        members: lbs.map((g) => g.name),
+        summary: `HAProxy pair on ${site}: write endpoint follows the Patroni leader`,
+      });
     });
     parts.push({ guests, services });
   }
@@ -258,21 +265,72 @@ export function expandServices(doc: EnvironmentDoc): ServiceExpansion {
     c.sites.forEach((site, k) => {
       guests.push(
         ...repeat(c.osdNodesPerSite, (index) =>
-          draft({ env, service: 'ceph', role: 'osd', cluster: 'ceph', site, index, size: c.node, zone: 'back', hosting: 'baremetal', holdsData: true, stem: 'ceph-osd', declaredAt: ['services', 'ceph', 'stretched', 'sites', k] }),
+          draft({
+            env,
+            service: 'ceph',
+            role: 'osd',
+            cluster: 'ceph',
+            site,
+            index,
+            size: c.node,
+            zone: 'back',
+            hosting: 'baremetal',
+            holdsData: true,
+            stem: 'ceph-osd',
+            declaredAt: ['services', 'ceph', 'stretched', 'sites', k],
+          }),
         ),
       );
     });
-    guests.push(draft({ env, service: 'ceph', role: 'witness', cluster: 'ceph', site: c.witnessSite, index: 1, size: c.witness, zone: 'back', stem: 'ceph-mon-witness', declaredAt: ['services', 'ceph', 'stretched', 'witnessSite'] }));
+    guests.push(
+      draft({
+        env,
+        service: 'ceph',
+        role: 'witness',
+        cluster: 'ceph',
+        site: c.witnessSite,
+        index: 1,
+        size: c.witness,
+        zone: 'back',
+        stem: 'ceph-mon-witness',
+        declaredAt: ['services', 'ceph', 'stretched', 'witnessSite'],
+      }),
+    );
     const services: ServiceInstance[] = [
-      { id: 'ceph', kind: 'ceph', sites: [...c.sites, c.witnessSite], members: guests.map((g) => g.name), summary: `stretched ${c.sites.join(' + ')} (${c.osdNodesPerSite}+${c.osdNodesPerSite}), tie-breaker monitor on ${c.witnessSite}` },
+      {
+        id: 'ceph',
+        kind: 'ceph',
+        sites: [...c.sites, c.witnessSite],
+        members: guests.map((g) => g.name),
+        summary: `stretched ${c.sites.join(' + ')} (${c.osdNodesPerSite}+${c.osdNodesPerSite}), tie-breaker monitor on ${c.witnessSite}`,
+      },
     ];
     const e = s.ceph.external;
     if (e) {
       const ext = repeat(e.nodes, (index) =>
-        draft({ env, service: 'ceph', role: 'external', cluster: 'ceph-external', site: e.site, index, size: e.node, zone: 'backup', hosting: 'baremetal', holdsData: true, stem: 'ceph-ext', declaredAt: ['services', 'ceph', 'external'] }),
+        draft({
+          env,
+          service: 'ceph',
+          role: 'external',
+          cluster: 'ceph-external',
+          site: e.site,
+          index,
+          size: e.node,
+          zone: 'backup',
+          hosting: 'baremetal',
+          holdsData: true,
+          stem: 'ceph-ext',
+          declaredAt: ['services', 'ceph', 'external'],
+        }),
       );
       guests.push(...ext);
-      services.push({ id: 'ceph-external', kind: 'ceph', sites: [e.site], members: ext.map((g) => g.name), summary: `external cluster on ${e.site} receiving backups and object replicas` });
+      services.push({
+        id: 'ceph-external',
+        kind: 'ceph',
+        sites: [e.site],
+        members: ext.map((g) => g.name),
+        summary: `external cluster on ${e.site} receiving backups and object replicas`,
+      });
     }
     parts.push({ guests, services });
   }
@@ -286,7 +344,8 @@ export function expandServices(doc: EnvironmentDoc): ServiceExpansion {
   if (s.backup) {
     const b = s.backup;
     const x = perSiteRole(env, 'backup', 'server', [b.site], b.servers, b.node, 'backup', at('backup'), { holdsData: true });
-    for (const svc of x.services) svc.summary = `${b.servers} backup servers on ${b.site}, ${b.encryption} encrypted, retention ${b.retention.daily}d/${b.retention.weekly}w/${b.retention.monthly}m/${b.retention.yearly}y${b.offlineCopy ? ', offline copy' : ''}`;
+    for (const svc of x.services)
+      svc.summary = `${b.servers} backup servers on ${b.site}, ${b.encryption} encrypted, retention ${b.retention.daily}d/${b.retention.weekly}w/${b.retention.monthly}m/${b.retention.yearly}y${b.offlineCopy ? ', offline copy' : ''}`;
     parts.push(x);
   }
   return { guests: parts.flatMap((p) => p.guests), services: parts.flatMap((p) => p.services) };

@@ -3,18 +3,19 @@
  * third site, no single point of failure, N-1 hypervisor capacity, stretched data services and
  * off-site backups with retention (EXG_PCA_2, EXG_PRA_1, EXG_PRA_2).
  */
+
 import { parse as parseYaml } from 'yaml';
+import { DCS_CLUSTER, isDcsMember, isPgData } from '../../modules/model/roles.ts';
 import type { Guest, Topology } from '../../modules/model/topology.ts';
+import { isPatroniConfig, isRepositoryConfig } from '../evidence/files.ts';
 import { envDoc, guestEvidence, isProduction, topo } from '../evidence/model.ts';
 import { ofType, tfEvidence, value } from '../evidence/terraform.ts';
 import { anssi, cctp, type PolicyInput, type Rule, secnum, t, type Violation } from '../types.ts';
-import { isPatroniConfig, isRepositoryConfig } from '../evidence/files.ts';
 
-const dataSites = (tp: Topology) =>
-  new Set(tp.guests.filter((g) => g.service === 'postgresql' && (g.role === 'primary' || g.role === 'standby')).map((g) => g.site));
+const dataSites = (tp: Topology) => new Set(tp.guests.filter(isPgData).map((g) => g.site));
 const rpoZeroScope = (i: PolicyInput) => ['production', 'integration'].includes(i.topology?.environment.class ?? '');
 
-export const synchronousReplication: Rule = {
+const synchronousReplication: Rule = {
   id: 'CONT-001',
   set: 'continuity',
   severity: 'critical',
@@ -69,7 +70,7 @@ export const synchronousReplication: Rule = {
   },
 };
 
-export const standbyInOtherSite: Rule = {
+const standbyInOtherSite: Rule = {
   id: 'CONT-002',
   set: 'continuity',
   severity: 'critical',
@@ -85,7 +86,7 @@ export const standbyInOtherSite: Rule = {
     const tp = input.topology!;
     const out: Violation[] = [];
     for (const domain of new Set(tp.guests.filter((g) => g.domain).map((g) => g.domain!))) {
-      const members = tp.guests.filter((g) => g.domain === domain && (g.role === 'primary' || g.role === 'standby'));
+      const members = tp.guests.filter((g) => isPgData(g) && g.domain === domain);
       const sites = new Set(members.map((g) => g.site));
       const primaries = new Set(tp.sites.filter((s) => s.role === 'primary').map((s) => s.id));
       if (sites.size < 2 || [...sites].some((s) => !primaries.has(s))) {
@@ -113,7 +114,7 @@ export const standbyInOtherSite: Rule = {
   },
 };
 
-export const witnessesInThirdSite: Rule = {
+const witnessesInThirdSite: Rule = {
   id: 'CONT-003',
   set: 'continuity',
   severity: 'critical',
@@ -143,9 +144,9 @@ export const witnessesInThirdSite: Rule = {
           evidence: [guestEvidence(tp, w, 'site')],
         });
     }
-    if (pgData.size && !tp.guests.some((g) => g.service === 'postgresql' && g.role === 'witness'))
+    if (pgData.size && !tp.guests.some((g) => isDcsMember(g) && g.role === 'witness'))
       out.push({
-        subject: 'pg-dcs',
+        subject: DCS_CLUSTER,
         message: t('Aucun témoin etcd pour Patroni.', 'No etcd witness for Patroni.'),
         evidence: [envDoc(input, ['services', 'postgresql', 'witnessSite'])],
       });
@@ -184,7 +185,7 @@ const PAIRED: Array<{ service: Guest['service']; role?: string }> = [
   { service: 'postgresql', role: 'haproxy' },
 ];
 
-export const noSinglePointOfFailure: Rule = {
+const noSinglePointOfFailure: Rule = {
   id: 'CONT-004',
   set: 'continuity',
   severity: 'high',
@@ -264,7 +265,7 @@ export const noSinglePointOfFailure: Rule = {
   },
 };
 
-export const hypervisorNMinusOne: Rule = {
+const hypervisorNMinusOne: Rule = {
   id: 'CONT-005',
   set: 'continuity',
   severity: 'high',
@@ -311,7 +312,7 @@ export const hypervisorNMinusOne: Rule = {
   },
 };
 
-export const stretchedDataServices: Rule = {
+const stretchedDataServices: Rule = {
   id: 'CONT-006',
   set: 'continuity',
   severity: 'high',
@@ -368,7 +369,7 @@ export const stretchedDataServices: Rule = {
   },
 };
 
-export const backupsOffsite: Rule = {
+const backupsOffsite: Rule = {
   id: 'CONT-007',
   set: 'continuity',
   severity: 'high',

@@ -2,14 +2,16 @@
  * Hosting and sovereignty: where the sites are, how far apart, their tier and HDS activities,
  * active/active primaries, and production's dedicated hardware (EXG_PSE_1/2/4/5, EXG_PRA_1).
  */
+
 import { BACKUP_SITE_MIN_DISTANCE_KM } from '../../modules/model/geo.ts';
+import { isPgData } from '../../modules/model/roles.ts';
 import type { Topology } from '../../modules/model/topology.ts';
 import { envDoc, isProduction, topo } from '../evidence/model.ts';
 import { ofType, tfEvidence, value } from '../evidence/terraform.ts';
 import { anssi, cctp, hds, type PolicyInput, type Rule, secnum, t, type Violation } from '../types.ts';
 
 /** EU member states, ISO 3166-1 alpha-2. */
-export const EU_COUNTRIES = new Set([
+const EU_COUNTRIES = new Set([
   'AT',
   'BE',
   'BG',
@@ -54,7 +56,7 @@ const siteAt = (tp: Topology, id: string) => tp.sites.findIndex((s) => s.id === 
 const holdsRealHealthData = (input: PolicyInput) =>
   input.topology?.environment.dataSource === 'production' || input.topology?.environment.dataSource === 'pseudonymised';
 
-export const sitesInEu: Rule = {
+const sitesInEu: Rule = {
   id: 'HOST-001',
   set: 'hosting',
   severity: 'critical',
@@ -89,7 +91,7 @@ export const sitesInEu: Rule = {
   },
 };
 
-export const healthDataInFrance: Rule = {
+const healthDataInFrance: Rule = {
   id: 'HOST-002',
   set: 'hosting',
   severity: 'high',
@@ -127,7 +129,7 @@ export const healthDataInFrance: Rule = {
   },
 };
 
-export const backupSiteDistance: Rule = {
+const backupSiteDistance: Rule = {
   id: 'HOST-003',
   set: 'hosting',
   severity: 'critical',
@@ -187,7 +189,7 @@ export const backupSiteDistance: Rule = {
   },
 };
 
-export const backupSiteHdsActivity6: Rule = {
+const backupSiteHdsActivity6: Rule = {
   id: 'HOST-004',
   set: 'hosting',
   severity: 'high',
@@ -221,7 +223,7 @@ export const backupSiteHdsActivity6: Rule = {
   },
 };
 
-export const siteTier: Rule = {
+const siteTier: Rule = {
   id: 'HOST-005',
   set: 'hosting',
   severity: 'high',
@@ -252,7 +254,7 @@ export const siteTier: Rule = {
   },
 };
 
-export const activeActive: Rule = {
+const activeActive: Rule = {
   id: 'HOST-006',
   set: 'hosting',
   severity: 'high',
@@ -290,10 +292,7 @@ export const activeActive: Rule = {
         if (!tp.guests.some((g) => g.service === kind && g.site === p))
           out.push({ subject: `${kind}-${p}`, message: t(`Aucun ${kind} sur ${p}.`, `No ${kind} on ${p}.`), evidence: [ev] });
       }
-      if (
-        tp.guests.some((g) => g.role === 'primary' && g.service === 'postgresql') &&
-        !tp.guests.some((g) => g.role === 'primary' && g.service === 'postgresql' && g.site === p)
-      ) {
+      if (tp.guests.some((g) => isPgData(g) && g.role === 'primary') && !tp.guests.some((g) => isPgData(g) && g.role === 'primary' && g.site === p)) {
         out.push({
           subject: `pg-primaries-${p}`,
           message: t(`Aucune primaire PostgreSQL sur ${p} : le site n’écrit pas.`, `No PostgreSQL primary on ${p}: the site does not write.`),
@@ -334,7 +333,7 @@ function otherClassPeers(input: PolicyInput): Topology[] {
   return input.peers.filter((p) => p.environment.platform === tp.environment.platform && p.environment.segregation !== tp.environment.segregation);
 }
 
-export const dedicatedHypervisors: Rule = {
+const dedicatedHypervisors: Rule = {
   id: 'HOST-007',
   set: 'hosting',
   severity: 'critical',
@@ -439,7 +438,7 @@ function dedupe(v: Violation[]): Violation[] {
   });
 }
 
-export const dedicatedNetwork: Rule = {
+const dedicatedNetwork: Rule = {
   id: 'HOST-008',
   set: 'hosting',
   severity: 'critical',
@@ -510,7 +509,7 @@ export const dedicatedNetwork: Rule = {
   },
 };
 
-export const dedicatedSecurityChain: Rule = {
+const dedicatedSecurityChain: Rule = {
   id: 'HOST-009',
   set: 'hosting',
   severity: 'critical',
