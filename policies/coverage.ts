@@ -56,3 +56,18 @@ export function coverage(catalog: CatalogEntry[], rules: readonly Rule[]): Cover
     unknownIds: [...byReq.keys()].filter((id) => !known.has(id)).sort(),
   };
 }
+
+/** A catalog document checked: its entries, or the problems (JSON pointer, message, hint). */
+export function catalogEntries(doc: unknown): { entries: CatalogEntry[]; problems: Array<{ pointer: string; message: string; hint: string }> } {
+  const list = (doc as { requirements?: unknown } | null)?.requirements;
+  if (!Array.isArray(list)) return { entries: [], problems: [{ pointer: '/requirements', message: 'no requirements list', hint: 'a catalog has requirements: [{ id, check, ... }]' }] };
+  const problems: Array<{ pointer: string; message: string; hint: string }> = [];
+  list.forEach((e, k) => {
+    const entry = e as Partial<Record<keyof CatalogEntry, unknown>> | null;
+    if (!entry || typeof entry !== 'object' || typeof entry.id !== 'string' || !entry.id)
+      problems.push({ pointer: `/requirements/${k}`, message: 'entry without an id', hint: 'every requirement has id: <string>' });
+    else if (entry.also_check !== undefined && !Array.isArray(entry.also_check))
+      problems.push({ pointer: `/requirements/${k}/also_check`, message: 'also_check must be a list', hint: 'e.g. also_check: [policy]' });
+  });
+  return { entries: problems.length ? [] : (list as CatalogEntry[]), problems };
+}

@@ -2,10 +2,9 @@
  * The engine: run every rule on an input, apply the waivers, return results. Pure: the same
  * input gives the same output; the CLI supplies files, hashes and the date.
  */
-import { RULES } from './index.ts';
-import { cryptoInventory } from './rules/crypto.ts';
-import { waiverExpired, waiverInScope } from './rules/governance.ts';
+import { cryptoInventory, RULES } from './index.ts';
 import { type Finding, type PolicyInput, type Rule, type RuleResult, severityRank, type Severity, type TargetResult, type Waiver } from './types.ts';
+import { waiverExpired, waiverInScope } from './waiverScope.ts';
 
 function glob(pattern: string, s: string): boolean {
   const re = new RegExp(
@@ -18,7 +17,7 @@ function glob(pattern: string, s: string): boolean {
 }
 
 /** The active (not expired) waiver covering a finding, if any. */
-export function waiverFor(waivers: Waiver[], f: Pick<Finding, 'rule' | 'target' | 'subject'>, today: string): Waiver | undefined {
+function waiverFor(waivers: Waiver[], f: Pick<Finding, 'rule' | 'target' | 'subject'>, today: string): Waiver | undefined {
   return waivers.find((w) => w.rule === f.rule && waiverInScope(w, f.target) && glob(w.scope.subject ?? '*', f.subject) && !waiverExpired(w, today));
 }
 

@@ -8,6 +8,9 @@ import { NETWORK_RULES } from './rules/network.ts';
 import { SUPERVISION_RULES } from './rules/supervision.ts';
 import type { Rule, RuleSetId, Text } from './types.ts';
 
+/** The cartography of algorithms in use, attached by the engine to every result (policies/engine.ts imports no rule file). */
+export { cryptoInventory } from './rules/crypto.ts';
+
 export const RULES: readonly Rule[] = [
   ...HOSTING_RULES,
   ...CONTINUITY_RULES,
@@ -27,7 +30,3 @@ export const RULE_SET_TITLES: Record<RuleSetId, Text> = {
   supervision: { fr: 'Supervision', en: 'Supervision' },
   governance: { fr: 'Gouvernance', en: 'Governance' },
 };
-
-export function ruleById(id: string): Rule | undefined {
-  return RULES.find((r) => r.id === id);
-}

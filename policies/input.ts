@@ -1,16 +1,9 @@
 /** Building the policy inputs from loaded data (pure: the CLI and the tests do the reading). */
-import { relative } from 'node:path';
 import type { Evaluation } from '../modules/loader/load.ts';
 import type { Synthesized } from '../modules/proxmox/check/synthesized.ts';
 import { renderedEvidence } from './evidence/services.ts';
 import { restrictTo } from './evidence/terraform.ts';
 import type { PolicyInput, Waiver } from './types.ts';
-
-/** Paths as the reader sees them (relative to the working directory when inside it). */
-export function relativeToCwd(file: string): string {
-  const r = relative(process.cwd(), file);
-  return r.startsWith('..') ? file : r;
-}
 
 export function environmentInput(
   evaluation: Evaluation,

@@ -5,19 +5,19 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parse as parseYaml } from 'yaml';
-import { stackOptionsFromEnv } from './options.ts';
-import { configFor } from './serviceConfig.ts';
 import { evaluate, loadWorkspace } from '../modules/loader/load.ts';
 import { inCidr } from '../modules/model/cidr.ts';
 import { isPgData, pgDomains, pgNodes } from '../modules/model/roles.ts';
 import type { Guest, Topology } from '../modules/model/topology.ts';
 import { findInlineSecrets } from '../modules/proxmox/cloudinit/secrets.ts';
 import { buildUserData } from '../modules/proxmox/cloudinit/userData.ts';
-import { SECRET_PLACEHOLDER } from '../modules/services/secrets.ts';
 import { pgbackrestRetention } from '../modules/services/fromTopology/backup.ts';
 import { guestFiles } from '../modules/services/fromTopology/index.ts';
 import { labProfile, PRODUCTION } from '../modules/services/fromTopology/profile.ts';
 import { wafInput } from '../modules/services/fromTopology/waf.ts';
+import { SECRET_PLACEHOLDER } from '../modules/services/secrets.ts';
+import { stackOptionsFromEnv } from './options.ts';
+import { configFor } from './serviceConfig.ts';
 
 const ev = evaluate(loadWorkspace(join(import.meta.dirname, '..', 'environments')));
 const prod = ev.topologies.get('production')!;
@@ -36,7 +36,10 @@ function written(t: Topology, g: Guest): Map<string, Written> {
     write_files: Array<{ path: string; content: string; owner: string; permissions: string }>;
   };
   return new Map(
-    doc.write_files.map((f) => [f.path, { path: f.path, content: Buffer.from(f.content, 'base64').toString('utf8'), owner: f.owner, permissions: f.permissions }]),
+    doc.write_files.map((f) => [
+      f.path,
+      { path: f.path, content: Buffer.from(f.content, 'base64').toString('utf8'), owner: f.owner, permissions: f.permissions },
+    ]),
   );
 }
 
@@ -287,7 +290,8 @@ describe('one adapter, two profiles', () => {
     const profile = labProfile({ stateDir: '/srv/hds-lab', siteAddress });
     // Production → lab substitution: each guest's root, then each NIC address → its site's namespace address.
     const substitutions: Array<[RegExp, string]> = [];
-    for (const g of lab.guests) for (const nic of g.nics) substitutions.push([new RegExp(`(?<![\\d.])${nic.ip.replaceAll('.', '\\.')}(?![\\d])`, 'g'), siteAddress(g.site)]);
+    for (const g of lab.guests)
+      for (const nic of g.nics) substitutions.push([new RegExp(`(?<![\\d.])${nic.ip.replaceAll('.', '\\.')}(?![\\d])`, 'g'), siteAddress(g.site)]);
     let compared = 0;
     for (const g of guests(lab, () => true)) {
       const prod = guestFiles(lab, g, PRODUCTION);

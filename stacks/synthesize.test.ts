@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluate, loadWorkspace } from '../modules/loader/load.ts';
+import { MARKER, OutputError } from '../modules/loader/safeOutput.ts';
 import { stackOptionsFromEnv } from './options.ts';
 import { synthesizeTo, VerificationError } from './synthesize.ts';
 import { ENVIRONMENTS_DIR } from './testing.ts';
@@ -12,10 +13,11 @@ const ev = evaluate(loadWorkspace(ENVIRONMENTS_DIR));
 const options = stackOptionsFromEnv({}, { backend: 'local' });
 
 describe('synthesizeTo', () => {
-  it('replaces the output directory in one rename', () => {
+  it('replaces its own output directory (marked) in one rename', () => {
     const root = mkdtempSync(join(tmpdir(), 'hds-atomic-'));
     const out = join(root, 'out');
-    mkdirSync(out);
+    synthesizeTo(out, ev.topologies, ['lab'], options);
+    expect(existsSync(join(out, MARKER))).toBe(true);
     writeFileSync(join(out, 'stale.txt'), 'old');
     const r = synthesizeTo(out, ev.topologies, ['lab'], options);
     expect(existsSync(join(out, 'stale.txt'))).toBe(false);
@@ -24,10 +26,20 @@ describe('synthesizeTo', () => {
     expect(readdirSync(root)).toEqual(['out']);
   });
 
+  it('refuses a directory it did not write, before any work, and leaves it untouched', () => {
+    const root = mkdtempSync(join(tmpdir(), 'hds-atomic-'));
+    const out = join(root, 'mine');
+    mkdirSync(out);
+    writeFileSync(join(out, 'notes.txt'), 'kept');
+    expect(() => synthesizeTo(out, ev.topologies, ['lab'], options)).toThrow(OutputError);
+    expect(readdirSync(root)).toEqual(['mine']);
+    expect(readdirSync(out)).toEqual(['notes.txt']);
+  });
+
   it('leaves the previous output untouched when a check fails', () => {
     const root = mkdtempSync(join(tmpdir(), 'hds-atomic-'));
     const out = join(root, 'out');
-    mkdirSync(out);
+    synthesizeTo(out, ev.topologies, ['lab'], options);
     writeFileSync(join(out, 'previous.txt'), 'kept');
     expect(() => synthesizeTo(out, ev.topologies, ['lab'], options, () => ['lab-dc1 vcpu: model 1, synthesized 2'])).toThrow(VerificationError);
     expect(readFileSync(join(out, 'previous.txt'), 'utf8')).toBe('kept');

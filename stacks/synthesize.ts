@@ -1,17 +1,26 @@
 /**
- * Synthesis to a directory, atomically: the app is synthesized into a temporary sibling
- * directory, checked against the provider schema, then renamed into place; on any error the
- * temporary directory is removed and the previous output is left untouched.
+ * Synthesis to a directory, atomically and safely: the app is synthesized into a temporary
+ * sibling directory, checked against the provider schema, then renamed into place; on any
+ * error the temporary directory is removed and the previous output is left untouched. The
+ * output directory is replaced only when it is absent, empty or marked as written by synth
+ * (modules/loader/safeOutput.ts): never the project, an environments directory or a file.
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
 import type { Topology } from '../modules/model/topology.ts';
+import { checkReplaceableDir, type OutputTarget, replaceOutputDir } from '../modules/loader/safeOutput.ts';
 import { loadProviderSchema } from '../modules/proxmox/check/providerSchema.ts';
 import { checkStack, type SchemaProblem } from '../modules/proxmox/check/schema.ts';
 import { type StackSummary, summarize } from '../modules/proxmox/check/summary.ts';
 import { readSynthesized } from '../modules/proxmox/check/synthesized.ts';
 import { buildApp } from './app.ts';
 import type { StackOptions } from './options.ts';
+
+/** How synth names its output directory in messages and in the marker. */
+export const SYNTH_OUTPUT: OutputTarget = { command: 'synth', example: 'cdktf.out' };
+
+/** Refuses, before any work, an output directory synth may not replace (one-line OutputError). */
+export function checkSynthOutput(outdir: string, target: OutputTarget = SYNTH_OUTPUT): void {
+  checkReplaceableDir(outdir, target);
+}
 
 export interface SynthResult {
   outdir: string;
@@ -41,13 +50,9 @@ export function synthesizeTo(
   environments: string[],
   options: StackOptions,
   verify: (stacks: StackSummary[]) => string[] = () => [],
+  target: OutputTarget = SYNTH_OUTPUT,
 ): SynthResult {
-  const target = resolve(outdir);
-  mkdirSync(dirname(target), { recursive: true });
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}`);
-  const old = join(dirname(target), `.${basename(target)}.old-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  try {
+  const { result: stacks, dir } = replaceOutputDir(outdir, target, (tmp) => {
     const { app, stacks } = buildApp({ topologies, environments, options, outdir: tmp });
     app.synth();
     const synthesized = readSynthesized(tmp);
@@ -56,17 +61,11 @@ export function synthesizeTo(
     if (problems.length) throw new SchemaCheckError(problems);
     const findings = verify(summarize(synthesized));
     if (findings.length) throw new VerificationError(findings);
-    if (existsSync(target)) renameSync(target, old);
-    renameSync(tmp, target);
-    rmSync(old, { recursive: true, force: true });
-    return {
-      outdir: target,
-      stacks: summarize(readSynthesized(target)),
-      meta: new Map(stacks.map((s) => [s.meta.name, { layer: s.meta.layer, environment: s.meta.environment, site: s.meta.site, cluster: s.meta.cluster }])),
-    };
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    if (!existsSync(target) && existsSync(old)) renameSync(old, target);
-    throw e;
-  }
+    return stacks;
+  });
+  return {
+    outdir: dir,
+    stacks: summarize(readSynthesized(dir)),
+    meta: new Map(stacks.map((s) => [s.meta.name, { layer: s.meta.layer, environment: s.meta.environment, site: s.meta.site, cluster: s.meta.cluster }])),
+  };
 }

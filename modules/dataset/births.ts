@@ -15,8 +15,8 @@
 import { AGE_PYRAMID, BIRTH_COUNTRIES, COMMUNE_COUNT, communeCode, DEPARTEMENTS, type Departement } from './demography.ts';
 import { fmix32, type Seed } from './rng.ts';
 
-export const SLOT_BITS = 28;
-export const SLOT_COUNT = 2 ** SLOT_BITS;
+const SLOT_BITS = 28;
+const SLOT_COUNT = 2 ** SLOT_BITS;
 /** Largest user id a dataset can hold (ids start at 1). */
 export const MAX_USER_ID = SLOT_COUNT;
 
@@ -39,7 +39,7 @@ const ABROAD_MONTH_BANKS = 5;
 const CENTENARIAN_AGE = 100;
 
 /** Share of the population born abroad (INSEE, immigrés et Français de naissance nés à l'étranger, ≈ 12 %). */
-export const BORN_ABROAD_SHARE = 0.12;
+const BORN_ABROAD_SHARE = 0.12;
 
 interface Place {
   departement: Departement | null;
@@ -109,7 +109,7 @@ const bucketFirstCell = new Int32Array((SLOT_COUNT >>> BUCKET_SHIFT) + 1);
 }
 
 /** Keyed permutation of [0, 2^28): a balanced Feistel network, 4 rounds. */
-export function permuteSlot(seed: Seed, x: number): number {
+function permuteSlot(seed: Seed, x: number): number {
   let l = x >>> HALF;
   let r = x & HALF_MASK;
   for (let round = 0; round < 4; round++) {
@@ -142,7 +142,7 @@ export interface Birth {
  * Birth places as flat tables for the generator's byte-level path: place p's birth codes are
  * entries PLACE_CODE_FIRST[p] .. + (communes or 1) of CODE_TEXT and CODE_BYTES.
  */
-export const PLACE_CODE_FIRST = new Int32Array(PLACES.length);
+const PLACE_CODE_FIRST = new Int32Array(PLACES.length);
 /** Communes of a place's département (0 when born abroad). */
 const PLACE_COMMUNES = Int32Array.from(PLACES, (p) => (p.departement ? p.capacity / 999 : 0));
 export const PLACE_DEPARTEMENT: ReadonlyArray<number> = PLACES.map((p) => (p.departement ? DEPARTEMENTS.indexOf(p.departement) : -1));
@@ -154,7 +154,7 @@ for (let p = 0; p < PLACES.length; p++) {
   if (place.departement) for (let k = 0; k < place.capacity / 999; k++) codes.push(communeCode(place.departement, k));
   else codes.push(place.country![0]);
 }
-export const CODE_TEXT: readonly string[] = codes;
+const CODE_TEXT: readonly string[] = codes;
 /**
  * 8 bytes per birth code: its 5 ASCII characters, then (code value × 1000) mod 97, the code's
  * part of the NIR key (so the key needs no float modulo); one cache line for both.
@@ -168,7 +168,7 @@ codes.forEach((code, i) => {
 });
 
 /** birthOf without objects: fills a reusable record; `code` indexes CODE_TEXT / CODE_BYTES, `place` PLACE_*. */
-export interface BirthCell {
+interface BirthCell {
   sex: 1 | 2;
   age: number;
   month: number;
@@ -178,11 +178,11 @@ export interface BirthCell {
   order: number;
 }
 
-export function newBirthCell(): BirthCell {
+function newBirthCell(): BirthCell {
   return { sex: 1, age: 0, month: 1, nirMonth: 1, place: 0, code: 0, order: 1 };
 }
 
-export function birthInto(seed: Seed, id: number, out: BirthCell): BirthCell {
+function birthInto(seed: Seed, id: number, out: BirthCell): BirthCell {
   const slot = permuteSlot(seed, id - 1);
   let cell = bucketFirstCell[slot >>> BUCKET_SHIFT]!;
   while (cellEnd[cell]! <= slot) cell++;

@@ -7,11 +7,10 @@
 const EPOCH = Date.UTC(1900, 0, 1);
 const DAY_MS = 86_400_000;
 const LAST = Date.UTC(2040, 11, 31);
-export const DAY_COUNT = Math.round((LAST - EPOCH) / DAY_MS) + 1;
+const DAY_COUNT = Math.round((LAST - EPOCH) / DAY_MS) + 1;
 
 const DAY_TEXT: string[] = new Array(DAY_COUNT);
 const DAY_YEAR = new Int16Array(DAY_COUNT);
-const DAY_MONTH = new Int8Array(DAY_COUNT);
 /**
  * "YYYY-MM-DD" of every day as ASCII bytes at a stride of 12 (3 32-bit words, 2 bytes of
  * slack): the byte-level COPY encoder copies them.
@@ -23,7 +22,6 @@ for (let i = 0; i < DAY_COUNT; i++) {
   DAY_TEXT[i] = d.toISOString().slice(0, 10);
   for (let k = 0; k < 10; k++) DAY_ASCII[i * 12 + k] = DAY_TEXT[i]!.charCodeAt(k);
   DAY_YEAR[i] = d.getUTCFullYear();
-  DAY_MONTH[i] = d.getUTCMonth() + 1;
 }
 
 const TWO: string[] = Array.from({ length: 60 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
@@ -52,10 +50,6 @@ export function dateText(day: number): string {
 
 export function yearOf(day: number): number {
   return DAY_YEAR[day]!;
-}
-
-export function monthOf(day: number): number {
-  return DAY_MONTH[day]!;
 }
 
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];

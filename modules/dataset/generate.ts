@@ -34,7 +34,7 @@ import {
 
 export type Value = string | number | boolean | null;
 
-export type { RowOut, RowSink };
+export type { RowSink };
 
 /** What identifies a dataset: same spec, same rows. */
 export interface DatasetSpec {

@@ -119,8 +119,8 @@ const SURNAMES: string[] = [
 export const DOUBLE_SURNAME_SHARE = 0.085;
 export const DOUBLE_SURNAME_FROM_YEAR = 2005;
 
-export const FIRST_YEAR = 1915;
-export const LAST_YEAR = 2030;
+const FIRST_YEAR = 1915;
+const LAST_YEAR = 2030;
 
 export interface NameTable {
   names: string[];
@@ -162,24 +162,13 @@ const male = byYear(MALE);
 
 export const FIRST_NAMES = { female: female.table, male: male.table };
 export const SURNAME_TABLE: NameTable = table(SURNAMES);
-export const SURNAME_WEIGHTS: readonly number[] = SURNAMES.map((_, i) => (i + 1) ** -0.75);
+const SURNAME_WEIGHTS: readonly number[] = SURNAMES.map((_, i) => (i + 1) ** -0.75);
 export const SURNAME_ALIAS: AliasTable = aliasTable(SURNAME_WEIGHTS);
 
 /** Alias table of first names for a sex and birth year (clamped to 1915–2030). */
 export function firstNameTable(sex: 1 | 2, year: number): AliasTable {
   const y = Math.min(LAST_YEAR, Math.max(FIRST_YEAR, year));
   return (sex === 1 ? male : female).tables[y - FIRST_YEAR]!;
-}
-
-/** Weight of each first name for a sex and birth year (for tests and documentation). */
-export function firstNameWeights(sex: 1 | 2, year: number): number[] {
-  const t = firstNameTable(sex, year);
-  const w = new Array<number>(t.n).fill(0);
-  for (let i = 0; i < t.n; i++) {
-    w[i]! += t.prob[i]! / t.n;
-    w[t.alias[i]!]! += (1 - t.prob[i]!) / t.n;
-  }
-  return w;
 }
 
 /** True when a name carries a diacritic (é, è, ê, ë, ï, î, ô, ç, œ ...). */

@@ -27,7 +27,7 @@ export function parseShard(text: string | undefined): Shard {
   return { index: k, of: n };
 }
 
-export function unitKey(kind: Unit['kind'], first: number): string {
+function unitKey(kind: Unit['kind'], first: number): string {
   return `${kind === 'user' ? 'u' : 'p'}${String(first).padStart(10, '0')}`;
 }
 

@@ -7,7 +7,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
-import { parse } from 'yaml';
+import { isCalendarDate } from '../loader/dates.ts';
+import { displayPath } from '../loader/paths.ts';
+import { parseYaml } from '../loader/yamlSource.ts';
+import { jsonPointer } from '../model/diagnostics.ts';
 
 export interface Profile {
   /** Reference date of the dataset (ages, last events): fixed, so a dataset never depends on the clock. */
@@ -64,7 +67,7 @@ export interface Profile {
   };
 }
 
-export const DEFAULT_PROFILE: Profile = {
+const DEFAULT_PROFILE: Profile = {
   asOf: '2025-12-31',
   historyYears: 1,
   accounts: { activatedPct: 13.18, opposedPct: 1.9, withoutEmailPct: 25, sameDepartmentPct: 50 },
@@ -80,7 +83,7 @@ const pct = { type: 'number', minimum: 0, maximum: 100 };
 const rate = { type: 'number', minimum: 0, maximum: 1000 };
 const section = (props: Record<string, object>) => ({ type: 'object', additionalProperties: false, properties: props });
 
-export const PROFILE_SCHEMA = section({
+const PROFILE_SCHEMA = section({
   asOf: { type: 'string', pattern: '^20[2-3][0-9]-[01][0-9]-[0-3][0-9]$' },
   historyYears: { type: 'number', minimum: 0.1, maximum: 20 },
   accounts: section({ activatedPct: pct, opposedPct: pct, withoutEmailPct: pct, sameDepartmentPct: pct }),
@@ -94,14 +97,28 @@ export const PROFILE_SCHEMA = section({
 
 const validate = new Ajv({ allErrors: false }).compile(PROFILE_SCHEMA);
 
-/** Merges a partial profile over the defaults; throws Error with a one-line message on bad input. */
+/** A bad profile value: where (JSON pointer), what, how to fix it; the message is one line. */
+class ProfileError extends Error {
+  constructor(
+    readonly where: string,
+    readonly pointer: string,
+    readonly problem: string,
+    readonly hint: string,
+  ) {
+    super(`${where}${pointer === '/' ? '' : pointer}: ${problem} (${hint})`);
+  }
+}
+
+const PROFILE_HINT = 'see DEFAULT_PROFILE in modules/dataset/profile.ts for the keys';
+
+/** Merges a partial profile over the defaults; throws ProfileError with a one-line message on bad input. */
 export function resolveProfile(partial: unknown, where = 'profile'): Profile {
   if (partial === null || partial === undefined) return structuredClone(DEFAULT_PROFILE);
   if (!validate(partial)) {
     const e = validate.errors?.[0];
-    const path = e?.instancePath || '/';
-    const extra = e?.keyword === 'additionalProperties' ? ` "${(e.params as { additionalProperty: string }).additionalProperty}"` : '';
-    throw new Error(`${where}${path}: ${e?.message ?? 'invalid'}${extra} (see DEFAULT_PROFILE in modules/dataset/profile.ts for the keys)`);
+    const extra = e?.keyword === 'additionalProperties' ? (e.params as { additionalProperty: string }).additionalProperty : undefined;
+    const pointer = `${e?.instancePath ?? ''}${extra ? `/${extra}` : ''}` || '/';
+    throw new ProfileError(where, pointer, `${e?.message ?? 'invalid'}${extra ? ` "${extra}"` : ''}`, PROFILE_HINT);
   }
   const p = partial as Record<string, unknown>;
   const out = structuredClone(DEFAULT_PROFILE) as unknown as Record<string, unknown>;
@@ -109,26 +126,31 @@ export function resolveProfile(partial: unknown, where = 'profile'): Profile {
     out[k] = typeof v === 'object' && v !== null ? { ...(out[k] as object), ...(v as object) } : v;
   }
   const r = out as unknown as Profile;
-  if (r.accounts.activatedPct + r.accounts.opposedPct > 100) throw new Error(`${where}/accounts: activatedPct + opposedPct exceed 100`);
-  if (Number.isNaN(Date.parse(r.asOf))) throw new Error(`${where}/asOf: "${r.asOf}" is not a date (YYYY-MM-DD)`);
+  if (r.accounts.activatedPct + r.accounts.opposedPct > 100) throw new ProfileError(where, '/accounts', 'activatedPct + opposedPct exceed 100', 'lower one of them');
+  if (!isCalendarDate(r.asOf)) throw new ProfileError(where, '/asOf', `"${r.asOf}" is not a calendar date`, 'use YYYY-MM-DD, e.g. asOf: 2025-12-31');
   return r;
 }
 
+/** Reads a profile file; every problem is one line `file:line:col /pointer: message (hint)`. */
 export function loadProfile(file: string | undefined): Profile {
   if (!file) return resolveProfile(undefined);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new Error(`profile ${file}: cannot read the file; give a YAML or JSON file (see docs/dataset.md)`);
+    throw new Error(`--profile: "${file}" cannot be read; give a YAML or JSON file (see docs/dataset.md)`);
   }
-  let data: unknown;
+  const src = parseYaml(file, text);
+  const first = src.syntaxErrors[0];
+  if (first) throw new Error(`${displayPath(file)}:${first.position.line}:${first.position.col} ${jsonPointer(first.path)}: ${first.message} (${first.hint})`);
   try {
-    data = parse(text);
+    return resolveProfile(src.data, file);
   } catch (e) {
-    throw new Error(`profile ${file}: invalid YAML/JSON: ${(e as Error).message.split('\n')[0]}`);
+    if (!(e instanceof ProfileError)) throw e;
+    const path = e.pointer === '/' ? [] : e.pointer.slice(1).split('/').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+    const { line, col } = src.locate(path);
+    throw new Error(`${displayPath(file)}:${line}:${col} ${e.pointer}: ${e.problem} (${e.hint})`);
   }
-  return resolveProfile(data, file);
 }
 
 /** Canonical hash of a profile (sorted keys), recorded in manifests: a resume must use the same profile. */

@@ -144,17 +144,6 @@ export class Rng {
   }
 }
 
-/** Cumulative table from weights. */
-export function cumulative(weights: readonly number[]): Float64Array {
-  const c = new Float64Array(weights.length);
-  let s = 0;
-  for (let i = 0; i < weights.length; i++) {
-    s += weights[i]!;
-    c[i] = s;
-  }
-  return c;
-}
-
 /** Walker/Vose alias table: O(1) sampling of a discrete distribution. */
 export interface AliasTable {
   n: number;

@@ -59,7 +59,7 @@ export interface Summary {
   hashes?: Record<string, { rows: number; hash: string }>;
 }
 
-export function runId(seed: string, firstUser: number, users: number, professionals: number, pHash: string, format: Format): string {
+function runId(seed: string, firstUser: number, users: number, professionals: number, pHash: string, format: Format): string {
   return createHash('sha256').update([seed, firstUser, users, professionals, pHash, format === 'pg' ? 'pg' : format].join('|')).digest('hex').slice(0, 16);
 }
 

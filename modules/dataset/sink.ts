@@ -13,13 +13,13 @@ import { TABLES } from './tables.ts';
 
 export type Format = 'pg' | 'csv' | 'ndjson' | 'fhir';
 /** Characters per output before text formats hand a buffer to the writer. */
-export const FLUSH_BYTES = 32 * 1024;
+const FLUSH_BYTES = 32 * 1024;
 /**
  * Bytes per table before COPY text is handed to the writer: 64 KiB, PostgreSQL's own COPY read
  * size. Larger buffers (512 KiB, 4 MiB) measured slower: the generator writes into memory that
  * is no longer in cache, and the load was not faster.
  */
-export const PG_FLUSH_BYTES = 64 * 1024;
+const PG_FLUSH_BYTES = 64 * 1024;
 
 /** The outputs (streams) of a format: one per table, or one per FHIR resource type. */
 export function outputNames(format: Format): string[] {

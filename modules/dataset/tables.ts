@@ -236,10 +236,6 @@ export const T = {
 
 for (const [name, i] of Object.entries(T)) if (TABLES[i]?.name !== name) throw new Error(`tables: T.${name} does not match TABLES[${i}]`);
 
-export function qualified(t: TableDef): string {
-  return `${t.domain}.${t.name}`;
-}
-
 /** Child rows get ids derived from their owner: owner id × CHILD_ID_FACTOR + sequence (no global counter). */
 export const CHILD_ID_FACTOR = 10_000;
 export const MAX_CHILDREN = CHILD_ID_FACTOR - 1;

@@ -6,11 +6,12 @@
  * production supernet of the platforms in environments/platforms.
  */
 import { defaultEnvironmentsDir, loadWorkspace } from '../loader/load.ts';
+import { displayPath } from '../loader/paths.ts';
 import { contains, parseCidr, parseIpv4 } from '../model/cidr.ts';
 
 export type TargetConfig = { kind: 'pg'; url: string } | { kind: 'dir'; path: string } | { kind: 'null' };
 
-export class TargetError extends Error {}
+class TargetError extends Error {}
 
 /**
  * `--target lab` (the default) needs the lab's write endpoint, resolved by the caller from the
@@ -40,10 +41,14 @@ export function refuseProduction(target: TargetConfig, envName: string | undefin
   let envClass: string | null = null;
   if (envName) {
     const env = ws.environments.get(envName);
-    if (!env) throw new TargetError(`--env ${envName}: unknown environment in ${envDir} (known: ${[...ws.environments.keys()].sort().join(', ')})`);
+    if (!env)
+      throw new TargetError(`--env: "${envName}" is not an environment of ${displayPath(envDir)} (known: ${[...ws.environments.keys()].sort().join(', ')}); use one of them (e.g. --env formation)`);
     envClass = env.doc.class;
     if (env.doc.class === 'production' || env.doc.dataSource === 'production') {
-      throw new TargetError(`refusing to write a synthetic dataset into ${envName}: its class is production (EXG_ENV_6: production data and test data never mix)`);
+      const why = env.doc.class === 'production' ? 'its class is production' : 'its data source is production';
+      throw new TargetError(
+        `--env: "${envName}" is refused: ${why}, and synthetic datasets never go there (EXG_ENV_6: production data and test data never mix); give a non-production environment (e.g. --env formation)`,
+      );
     }
   }
   if (target.kind === 'pg') {
@@ -54,7 +59,9 @@ export function refuseProduction(target: TargetConfig, envName: string | undefin
         const net = p.doc.network?.production;
         const cidr = net ? parseCidr(net.supernet) : null;
         if (cidr?.ok && contains(cidr.cidr, { network: ip, prefix: 32 })) {
-          throw new TargetError(`refusing to write into ${host}: it is in the production supernet ${net!.supernet} of platform ${name} (EXG_ENV_6)`);
+          throw new TargetError(
+            `--target: "${redact(target.url)}" is refused: ${host} is in the production supernet ${net!.supernet} of platform ${name} (EXG_ENV_6); give a non-production server`,
+          );
         }
       }
     }

@@ -42,11 +42,11 @@ export interface UnitResult {
   hashes: HashState[] | null;
 }
 
-export function specOf(job: Job): DatasetSpec {
+function specOf(job: Job): DatasetSpec {
   return { seed: seedFrom(job.seed), firstUser: job.firstUser, users: job.users, professionals: job.professionals, profile: job.profile };
 }
 
-export function openWriter(job: Job): UnitWriter {
+function openWriter(job: Job): UnitWriter {
   switch (job.target.kind) {
     case 'pg':
       return new PgWriter(job.target.url, job.runId);

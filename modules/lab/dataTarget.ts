@@ -10,8 +10,8 @@ import { ensureLabCa } from '../runtime/pki.ts';
 import { pgCredentialRef } from '../services/fromTopology/postgres.ts';
 import { labComponents } from './components/all.ts';
 import { edgeSites, refserviceDomain } from './edgeEndpoints.ts';
-import { labStatus } from './lab.ts';
 import { labSecretOf } from './guests.ts';
+import { labStatus } from './lab.ts';
 import type { LabPlan } from './types.ts';
 
 export async function labWriteUrl(plan: LabPlan): Promise<string | undefined> {

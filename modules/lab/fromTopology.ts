@@ -32,7 +32,10 @@ function oneDataNodePerSite(topology: Topology): void {
   ] as const) {
     const sites = topology.guests.filter(pred).map((g) => g.site);
     const dup = sites.find((s, i) => sites.indexOf(s) !== i);
-    if (dup) throw new LabPlanError(`the lab runs one ${what} per site (one namespace address per site), but ${dup} has several; declare one domain and one per site in the lab environment`);
+    if (dup)
+      throw new LabPlanError(
+        `the lab runs one ${what} per site (one namespace address per site), but ${dup} has several; declare one domain and one per site in the lab environment`,
+      );
   }
 }
 
@@ -76,7 +79,9 @@ export function labPlanFromEvaluation(evaluation: Evaluation, name: string, stat
     throw new LabPlanError(`environment ${name} is not valid, fix it first:\n${evaluation.diagnostics.map(formatDiagnostic).join('\n')}`);
   }
   if (topology.environment.platform !== 'lab') {
-    throw new LabPlanError(`environment ${name} runs on platform "${topology.environment.platform}", not on the local lab; use --env with an environment of platform lab`);
+    throw new LabPlanError(
+      `environment ${name} runs on platform "${topology.environment.platform}", not on the local lab; use --env with an environment of platform lab`,
+    );
   }
   return labPlanFromTopology(evaluation.workspace.environments.get(name)!.doc, topology, stateDir);
 }

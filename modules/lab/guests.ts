@@ -11,14 +11,13 @@ import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isDcsMember, isHaproxy, isMonitoring, isPgData, isWaf, repositoryGuest } from '../model/roles.ts';
 import type { Guest } from '../model/topology.ts';
+import { ensureDir, type Owner, writeFileAtomic } from '../runtime/fsutil.ts';
+import type { CertPaths } from '../runtime/pki.ts';
 import { at, serviceAddress, TLS } from '../services/fromTopology/common.ts';
 import { guestFiles } from '../services/fromTopology/index.ts';
 import { type DeploymentProfile, labProfile } from '../services/fromTopology/profile.ts';
 import { resolveSecretRefs, secretRefsIn } from '../services/secrets.ts';
 import type { GuestFile } from '../services/types.ts';
-import { ensureDir, type Owner, writeFileAtomic } from '../runtime/fsutil.ts';
-import type { CertPaths } from '../runtime/pki.ts';
-import { lookupUser } from './command.ts';
 import type { LabContext } from './context.ts';
 import { getOrCreateSecret } from './secrets.ts';
 import type { LabPlan, LabSite } from './types.ts';
@@ -108,7 +107,8 @@ export async function labSecretOf(plan: LabPlan, ref: string): Promise<string> {
 export async function resolvedGuestFiles(plan: LabPlan, g: Guest): Promise<GuestFile[]> {
   const files = guestFiles(plan.topology, g, labProfileOf(plan));
   const values = new Map<string, string>();
-  for (const f of files) for (const r of secretRefsIn(f.content)) if (!values.has(r.placeholder)) values.set(r.placeholder, await labSecret(plan, r.path, r.field));
+  for (const f of files)
+    for (const r of secretRefsIn(f.content)) if (!values.has(r.placeholder)) values.set(r.placeholder, await labSecret(plan, r.path, r.field));
   return files.map((f) => ({ ...f, content: resolveSecretRefs(f.content, (path, field) => values.get(`@@secret:${path}#${field}@@`)!) }));
 }
 
@@ -155,7 +155,13 @@ export async function installGuestTls(ctx: LabContext, g: Guest): Promise<void> 
   await writeFileAtomic(guestPath(plan, g, TLS.caFile), await readFile(server.ca), { mode: 0o644 });
   if (isWaf(g)) {
     const front = labProfileOf(plan).address(g, 'front');
-    const pub = await ctx.cert({ name: `${g.name}-public`, commonName: WAF_SERVER_NAME, dnsNames: [WAF_SERVER_NAME, g.name], ipAddresses: [front], usage: 'server' });
+    const pub = await ctx.cert({
+      name: `${g.name}-public`,
+      commonName: WAF_SERVER_NAME,
+      dnsNames: [WAF_SERVER_NAME, g.name],
+      ipAddresses: [front],
+      usage: 'server',
+    });
     await copyPair(pub, guestPath(plan, g, TLS.publicCert), guestPath(plan, g, TLS.publicKey), undefined);
   }
 }

@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MONITORING_PATHS } from '../services/fromTopology/paths.ts';
 import { MONITORING_FILES } from '../services/monitoring/render.ts';
 import { wafRuntimePaths } from '../services/waf/render.ts';
-import { MONITORING_PATHS } from '../services/fromTopology/paths.ts';
-import { wafDirs } from './components/waf.ts';
 import { labComponents } from './components/all.ts';
 import { labBackup, labBackupInfo } from './components/pgbackrest.ts';
 import { pgDataDir } from './components/postgres.ts';
+import { wafDirs } from './components/waf.ts';
 import { edgeSites, monitoringGuest, prometheusUrl } from './edgeEndpoints.ts';
 import { etcdMembers, haproxyEndpoints, patroniNodes } from './endpoints.ts';
 import { guestPath, labGuests, resolvedGuestFiles } from './guests.ts';
@@ -162,7 +162,7 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     }
   });
 
-  it('the files every lab guest runs with are the adapter\'s output for the lab profile, byte for byte (secrets resolved)', async () => {
+  it("the files every lab guest runs with are the adapter's output for the lab profile, byte for byte (secrets resolved)", async () => {
     const g = labGuests(plan);
     const guests = [...g.dcs, ...g.pgData, ...g.haproxy, ...g.waf, ...g.monitoring, ...(g.repository ? [g.repository] : [])];
     let compared = 0;
@@ -189,10 +189,7 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     expect(xss.status).toBe(403);
     expect((await wafRequest(plan, `${url}/admin/config`)).status).toBe(403);
     expect((await wafRequest(plan, `${url}/documents`, { method: 'DELETE' })).status).toBe(403);
-    const audit = await readFile(
-      wafRuntimePaths({ runDir: wafDirs({ plan }, edges[0]!).runDir, name: edges[0]!.guest.name }).auditLog,
-      'utf8',
-    );
+    const audit = await readFile(wafRuntimePaths({ runDir: wafDirs({ plan }, edges[0]!).runDir, name: edges[0]!.guest.name }).auditLog, 'utf8');
     const entry = audit
       .split('\n')
       .filter(Boolean)

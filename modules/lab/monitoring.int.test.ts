@@ -13,6 +13,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionStringWithPassword, ensureAppDatabase } from '../refservice/db.ts';
 import { refServiceProcessSpec } from '../refservice/process.ts';
+import { writeFileAtomic } from '../runtime/fsutil.ts';
+import { HsmKeyStore } from '../runtime/hsm/keystore.ts';
+import { generatePin, initToken } from '../runtime/hsm/token.ts';
+import { ensureCert, ensureLabCa } from '../runtime/pki.ts';
+import { blackboxProcessSpec, postgresExporterProcessSpec, prometheusProcessSpec } from '../runtime/processes/monitoring.ts';
+import { wafProcessSpec } from '../runtime/processes/waf.ts';
 import { renderSoftHsmConf, SOFTHSM_CONF_FILE } from '../services/hsm/render.ts';
 import { renderMonitoring } from '../services/monitoring/render.ts';
 import { REFERENCE_API_ROUTES, renderWaf, wafRuntimePaths } from '../services/waf/render.ts';
@@ -21,12 +27,6 @@ import { request } from '../testkit/http.ts';
 import { freePorts, waitFor, waitForPort } from '../testkit/net.ts';
 import { startTempPostgres, type TempPostgres } from '../testkit/postgres.ts';
 import { type RunningProcess, startProcess } from '../testkit/proc.ts';
-import { writeFileAtomic } from '../runtime/fsutil.ts';
-import { HsmKeyStore } from '../runtime/hsm/keystore.ts';
-import { generatePin, initToken } from '../runtime/hsm/token.ts';
-import { ensureCert, ensureLabCa } from '../runtime/pki.ts';
-import { blackboxProcessSpec, postgresExporterProcessSpec, prometheusProcessSpec } from '../runtime/processes/monitoring.ts';
-import { wafProcessSpec } from '../runtime/processes/waf.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 

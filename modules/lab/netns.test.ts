@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { inCidr, validateNetworkPlan } from './netns.ts';
+import { inCidr } from '../model/cidr.ts';
+import { validateNetworkPlan } from './netns.ts';
 import { shippedLabPlan } from './testing.ts';
 
 describe('lab network plan checks', () => {

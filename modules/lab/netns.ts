@@ -75,7 +75,6 @@ function overlapsSupernet(address: string, prefix: number, supernet: string): bo
 }
 
 /** Re-exported for modules/lab/netns.test.ts only; import it from modules/model/cidr.ts. */
-export { inCidr } from '../model/cidr.ts';
 
 /** Checks the plan's names and addresses; pure, throws one-line errors. */
 export function validateNetworkPlan(plan: LabPlan): void {

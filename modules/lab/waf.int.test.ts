@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureCert, ensureLabCa } from '../runtime/pki.ts';
+import { wafConfigTestCommand, wafProcessSpec } from '../runtime/processes/waf.ts';
 import { REFERENCE_API_ROUTES, renderWaf, type WafRenderInput, wafRuntimePaths } from '../services/waf/render.ts';
 import { writeRenderedFiles } from '../testkit/files.ts';
 import { request } from '../testkit/http.ts';
 import { freePorts, waitFor, waitForPort } from '../testkit/net.ts';
 import { type RunningProcess, startProcess } from '../testkit/proc.ts';
-import { ensureCert, ensureLabCa } from '../runtime/pki.ts';
-import { wafConfigTestCommand, wafProcessSpec } from '../runtime/processes/waf.ts';
 
 const run = promisify(execFile);
 const DOC_ID = '0b5a3c1e-2f4d-4a6b-8c9d-0e1f2a3b4c5d';

@@ -4,12 +4,14 @@
  * (`file:line:col /json/pointer: message (hint)`); nothing is thrown for bad input.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { Diagnostic } from '../model/diagnostics.ts';
 import { jsonPointer } from '../model/diagnostics.ts';
 import type { Topology } from '../model/topology.ts';
 import type { EnvironmentDoc, PlatformDoc } from '../model/types.ts';
 import { checkAcrossEnvironments, checkPlatform, evaluateEnvironment, type EnvironmentResult } from '../model/validate.ts';
+import { displayPath } from './paths.ts';
+import { isFsError } from './safeOutput.ts';
 import { describeSchemaErrors, schemas } from './schemas.ts';
 import { parseYaml, type YamlSource } from './yamlSource.ts';
 
@@ -51,20 +53,29 @@ function yamlFiles(dir: string): string[] {
   }
 }
 
-function displayPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel.startsWith('..') ? file : rel;
-}
-
 function located(source: YamlSource, path: Array<string | number>, code: string, message: string, hint: string, requirements?: string[]): LocatedDiagnostic {
   const { line, col } = source.locate(path);
   return { file: displayPath(source.file), line, col, pointer: jsonPointer(path), code, message, hint, ...(requirements ? { requirements } : {}) };
 }
 
 function readDoc<T>(file: string, kind: 'Environment' | 'Platform', out: LocatedDiagnostic[]): Loaded<T> | undefined {
-  const source = parseYaml(file, readFileSync(file, 'utf8'));
+  let text: string;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) {
+      out.push({ file: displayPath(file), line: 1, col: 1, pointer: '/', code: 'E_READ', message: `is a directory, expected a YAML ${kind.toLowerCase()} file`, hint: 'rename or remove that directory: every *.yaml here is read as a file' });
+      return undefined;
+    }
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (!isFsError(e)) throw e;
+    const why = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'ENOENT' ? 'it disappeared or is a broken symbolic link' : e.code;
+    out.push({ file: displayPath(file), line: 1, col: 1, pointer: '/', code: 'E_READ', message: `cannot be read (${why}), expected a YAML ${kind.toLowerCase()} file`, hint: 'fix its permissions or the link, or remove it' });
+    return undefined;
+  }
+  const source = parseYaml(file, text);
   for (const e of source.syntaxErrors) {
-    out.push({ file: displayPath(file), ...e.position, pointer: '/', code: 'E_YAML', message: `invalid YAML: ${e.message}`, hint: 'fix the YAML syntax (indentation, quotes, duplicate keys)' });
+    out.push({ file: displayPath(file), ...e.position, pointer: jsonPointer(e.path), code: 'E_YAML', message: e.message, hint: e.hint });
   }
   if (source.syntaxErrors.length) return undefined;
   const data = source.data as { kind?: unknown } | null;

@@ -1,5 +1,20 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { contains, formatCidr, formatIpv4, overlaps, parseCidr, parseIpv4, subnet, usableHosts } from './cidr.ts';
+import {
+  blockSize,
+  contains,
+  formatCidr,
+  formatIpv4,
+  inCidr,
+  lastAddress,
+  networkOf,
+  overlaps,
+  parseCidr,
+  parseIpv4,
+  subnet,
+  subnetCount,
+  usableHosts,
+} from './cidr.ts';
 
 const cidr = (s: string) => {
   const r = parseCidr(s);
@@ -33,5 +48,77 @@ describe('cidr', () => {
     expect(contains(cidr('10.38.200.0/24'), s)).toBe(false);
     expect(usableHosts(24)).toBe(254);
     expect(usableHosts(31)).toBe(2);
+  });
+});
+
+describe('inCidr and networkOf', () => {
+  it('tells whether an address lies in a block, and is false for anything unparsable', () => {
+    expect(inCidr('10.38.0.1', '10.38.0.0/16')).toBe(true);
+    expect(inCidr('10.38.255.255', '10.38.0.0/16')).toBe(true);
+    expect(inCidr('10.39.0.0', '10.38.0.0/16')).toBe(false);
+    expect(inCidr('1.2.3.4', '0.0.0.0/0')).toBe(true);
+    expect(inCidr('10.38.0.1', '10.38.0.1/32')).toBe(true);
+    expect(inCidr('10.38.0.1', '10.38.1.0/16')).toBe(false); // host bits set: not a block
+    expect(inCidr('10.38.0.256', '10.38.0.0/16')).toBe(false);
+    expect(inCidr('10.38.0.1', 'nonsense')).toBe(false);
+  });
+
+  it('clears the host bits', () => {
+    expect(formatCidr(networkOf(parseIpv4('10.38.1.7')!, 16))).toBe('10.38.0.0/16');
+    expect(formatCidr(networkOf(parseIpv4('255.255.255.255')!, 0))).toBe('0.0.0.0/0');
+    expect(formatCidr(networkOf(parseIpv4('10.38.1.7')!, 32))).toBe('10.38.1.7/32');
+  });
+});
+
+describe('cidr properties', () => {
+  const ipv4 = fc.nat({ max: 2 ** 32 - 1 });
+  const prefix = fc.integer({ min: 0, max: 32 });
+  const block = fc.tuple(ipv4, prefix).map(([ip, p]) => networkOf(ip, p));
+  /** Reference: the usual bit-mask test on 32-bit integers. */
+  const maskIn = (ip: number, c: { network: number; prefix: number }) => {
+    const mask = c.prefix === 0 ? 0 : (0xffffffff << (32 - c.prefix)) >>> 0;
+    return (ip & mask) >>> 0 === c.network;
+  };
+
+  it('formats and parses addresses and blocks as inverses', () => {
+    fc.assert(fc.property(ipv4, (n) => parseIpv4(formatIpv4(n)) === n));
+    fc.assert(
+      fc.property(block, (c) => {
+        const r = parseCidr(formatCidr(c));
+        return r.ok && r.cidr.network === c.network && r.cidr.prefix === c.prefix;
+      }),
+    );
+  });
+
+  it('inCidr agrees with the bit-mask test, and every address is in its own block', () => {
+    fc.assert(fc.property(ipv4, block, (ip, c) => inCidr(formatIpv4(ip), formatCidr(c)) === maskIn(ip, c)));
+    fc.assert(
+      fc.property(ipv4, prefix, (ip, p) => {
+        const c = networkOf(ip, p);
+        return c.network <= ip && ip <= lastAddress(c) && c.network % blockSize(p) === 0 && inCidr(formatIpv4(ip), formatCidr(c));
+      }),
+    );
+  });
+
+  it('overlaps is symmetric and means a shared address; contains implies overlaps', () => {
+    fc.assert(
+      fc.property(block, block, (a, b) => {
+        const shared = Math.max(a.network, b.network);
+        return overlaps(a, b) === overlaps(b, a) && overlaps(a, b) === (maskIn(shared, a) && maskIn(shared, b)) && (!contains(a, b) || overlaps(a, b));
+      }),
+    );
+  });
+
+  it('the subnets of a block lie in it, in order, without overlapping', () => {
+    fc.assert(
+      fc.property(block, fc.integer({ min: 0, max: 8 }), fc.nat(), (c, extra, k) => {
+        const p = Math.min(32, c.prefix + extra);
+        const n = subnetCount(c, p);
+        const i = k % n;
+        const s = subnet(c, p, i)!;
+        const next = subnet(c, p, i + 1);
+        return contains(c, s) && (next === undefined ? i === n - 1 : next.network === lastAddress(s) + 1 && !overlaps(s, next));
+      }),
+    );
   });
 });

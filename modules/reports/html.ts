@@ -6,7 +6,7 @@ import type { Lang } from '../../policies/types.ts';
 import { exposureLabel, label as L, severityLabel, statusLabel } from './i18n.ts';
 import { exposureOf, type PolicyReport } from './report.ts';
 
-export const esc = (s: unknown) =>
+const esc = (s: unknown) =>
   String(s ?? '')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

@@ -2,7 +2,7 @@
 import type { Lang } from '../../policies/types.ts';
 import type { PolicyReport } from './report.ts';
 
-export const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 
 export function toJunit(report: PolicyReport, lang: Lang = report.lang): string {
   const rules = new Map(report.rules.map((r) => [r.id, r]));

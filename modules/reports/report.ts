@@ -3,6 +3,7 @@
  * It carries the SHA-256 of every input it judged, the rules, the results per target, the
  * waivers and their state, the requirement coverage and the cryptographic inventory.
  */
+import { reportPath } from '../loader/paths.ts';
 import { RULE_SET_TITLES } from '../../policies/index.ts';
 import type { Coverage } from '../../policies/coverage.ts';
 import { failing } from '../../policies/engine.ts';
@@ -131,7 +132,7 @@ export function buildReport(o: BuildOptions): PolicyReport {
     today: o.today,
     lang: o.lang,
     failOn: o.failOn,
-    inputs: o.inputs,
+    inputs: o.inputs.map((i) => ({ ...i, path: reportPath(i.path) })),
     rules: o.rules.map((r) => ({
       id: r.id,
       set: r.set,
@@ -141,7 +142,16 @@ export function buildReport(o: BuildOptions): PolicyReport {
       remediation: r.remediation,
       requirements: r.requirements,
     })),
-    targets: o.targets.map((t) => ({ ...t, cryptoInventory: t.cryptoInventory })),
+    // Reports never carry an absolute path of the machine that made them.
+    targets: o.targets.map((t) => ({
+      ...t,
+      target: reportPath(t.target),
+      results: t.results.map((r) => ({
+        ...r,
+        findings: r.findings.map((f) => ({ ...f, target: reportPath(f.target), evidence: f.evidence.map((e) => ({ ...e, file: reportPath(e.file) })) })),
+      })),
+      cryptoInventory: t.cryptoInventory.map((c) => ({ ...c, evidence: { ...c.evidence, file: reportPath(c.evidence.file) } })),
+    })),
     waivers,
     waiverErrors: o.waiverErrors,
     ...(o.coverage ? { coverage: o.coverage } : {}),

@@ -83,6 +83,30 @@ describe('reports', { timeout: 120_000 }, () => {
     expect(md).toContain('MON-003');
     expect(toMarkdown(r, 'en')).toContain('FAIL');
   });
+  it('never carries an absolute path: inputs, evidence and targets are made relative', () => {
+    const ev = shipped();
+    const abs = environmentInput(ev, 'production', undefined, [], TODAY); // files as absolute paths
+    const judged = runPolicies(abs);
+    judged.target = join(process.cwd(), 'cdktf.out');
+    const r2 = buildReport({
+      rules: RULES,
+      targets: [judged],
+      inputs: [{ kind: 'environment', path: join(process.cwd(), 'environments', 'production.yaml'), sha256: 'b'.repeat(64) }],
+      waivers: [],
+      waiverErrors: [],
+      failOn: 'high',
+      lang: 'fr',
+      today: TODAY,
+      generatedAt: '2026-11-23T10:00:00.000Z',
+      version: '0.1.0',
+    });
+    const text = JSON.stringify(r2);
+    expect(text).not.toContain(process.cwd());
+    expect(r2.inputs[0]!.path).toBe('environments/production.yaml');
+    expect(r2.targets[0]!.target).toBe('cdktf.out');
+    const files = r2.targets.flatMap((t) => t.results.flatMap((x) => x.findings.flatMap((f) => f.evidence.map((e) => e.file))));
+    expect(files).toContain('environments/production.yaml');
+  });
   it('HTML is one self-contained page', () => {
     const html = toHtml(r);
     expect(html).toMatch(/^<!DOCTYPE html>/);

@@ -1,7 +1,9 @@
-/** Writing the reports: each file atomically (temp file, fsync, rename) into the output directory. */
-import { join } from 'node:path';
+/**
+ * Writing the reports: the whole set of formats all or nothing (staged next to the output
+ * directory, then renamed into place; see modules/loader/safeOutput.ts).
+ */
 import type { Lang } from '../../policies/types.ts';
-import { writeFileAtomic } from '../loader/atomicWrite.ts';
+import { checkFileSet, type OutputTarget, writeFileSet } from '../loader/safeOutput.ts';
 import { toHtml } from './html.ts';
 import { toJunit } from './junit.ts';
 import { toMarkdown } from './markdown.ts';
@@ -34,10 +36,20 @@ export function render(report: PolicyReport, format: Format, lang: Lang): string
   }
 }
 
-export function writeReports(report: PolicyReport, formats: Format[], outDir: string, lang: Lang): string[] {
-  return formats.map((f) => {
-    const path = join(outDir, FILE_NAMES[f]);
-    writeFileAtomic(path, render(report, f, lang));
-    return path;
-  });
+/** Refuses, before any work, an output directory the reports cannot be written to (one-line OutputError). */
+export function checkReportsOutput(outDir: string, formats: Format[], target: OutputTarget = { command: 'policy' }): void {
+  checkFileSet(
+    outDir,
+    formats.map((f) => FILE_NAMES[f]),
+    target,
+  );
+}
+
+/** Writes every format, all or nothing; returns the paths written. */
+export function writeReports(report: PolicyReport, formats: Format[], outDir: string, lang: Lang, target: OutputTarget = { command: 'policy' }): string[] {
+  return writeFileSet(
+    outDir,
+    formats.map((f) => ({ name: FILE_NAMES[f], content: render(report, f, lang) })),
+    target,
+  );
 }

@@ -14,6 +14,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { parseIpv4 } from '../model/cidr.ts';
 import { ensureDir, exists, writeFileAtomic } from './fsutil.ts';
 
 export type CertUsage = 'server' | 'client' | 'both';
@@ -42,7 +43,6 @@ const MIN_REMAINING_SECONDS = 30 * 24 * 3600;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const CN_RE = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
 const DNS_RE = /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/;
-const IPV4_RE = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 async function openssl(args: string[], input?: string): Promise<string> {
   const r = await execa('openssl', args, { input, reject: false, timeout: 30_000 });
@@ -141,7 +141,7 @@ function validateRequest(req: CertRequest): void {
   if (req.name === 'ca') throw new Error('certificate name "ca" is reserved for the lab CA');
   if (!CN_RE.test(req.commonName)) throw new Error(`invalid commonName ${JSON.stringify(req.commonName)}`);
   for (const d of req.dnsNames) if (!DNS_RE.test(d)) throw new Error(`invalid DNS name ${JSON.stringify(d)} in certificate ${req.name}`);
-  for (const ip of req.ipAddresses) if (!IPV4_RE.test(ip)) throw new Error(`invalid IPv4 address ${JSON.stringify(ip)} in certificate ${req.name}`);
+  for (const ip of req.ipAddresses) if (parseIpv4(ip) === undefined) throw new Error(`invalid IPv4 address ${JSON.stringify(ip)} in certificate ${req.name}`);
   if (req.usage !== 'client' && req.dnsNames.length + req.ipAddresses.length === 0) {
     throw new Error(`server certificate ${req.name} needs at least one DNS name or IP address`);
   }

@@ -13,4 +13,24 @@ export interface ProcessSpec {
   args: string[];
   env?: Record<string, string>;
   cwd?: string;
+  /** Restart policy (the lab supervisor; production: the systemd unit's `Restart=`). Omitted = on-failure with the defaults below. */
+  restart?: RestartPolicy;
+}
+
+/**
+ * As systemd's `Restart=on-failure`: restart after a non-zero exit or a death by a signal other
+ * than SIGHUP/SIGINT/SIGTERM/SIGPIPE (a clean exit 0 is not restarted), after a back-off that
+ * doubles from `delaySec` up to `maxDelaySec`; give up when `burst` restarts already happened
+ * within `intervalSec` (StartLimitBurst / StartLimitIntervalSec). Whole seconds.
+ */
+export interface RestartPolicy {
+  policy: 'on-failure' | 'no';
+  /** First back-off delay, default 1 s (then 2, 4, … s). */
+  delaySec?: number;
+  /** Back-off cap, default 30 s. */
+  maxDelaySec?: number;
+  /** Restarts allowed within `intervalSec` before giving up, default 5. */
+  burst?: number;
+  /** Start-limit window, default 60 s; a child that ran this long also resets the back-off. */
+  intervalSec?: number;
 }

@@ -7,11 +7,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { stackOptionsFromEnv } from '../../stacks/options.ts';
-import { configFor } from '../../stacks/serviceConfig.ts';
 import { evaluate, loadWorkspace } from '../../modules/loader/load.ts';
 import { defaultConfigFor } from '../../modules/proxmox/cloudinit/defaultConfig.ts';
 import { buildUserData } from '../../modules/proxmox/cloudinit/userData.ts';
+import { stackOptionsFromEnv } from '../../stacks/options.ts';
+import { configFor } from '../../stacks/serviceConfig.ts';
 import { renderedEvidence } from './services.ts';
 
 const ev = evaluate(loadWorkspace(join(import.meta.dirname, '..', '..', 'environments')));
@@ -30,7 +30,9 @@ describe('policy evidence = cloud-init files', () => {
         const defaults = new Set(defaultConfigFor(t, g).map((f) => f.path));
         const shipped = new Map(
           doc.write_files
-            .filter((f) => f.path.startsWith('/') && !defaults.has(f.path) && !f.path.startsWith('/etc/hds/secrets') && f.path !== '/usr/local/sbin/hds-secrets')
+            .filter(
+              (f) => f.path.startsWith('/') && !defaults.has(f.path) && !f.path.startsWith('/etc/hds/secrets') && f.path !== '/usr/local/sbin/hds-secrets',
+            )
             .map((f) => [f.path, Buffer.from(f.content, 'base64').toString('utf8')]),
         );
         const mine = evidence.filter((r) => r.owner === g.name);

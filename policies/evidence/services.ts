@@ -18,11 +18,21 @@ import type { RenderedConfig } from '../types.ts';
 export function renderedEvidence(t: Topology): RenderedConfig[] {
   return t.guests.flatMap((g): RenderedConfig[] => {
     try {
-      return guestFiles(t, g, PRODUCTION).map((f) => ({ service: f.service, owner: g.name, guestService: g.service, file: f.path, path: `${g.name}:${f.path}`, content: f.content }));
+      return guestFiles(t, g, PRODUCTION).map((f) => ({
+        service: f.service,
+        owner: g.name,
+        guestService: g.service,
+        file: f.path,
+        path: `${g.name}:${f.path}`,
+        content: f.content,
+      }));
     } catch (e) {
       // A renderer that refuses the input the topology implies: the refusal is evidence too.
-      const service = g.service === 'postgresql' ? 'postgresql' : g.service === 'waf' || g.service === 'monitoring' || g.service === 'backup' ? g.service : 'postgresql';
-      return [{ service, owner: g.name, guestService: g.service, file: '', path: `${g.name}:`, content: '', error: e instanceof Error ? e.message : String(e) }];
+      const service =
+        g.service === 'postgresql' ? 'postgresql' : g.service === 'waf' || g.service === 'monitoring' || g.service === 'backup' ? g.service : 'postgresql';
+      return [
+        { service, owner: g.name, guestService: g.service, file: '', path: `${g.name}:`, content: '', error: e instanceof Error ? e.message : String(e) },
+      ];
     }
   });
 }

@@ -3,9 +3,10 @@
  * listener, HSM key domains per micro-service, and the post-quantum cartography (CAIH-4.3-1).
  */
 import { parse as parseYaml } from 'yaml';
-import { envDoc, guestEvidence } from '../evidence/model.ts';
 import { dataDiskById } from '../../modules/proxmox/plan/compute.ts';
 import { tfId } from '../../modules/proxmox/plan/ids.ts';
+import { isPatroniConfig, isRepositoryConfig } from '../evidence/files.ts';
+import { envDoc, guestEvidence } from '../evidence/model.ts';
 import {
   type CloudInitFile,
   cloudInitFiles,
@@ -17,12 +18,11 @@ import {
   tfEvidence,
   value,
 } from '../evidence/terraform.ts';
-import { anssi, cctp, type CryptoUse, type PolicyInput, type Rule, type RenderedConfig, secnum, t, type Violation } from '../types.ts';
-import { isPatroniConfig, isRepositoryConfig } from '../evidence/files.ts';
+import { anssi, type CryptoUse, cctp, type PolicyInput, type RenderedConfig, type Rule, secnum, t, type Violation } from '../types.ts';
 
 const holdsHealthData = (i: PolicyInput) => ['production', 'pseudonymised'].includes(i.topology?.environment.dataSource ?? '');
 
-export const backupsAes256: Rule = {
+const backupsAes256: Rule = {
   id: 'CRYPTO-001',
   set: 'crypto',
   severity: 'critical',
@@ -322,7 +322,7 @@ interface Listener {
 }
 
 /** TLS listeners and clients the rendered configurations declare. */
-export function tlsEndpoints(rendered: RenderedConfig[]): Listener[] {
+function tlsEndpoints(rendered: RenderedConfig[]): Listener[] {
   const out: Listener[] = [];
   for (const f of rendered.filter((r) => !r.error)) {
     if (f.service === 'waf' && f.path.endsWith('nginx.conf')) {
@@ -367,7 +367,7 @@ export function tlsEndpoints(rendered: RenderedConfig[]): Listener[] {
   return out;
 }
 
-export const tlsEverywhere: Rule = {
+const tlsEverywhere: Rule = {
   id: 'CRYPTO-003',
   set: 'crypto',
   severity: 'high',
@@ -416,7 +416,7 @@ export const tlsEverywhere: Rule = {
   },
 };
 
-export const hsmKeyDomains: Rule = {
+const hsmKeyDomains: Rule = {
   id: 'CRYPTO-004',
   set: 'crypto',
   severity: 'high',
@@ -594,7 +594,7 @@ export function cryptoInventory(input: PolicyInput): CryptoUse[] {
   return uses;
 }
 
-export const pqcCartography: Rule = {
+const pqcCartography: Rule = {
   id: 'CRYPTO-005',
   set: 'crypto',
   severity: 'medium',

@@ -9,13 +9,13 @@ import { ofType, tfEvidence } from '../evidence/terraform.ts';
 import { cctp, type Rule, secnum, t, type Violation } from '../types.ts';
 
 /** The catalog's figures (EXG_DIS_2.1, 3.1, 4.1, 5.1): availability, window, maximum monthly downtime. */
-export const EXPECTED_SLO: Record<'production' | 'certification' | 'other', { requirement: string; pct: number; window: string; maxSeconds: number }> = {
+const EXPECTED_SLO: Record<'production' | 'certification' | 'other', { requirement: string; pct: number; window: string; maxSeconds: number }> = {
   production: { requirement: 'EXG_DIS_2.1', pct: 99.9, window: '00:00-24:00 7/7', maxSeconds: 2592 },
   certification: { requirement: 'EXG_DIS_3.1', pct: 99.8, window: '04:00-22:00 7/7', maxSeconds: 3888 },
   other: { requirement: 'EXG_DIS_5.1', pct: 99.5, window: '08:00-20:00 working days', maxSeconds: 4320 },
 };
 
-export const sloPerClass: Rule = {
+const sloPerClass: Rule = {
   id: 'ENV-001',
   set: 'environments',
   severity: 'high',
@@ -56,7 +56,7 @@ export const sloPerClass: Rule = {
   },
 };
 
-export const editorSlots: Rule = {
+const editorSlots: Rule = {
   id: 'ENV-002',
   set: 'environments',
   severity: 'high',
@@ -98,7 +98,7 @@ export const editorSlots: Rule = {
 
 const FICTITIOUS_ONLY: EnvironmentClass[] = ['demo', 'formation', 'dev'];
 
-export const noProductionData: Rule = {
+const noProductionData: Rule = {
   id: 'ENV-003',
   set: 'environments',
   severity: 'critical',
@@ -161,7 +161,7 @@ export const noProductionData: Rule = {
   },
 };
 
-export const isolatedEnvironments: Rule = {
+const isolatedEnvironments: Rule = {
   id: 'ENV-004',
   set: 'environments',
   severity: 'high',
@@ -211,7 +211,7 @@ export const isolatedEnvironments: Rule = {
   },
 };
 
-export const preprodScope: Rule = {
+const preprodScope: Rule = {
   id: 'ENV-005',
   set: 'environments',
   severity: 'medium',
@@ -284,7 +284,7 @@ const CATALOGUE: Array<{ cls: EnvironmentClass; min: number; req: string }> = [
   { cls: 'dev', min: 1, req: 'EXG_ENV_4' },
 ];
 
-export const environmentCatalogue: Rule = {
+const environmentCatalogue: Rule = {
   id: 'ENV-006',
   set: 'environments',
   severity: 'medium',

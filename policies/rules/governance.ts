@@ -1,23 +1,9 @@
 /** Governance: waivers that expired (an expired waiver is itself a finding) and open-source components. */
 import { envDoc } from '../evidence/model.ts';
-import { cctp, type PolicyInput, type Rule, secnum, t, type Violation, type Waiver } from '../types.ts';
+import { cctp, type PolicyInput, type Rule, secnum, t, type Violation } from '../types.ts';
+import { waiverExpired, waiverInScope } from '../waiverScope.ts';
 
-/** A waiver concerns the target when its environment scope matches it (`*` for all). */
-export function waiverInScope(w: Waiver, target: string): boolean {
-  return (
-    w.scope.environment === '*' ||
-    w.scope.environment
-      .split(',')
-      .map((s) => s.trim())
-      .includes(target)
-  );
-}
-
-export function waiverExpired(w: Waiver, today: string): boolean {
-  return w.expires < today;
-}
-
-export const expiredWaivers: Rule = {
+const expiredWaivers: Rule = {
   id: 'GOV-001',
   set: 'governance',
   severity: 'high',
@@ -61,7 +47,7 @@ export const expiredWaivers: Rule = {
   },
 };
 
-export const openSourceStack: Rule = {
+const openSourceStack: Rule = {
   id: 'GOV-002',
   set: 'governance',
   severity: 'low',

@@ -14,7 +14,7 @@ const exposed = (i: PolicyInput) => {
 const prometheus = (i: PolicyInput) => i.rendered!.find((r) => r.service === 'monitoring' && r.path.endsWith('prometheus.yml'));
 const alertRules = (i: PolicyInput) => i.rendered!.find((r) => r.service === 'monitoring' && r.path.endsWith('hds-alerts.yml'));
 
-export const availabilityProbes: Rule = {
+const availabilityProbes: Rule = {
   id: 'MON-001',
   set: 'supervision',
   severity: 'high',
@@ -74,7 +74,7 @@ export const availabilityProbes: Rule = {
   },
 };
 
-export const nonEventAlert: Rule = {
+const nonEventAlert: Rule = {
   id: 'MON-002',
   set: 'supervision',
   severity: 'medium',
@@ -114,7 +114,7 @@ export const nonEventAlert: Rule = {
   },
 };
 
-export const capacityMetrics: Rule = {
+const capacityMetrics: Rule = {
   id: 'MON-003',
   set: 'supervision',
   severity: 'medium',

@@ -1,6 +1,5 @@
 /** Where the CLI finds the lab: the `lab` environment's model and the git-ignored state dir. */
 import { join } from 'node:path';
-import { defaultEnvironmentsDir } from '../../modules/loader/load.ts';
 import { LabPlanError, labPlanFromEvaluation } from '../../modules/lab/fromTopology.ts';
 import type { LabPlan } from '../../modules/lab/types.ts';
 import { CliError } from './output.ts';
@@ -13,10 +12,11 @@ export function stateRoot(): string {
   return process.env.HDS_STATE_DIR ?? join(REPO_ROOT, '.state');
 }
 
-export function resolveLabPlan(opts: { env?: string; dir?: string }): LabPlan {
+/** `dir`: the environments directory, already checked (args.ts `environmentsDir`). */
+export function resolveLabPlan(opts: { env?: string; dir: string }): LabPlan {
   const name = opts.env ?? 'lab';
   try {
-    return labPlanFromEvaluation(evaluateEnvironments({ dir: opts.dir ?? defaultEnvironmentsDir() }, name), name, join(stateRoot(), name));
+    return labPlanFromEvaluation(evaluateEnvironments({ dir: opts.dir }, name), name, join(stateRoot(), name));
   } catch (e) {
     if (e instanceof LabPlanError) throw new CliError(e.message);
     throw e;

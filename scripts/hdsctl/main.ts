@@ -3,6 +3,7 @@
  * registers itself here; adding one is one import and one line.
  */
 import { Command, CommanderError } from 'commander';
+import { describeFsError, isFsError } from '../../modules/loader/safeOutput.ts';
 import * as dataset from './commands/dataset.ts';
 import * as env from './commands/env.ts';
 import * as lab from './commands/lab.ts';
@@ -19,8 +20,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('hdsctl')
     .description('Build, check and operate the sovereign HDS health-data platform (see README.md)')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .enablePositionalOptions()
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      writeOut: (s) => process.stdout.write(s),
+      // Usage errors on one line, with where to read the usage.
+      outputError: (s, write) => write(`${red(s.trim().replace(/\s*\n\s*/g, ' '))} (run with --help for usage)\n`),
+    })
     .exitOverride();
   for (const c of COMMANDS) c.register(program, setExit);
   for (const sub of program.commands) {
@@ -47,7 +53,13 @@ export async function main(argv: string[]): Promise<number> {
       log(red(`error: ${e.message}`));
       return e.exitCode;
     }
-    log(red(`error: ${e instanceof Error ? e.message : String(e)}`));
+    // A system error no command explained: still one line with the path and a fix.
+    if (isFsError(e)) {
+      log(red(`error: ${describeFsError(e)}`));
+      if (process.env.HDS_DEBUG) log(e.stack ?? '');
+      return EXIT_ERROR;
+    }
+    log(red(`error: ${e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e)}`));
     if (process.env.HDS_DEBUG && e instanceof Error) log(e.stack ?? '');
     return EXIT_ERROR;
   }

@@ -50,3 +50,25 @@ export function editYaml(file: string, path: Array<string | number>, value: unkn
   doc.setIn(path, value);
   writeFileSync(file, doc.toString());
 }
+
+export { treeSnapshot } from '../../modules/loader/testing.ts';
+
+/** A scratch project: environments/, policies/waivers.yaml and a user's own file, as a new user has. */
+export function scratchProject(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hds-project-'));
+  cpSync(REPO_ENVIRONMENTS, join(dir, 'environments'), { recursive: true });
+  cpSync(join(REPO_ENVIRONMENTS, '..', 'policies', 'waivers.yaml'), join(dir, 'policies', 'waivers.yaml'));
+  writeFileSync(join(dir, 'notes.txt'), 'my own notes\n');
+  return dir;
+}
+
+/** Runs the CLI with `dir` as the current directory. */
+export async function runCliIn(dir: string, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const saved = process.cwd();
+  process.chdir(dir);
+  try {
+    return await runCli(args, env);
+  } finally {
+    process.chdir(saved);
+  }
+}

@@ -23,7 +23,7 @@ export interface ThrowawayPg {
   stop(): void;
 }
 
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.on('error', reject);

@@ -19,7 +19,7 @@ function ext(format: Format): string {
   return format === 'csv' ? 'csv' : 'ndjson';
 }
 
-export function partPath(root: string, format: Format, output: number, unit: Unit): string {
+function partPath(root: string, format: Format, output: number, unit: Unit): string {
   const name = outputNames(format)[output]!;
   const dir = format === 'fhir' ? name : name.replace('.', '/');
   return join(root, dir, `part-${unit.key}.${ext(format)}`);

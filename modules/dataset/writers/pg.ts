@@ -191,7 +191,7 @@ export class PgSession implements TargetSession {
 }
 
 /** Idempotent DDL for the keys, indexes and in-domain foreign keys of a table. */
-export function constraintSql(t: TableDef): string[] {
+function constraintSql(t: TableDef): string[] {
   const q = `${t.domain}.${t.name}`;
   const pk = `${t.name}_pkey`;
   const out = [

@@ -1,6 +1,7 @@
 /** etcd ×3 (the DCS members of DC1, DC2 and the witness in DC3), run as user etcd, healthy when all 3 answer. */
-import { ETCD_PATHS } from '../../services/fromTopology/paths.ts';
+
 import { ensureDir } from '../../runtime/fsutil.ts';
+import { ETCD_PATHS } from '../../services/fromTopology/paths.ts';
 import { type LabComponent, type LabContext, ownerOf, waitFor } from '../context.ts';
 import { etcdMembers } from '../endpoints.ts';
 import { guestPath, materialiseGuest } from '../guests.ts';

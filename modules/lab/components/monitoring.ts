@@ -12,17 +12,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { PORTS } from '../../model/ports.ts';
 import { pgRoleNames } from '../../model/roles.ts';
-import { MONITORING_PATHS } from '../../services/fromTopology/paths.ts';
-import { pgCredentialRef } from '../../services/fromTopology/postgres.ts';
 import { ensureDir, writeFileAtomic } from '../../runtime/fsutil.ts';
 import { ensureLabCa } from '../../runtime/pki.ts';
 import type { ProcessSpec } from '../../runtime/process.ts';
-import {
-  blackboxProcessSpec,
-  nodeExporterProcessSpec,
-  postgresExporterProcessSpec,
-  prometheusProcessSpec,
-} from '../../runtime/processes/monitoring.ts';
+import { blackboxProcessSpec, nodeExporterProcessSpec, postgresExporterProcessSpec, prometheusProcessSpec } from '../../runtime/processes/monitoring.ts';
+import { MONITORING_PATHS } from '../../services/fromTopology/paths.ts';
+import { pgCredentialRef } from '../../services/fromTopology/postgres.ts';
 import type { LabComponent, LabContext } from '../context.ts';
 import { waitFor } from '../context.ts';
 import { edgeSites, monitoringGuest, monitoringSite, prometheusUrl } from '../edgeEndpoints.ts';

@@ -12,8 +12,8 @@
 import { connect } from 'node:net';
 import { PORTS } from '../../model/ports.ts';
 import type { Guest } from '../../model/topology.ts';
-import { PGBACKREST_PATHS } from '../../services/fromTopology/paths.ts';
 import { ensureDir } from '../../runtime/fsutil.ts';
+import { PGBACKREST_PATHS } from '../../services/fromTopology/paths.ts';
 import { runCommandOk } from '../command.ts';
 import { type LabComponent, ownerOf, waitFor } from '../context.ts';
 import { backupSite } from '../endpoints.ts';

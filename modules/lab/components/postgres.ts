@@ -5,9 +5,9 @@
  * and sockets are those of its guest (guests.ts), under the guest's root.
  */
 import { join } from 'node:path';
-import { PG_PATHS } from '../../services/fromTopology/paths.ts';
 import { ensureDir, exists } from '../../runtime/fsutil.ts';
 import type { ProcessSpec } from '../../runtime/process.ts';
+import { PG_PATHS } from '../../services/fromTopology/paths.ts';
 import { type LabComponent, type LabContext, ownerOf, waitFor } from '../context.ts';
 import { type PatroniNodeEndpoint, patroniNodes } from '../endpoints.ts';
 import { guestPath, materialiseGuest } from '../guests.ts';

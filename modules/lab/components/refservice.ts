@@ -7,10 +7,10 @@
  */
 import { join } from 'node:path';
 import { pgRoleNames } from '../../model/roles.ts';
-import { pgCredentialRef } from '../../services/fromTopology/postgres.ts';
 import { refServiceProcessSpec } from '../../refservice/process.ts';
 import { ensureDir, writeFileAtomic } from '../../runtime/fsutil.ts';
 import { ensureLabCa } from '../../runtime/pki.ts';
+import { pgCredentialRef } from '../../services/fromTopology/postgres.ts';
 import type { LabComponent, LabContext } from '../context.ts';
 import { waitFor } from '../context.ts';
 import { edgeSites, HSM_TOKEN_LABEL, refserviceDomain } from '../edgeEndpoints.ts';

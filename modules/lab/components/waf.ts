@@ -6,10 +6,10 @@
  * applications (the lab has no OpenShift ingress).
  */
 import { chmod } from 'node:fs/promises';
-import { wafInput, WAF_WORKER_USER } from '../../services/fromTopology/waf.ts';
-import { wafRuntimePaths } from '../../services/waf/render.ts';
 import { ensureDir } from '../../runtime/fsutil.ts';
 import { wafConfigTestCommand, wafProcessSpec } from '../../runtime/processes/waf.ts';
+import { WAF_WORKER_USER, wafInput } from '../../services/fromTopology/waf.ts';
+import { wafRuntimePaths } from '../../services/waf/render.ts';
 import { runCommand } from '../command.ts';
 import type { LabComponent, LabContext } from '../context.ts';
 import { ownerOf, waitFor } from '../context.ts';

@@ -9,8 +9,8 @@ import { type ITerraformDependable, TerraformProvider, TerraformResource, type T
 import type { Construct } from 'constructs';
 
 /** Provider source and the version the bindings were written against (schema.json, v0.111.1). */
-export const PROVIDER_SOURCE = 'bpg/proxmox';
-export const PROVIDER_VERSION = '~> 0.111.1';
+const PROVIDER_SOURCE = 'bpg/proxmox';
+const PROVIDER_VERSION = '~> 0.111.1';
 
 export interface ProxmoxProviderConfig {
   /** API URL of one Proxmox VE cluster, e.g. https://pve-dc1-prod.example:8006/. */
@@ -76,7 +76,7 @@ export abstract class ProxmoxResource<C extends object> extends TerraformResourc
 }
 
 /** Drop undefined values (Terraform JSON has no "unset" other than leaving the key out), keep explicit nulls. */
-export function clean(value: unknown): unknown {
+function clean(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(clean);
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};

@@ -35,17 +35,3 @@ export class HaRule extends ProxmoxResource<HaRuleConfig> {
     super(scope, id, 'proxmox_harule', config, meta);
   }
 }
-
-export interface HaGroupConfig {
-  group: string;
-  nodes: Record<string, number | null>;
-  restricted?: boolean;
-  no_failback?: boolean;
-  comment?: string;
-}
-
-export class HaGroup extends ProxmoxResource<HaGroupConfig> {
-  constructor(scope: Construct, id: string, config: HaGroupConfig, meta?: ResourceMeta) {
-    super(scope, id, 'proxmox_hagroup', config, meta);
-  }
-}

@@ -20,21 +20,3 @@ export class LinuxBridge extends ProxmoxResource<LinuxBridgeConfig> {
     super(scope, id, 'proxmox_network_linux_bridge', config, meta);
   }
 }
-
-export interface LinuxVlanConfig {
-  node_name: string;
-  name: string;
-  interface?: string;
-  vlan?: number;
-  mtu?: number;
-  comment?: string;
-  autostart?: boolean;
-  address?: string;
-  gateway?: string;
-}
-
-export class LinuxVlan extends ProxmoxResource<LinuxVlanConfig> {
-  constructor(scope: Construct, id: string, config: LinuxVlanConfig, meta?: ResourceMeta) {
-    super(scope, id, 'proxmox_network_linux_vlan', config, meta);
-  }
-}

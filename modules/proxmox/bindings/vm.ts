@@ -6,7 +6,7 @@
 import type { Construct } from 'constructs';
 import { ProxmoxResource, type ResourceMeta } from './base.ts';
 
-export const VM_TYPE = 'proxmox_virtual_environment_vm';
+const VM_TYPE = 'proxmox_virtual_environment_vm';
 
 /** network_device is an attribute-as-block: in JSON every key must be present (null when unset). */
 export interface NetworkDevice {

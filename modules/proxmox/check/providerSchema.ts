@@ -40,7 +40,7 @@ export interface ProviderSchema {
   aliases: Record<string, string>;
 }
 
-export const VENDORED_SCHEMA = join(dirname(fileURLToPath(import.meta.url)), '..', 'schema', 'bpg-proxmox.schema.json');
+const VENDORED_SCHEMA = join(dirname(fileURLToPath(import.meta.url)), '..', 'schema', 'bpg-proxmox.schema.json');
 
 let cached: ProviderSchema | undefined;
 

@@ -18,7 +18,7 @@ export interface StackSummary {
 
 const VM = 'proxmox_virtual_environment_vm';
 
-export function summarizeStack(stack: string, json: TfJson): StackSummary {
+function summarizeStack(stack: string, json: TfJson): StackSummary {
   const byType: Record<string, number> = {};
   let resources = 0;
   for (const [type, byName] of Object.entries(json.resource ?? {})) {

@@ -51,7 +51,7 @@ export function dataDiskById(serial: string = DATA_DISK_SERIAL): string {
 }
 
 /** How a data holder's `diskGiB` splits into system and data disks (the sum is the model's figure). */
-export function splitDisk(totalGiB: number): { systemGiB: number; dataGiB: number } {
+function splitDisk(totalGiB: number): { systemGiB: number; dataGiB: number } {
   const systemGiB = Math.min(SYSTEM_DISK_GIB, Math.floor(totalGiB / 2));
   return { systemGiB, dataGiB: totalGiB - systemGiB };
 }

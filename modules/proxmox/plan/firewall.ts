@@ -8,7 +8,8 @@
  * Sources and destinations that are not Proxmox guests (Ceph OSD hosts, HSM appliances,
  * the internet) appear as addresses in the IP sets; rules are only written on VMs.
  */
-import type { FlowEntry, Guest, Topology } from '../../model/topology.ts';
+import { parseIpv4 } from '../../model/cidr.ts';
+import type { Guest, Topology } from '../../model/topology.ts';
 import { ipsetName, securityGroupName } from './ids.ts';
 
 export interface IpsetPlan {
@@ -49,7 +50,7 @@ export interface SiteFirewallPlan {
 }
 
 /** External sources of the matrix and what the rules say instead. */
-export const EXTERNAL_PEERS: Record<string, string> = {
+const EXTERNAL_PEERS: Record<string, string> = {
   '0.0.0.0/0': '0.0.0.0/0',
   'admin-workstations': 'admin-workstations',
 };
@@ -130,18 +131,6 @@ export function firewallPlan(t: Topology, site: string): SiteFirewallPlan {
 }
 
 function byAddress(a: string, b: string): number {
-  const n = (s: string) =>
-    s
-      .split('/')[0]!
-      .split('.')
-      .reduce((acc, x) => acc * 256 + Number(x), 0);
+  const n = (s: string) => parseIpv4(s.split('/')[0] ?? '') ?? 0;
   return n(a) - n(b);
-}
-
-/** The matrix lines a site's VMs are an end of (what the firewall must accept, no more). */
-export function matrixLinesOf(t: Topology, site: string): FlowEntry[] {
-  const byName = new Map(t.guests.map((g) => [g.name, g]));
-  return t.flowMatrix.filter(
-    (e) => (e.destination.site === site && isVm(byName, e.destination.name)) || (e.source.site === site && isVm(byName, e.source.name)),
-  );
 }

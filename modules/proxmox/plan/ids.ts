@@ -13,7 +13,7 @@ import { blockSize, parseCidr } from '../../model/cidr.ts';
 import { type Guest, SERVICE_KINDS, type ServiceKind, type Topology } from '../../model/topology.ts';
 import type { Segregation, Zone } from '../../model/types.ts';
 
-export const ZONE_CODES: Record<Zone, string> = { front: 'fr', back: 'bk', admin: 'ad', backup: 'bu', interconnect: 'ic' };
+const ZONE_CODES: Record<Zone, string> = { front: 'fr', back: 'bk', admin: 'ad', backup: 'bu', interconnect: 'ic' };
 
 const SERVICE_CODES: Record<ServiceKind, string> = {
   waf: 'waf',
@@ -27,7 +27,7 @@ const SERVICE_CODES: Record<ServiceKind, string> = {
   backup: 'bkp',
 };
 
-export function segCode(segregation: Segregation): 'p' | 'n' {
+function segCode(segregation: Segregation): 'p' | 'n' {
   return segregation === 'production' ? 'p' : 'n';
 }
 
@@ -37,7 +37,7 @@ export function envCode(t: Topology): string {
 }
 
 /** The site's slot in the environment block, recovered from the address plan (stable: declared in the platform). */
-export function siteSlot(t: Topology, site: string): number {
+function siteSlot(t: Topology, site: string): number {
   const block = parseCidr(t.environment.addressBlock);
   const zone = t.zones.find((z) => z.site === site);
   if (!block.ok || !zone) throw new Error(`site ${site} has no zone in environment ${t.environment.name}`);

@@ -57,7 +57,12 @@ export function pgbackrestInput(t: Topology, p: DeploymentProfile): PgBackRestIn
     })),
     stanzas: pgDomains(t).map((d) => ({
       name: d,
-      members: pgNodes(t, d).map((g) => ({ site: g.name, pgPath: at(p, g, PG_PATHS.dataDir), pgPort: PORTS.postgres, socketPath: at(p, g, PG_PATHS.socketDir) })),
+      members: pgNodes(t, d).map((g) => ({
+        site: g.name,
+        pgPath: at(p, g, PG_PATHS.dataDir),
+        pgPort: PORTS.postgres,
+        socketPath: at(p, g, PG_PATHS.socketDir),
+      })),
     })),
   };
 }

@@ -35,7 +35,9 @@ export function monitoringInput(t: Topology, p: DeploymentProfile, g: Guest): Mo
     patroni: data.map((n) => ({ target: admin(n, PORTS.patroniRest), site: n.site, cluster: n.domain! })),
     haproxy: t.guests.filter(isHaproxy).map((h) => ({ target: admin(h, PORTS.haproxyStats), site: h.site })),
     postgresExporters: data.map((n) => ({ target: admin(n, PORTS.pgExporter), site: n.site, cluster: n.domain! })),
-    nodeExporters: t.guests.filter((x) => !isHsm(x) && x.nics.some((n) => n.zone === 'admin')).map((x) => ({ target: admin(x, PORTS.nodeExporter), site: x.site })),
+    nodeExporters: t.guests
+      .filter((x) => !isHsm(x) && x.nics.some((n) => n.zone === 'admin'))
+      .map((x) => ({ target: admin(x, PORTS.nodeExporter), site: x.site })),
     blackboxExporter: admin(g, PORTS.blackbox),
     healthProbes: probes,
     wafBlockingProbes: probes.map((x) => ({ ...x, name: x.name.replace(/-health$/, '-blocks-sqli') })),

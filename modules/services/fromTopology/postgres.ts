@@ -15,8 +15,8 @@ import { dcsMembers, pgNodes, pgRoleNames } from '../../model/roles.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
 import { type PatroniClusterInput, patroniConfigPath, postBootstrapPath, renderPatroni } from '../postgres/render.ts';
 import type { GuestFile } from '../types.ts';
-import { PG_PATHS, PGBACKREST_PATHS } from './paths.ts';
 import { at, clientTls, envSecret, place, serverTls, serviceAddress, TLS, zoneSubnetOf } from './common.ts';
+import { PG_PATHS, PGBACKREST_PATHS } from './paths.ts';
 import type { DeploymentProfile } from './profile.ts';
 
 /** Zone subnets whose guests open PostgreSQL connections to a data node of `domain` (flow matrix). */

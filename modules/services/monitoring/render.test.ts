@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { writeRenderedFiles } from '../../testkit/files.ts';
 import { MONITORING_FILES, type MonitoringRenderInput, renderMonitoring } from './render.ts';
 
 const run = promisify(execFile);
@@ -42,7 +41,11 @@ describe('renderMonitoring', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'hds-mon-'));
     await writeFile(path.join(dir, 'ca.crt'), '');
-    await writeRenderedFiles(dir, renderMonitoring(input(dir)));
+    // Written here rather than with modules/testkit: services tests import only the model and services (services-layer).
+    for (const f of renderMonitoring(input(dir))) {
+      await mkdir(path.dirname(path.join(dir, f.path)), { recursive: true });
+      await writeFile(path.join(dir, f.path), f.content, { mode: f.mode ?? 0o644 });
+    }
   });
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });

@@ -143,6 +143,20 @@ describe('PostgreSQL loads (EXG_ENV_15)', () => {
     expect(Number(n[0]!.max)).toBe(8_000);
   });
 
+  it('a reset with a bad argument or profile drops nothing: the dataset is intact', async () => {
+    await createDb(pgs.url(), 'keep');
+    const url = pgs.url('keep');
+    await generateDataset(opts({ users: 2_000, target: { kind: 'pg', url } }));
+    const before = await pgTableHashes(url);
+    for (const bad of [['--users', 'abc'], ['--chunk-size', '0'], ['--workers', '0'], ['--profile', 'nope.yaml'], ['--seed', '']]) {
+      const r = await runCli(['dataset', 'reset', '--env', 'formation', '--target', url, '--no-progress', ...bad]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(new RegExp(`^error: ${bad[0]}: `));
+    }
+    expect(await pgTableHashes(url)).toEqual(before);
+  });
+
   it('resets a training environment on demand to the same data (EXG_ENV_9, EXG_ENV_11)', async () => {
     await createDb(pgs.url(), 'formation');
     const url = pgs.url('formation');

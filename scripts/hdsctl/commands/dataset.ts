@@ -3,31 +3,33 @@
  * EXG_ENV_14) and resets of training and editor-certification data (EXG_ENV_9, EXG_ENV_11).
  * Production targets are refused (EXG_ENV_6). See docs/dataset.md.
  */
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import pg from 'pg';
-import { parseShard } from '../../../modules/dataset/plan.ts';
-import { loadProfile, type resolveProfile } from '../../../modules/dataset/profile.ts';
+import { parseShard, type Shard } from '../../../modules/dataset/plan.ts';
+import { loadProfile, type Profile } from '../../../modules/dataset/profile.ts';
 import { ALL_DOMAINS, generateDataset, MAX_USERS, type Summary } from '../../../modules/dataset/runner.ts';
 import type { Format } from '../../../modules/dataset/sink.ts';
 import { DOMAINS, type Domain } from '../../../modules/dataset/tables.ts';
-import { labWriteUrl } from '../../../modules/lab/dataTarget.ts';
-import { resolveLabPlan } from '../labPlan.ts';
 import { domainUrl, parseTarget, redact, refuseProduction, type TargetConfig } from '../../../modules/dataset/target.ts';
 import { META_SCHEMA } from '../../../modules/dataset/writers/pg.ts';
-import { defaultEnvironmentsDir } from '../../../modules/loader/load.ts';
+import { labWriteUrl } from '../../../modules/lab/dataTarget.ts';
+import { ArgProblem, type Check, checkOptions, environmentsDir, existingFile, integer, listOf, oneOf, text } from '../args.ts';
+import { resolveLabPlan } from '../labPlan.ts';
 import { CliError, green, log, out, printJson } from '../output.ts';
 
 interface GenerateOpts {
   users?: string;
-  seed: string;
+  seed?: string;
   profile?: string;
   target?: string;
   format?: string;
   shard?: string;
   workers?: string;
-  chunkSize: string;
+  chunkSize?: string;
   check?: boolean;
   append?: boolean;
   env?: string;
@@ -37,21 +39,73 @@ interface GenerateOpts {
   dir?: string;
 }
 
-function intOption(name: string, text: string | undefined, min: number, max: number): number {
-  const n = Number(text);
-  if (text === undefined || !/^\d+$/.test(text.replace(/_/g, '')) || !Number.isSafeInteger(Number(text.replace(/_/g, '')))) {
-    throw new CliError(`${name} "${text ?? ''}": expected a whole number between ${min} and ${max.toLocaleString('en')}`);
+/** `--target`: lab, postgres://... (password never repeated) or dir:PATH. */
+const TARGET: Check<string> = (raw) => {
+  const shown = JSON.stringify(redact(raw));
+  const fix = 'use lab, postgres://user:password@host:port/database or dir:PATH (e.g. --target dir:dataset-out)';
+  if (raw === 'lab' || raw === 'null:') return raw;
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    try {
+      const u = new URL(raw.replace('{domain}', 'x'));
+      if (!u.hostname) throw new Error('no host');
+    } catch {
+      throw new ArgProblem(`${shown} is not a valid PostgreSQL URL; use postgres://user:password@host:port/database (e.g. --target postgres://hds@127.0.0.1:5432/formation)`);
+    }
+    return raw;
   }
-  const v = Number.isNaN(n) ? Number(text.replace(/_/g, '')) : n;
-  if (v < min || v > max) throw new CliError(`${name} ${v}: must be between ${min} and ${max.toLocaleString('en')}`);
-  return v;
+  if (raw.startsWith('dir:')) {
+    const path = raw.slice(4);
+    if (path.trim() === '') throw new ArgProblem(`${shown} names no directory; ${fix}`);
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(path, { throwIfNoEntry: false });
+    } catch {
+      throw new ArgProblem(`${shown}: "${path}" cannot be used (a part of the path is a file, or no permission); give a new or empty directory (e.g. --target dir:dataset-out)`);
+    }
+    if (st && !st.isDirectory()) throw new ArgProblem(`${shown}: "${path}" is a file, expected a directory; give a new or empty directory (e.g. --target dir:dataset-out)`);
+    if (st && readdirSync(path).length > 0 && !existsSync(join(path, 'manifest.json')))
+      throw new ArgProblem(`${shown}: "${path}" is a non-empty directory that holds no dataset; give a new or empty directory (e.g. --target dir:dataset-out)`);
+    return raw;
+  }
+  throw new ArgProblem(`${shown} is not a known target; ${fix}`);
+};
+
+/** `--shard K/N`. */
+const SHARD: Check<Shard> = (raw) => {
+  try {
+    return parseShard(raw);
+  } catch {
+    throw new ArgProblem(`${JSON.stringify(raw)} is not a shard; use K/N with 1 ≤ K ≤ N ≤ 10,000 (e.g. --shard 2/4)`);
+  }
+};
+
+const cores = availableParallelism();
+const COMMON = {
+  seed: text(200, '42'),
+  profile: existingFile('a profile file (YAML or JSON)', 'profile.yaml'),
+  target: TARGET,
+  workers: integer(1, cores, Math.min(2, cores)),
+  chunkSize: integer(1, 10_000_000, 20_000),
+  users: integer(1, MAX_USERS, 100_000),
+  dir: environmentsDir,
+};
+
+function profileOf(file: string | undefined): Profile {
+  try {
+    return loadProfile(file);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
 }
 
-function parseDomains(text: string | undefined): Domain[] {
-  if (!text) return [...ALL_DOMAINS];
-  const list = text.split(',').map((s) => s.trim());
-  for (const d of list) if (!(DOMAINS as readonly string[]).includes(d)) throw new CliError(`--domains: unknown domain "${d}" (known: ${DOMAINS.join(', ')})`);
-  return list as Domain[];
+/** Runs `f`; an Error from the dataset modules (target, production refusal) becomes a CliError. */
+async function cli<T>(f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof CliError || !(e instanceof Error)) throw e;
+    throw new CliError(e.message.split('\n')[0]!);
+  }
 }
 
 function progressBar(enabled: boolean) {
@@ -90,44 +144,37 @@ function printSummary(s: Summary, json: boolean | undefined): void {
   else if (s.finalize) log(green(`complete${s.finalize.indexSeconds ? `; keys and indexes in ${s.finalize.indexSeconds.toFixed(1)} s` : ''}`));
 }
 
-async function generate(opts: GenerateOpts, overrides: { users?: number; seed?: string; target?: TargetConfig } = {}): Promise<Summary> {
-  const users = overrides.users ?? intOption('--users', opts.users, 1, MAX_USERS);
-  const cores = availableParallelism();
-  const workers = opts.workers === undefined ? Math.min(2, cores) : intOption('--workers', opts.workers, 1, cores);
-  const chunkSize = intOption('--chunk-size', opts.chunkSize, 1, 10_000_000);
-  let profile: ReturnType<typeof resolveProfile>;
-  try {
-    profile = loadProfile(opts.profile);
-  } catch (e) {
-    throw new CliError((e as Error).message);
-  }
-  let target: TargetConfig;
-  let shard: ReturnType<typeof parseShard>;
-  try {
-    target = overrides.target ?? (opts.check && opts.target === undefined ? { kind: 'null' } : parseTarget(opts.target, await labUrlFor(opts.target)));
-    shard = parseShard(opts.shard);
-    refuseProduction(target, opts.env ?? (opts.target === undefined || opts.target === 'lab' ? 'lab' : undefined), opts.dir ?? defaultEnvironmentsDir());
-  } catch (e) {
-    throw new CliError((e as Error).message);
-  }
-  const format = (opts.format ?? (target.kind === 'dir' ? 'csv' : 'pg')) as Format;
-  if (!['csv', 'ndjson', 'fhir', 'pg'].includes(format)) throw new CliError(`--format "${opts.format}": expected csv, ndjson or fhir`);
-  if (target.kind === 'pg' && format !== 'pg') throw new CliError(`--format ${format} writes files: use --target dir:PATH`);
-  if (target.kind === 'dir' && format === 'pg') throw new CliError('--target dir:PATH needs --format csv, ndjson or fhir');
-  const bar = progressBar(opts.progress !== false && Boolean(process.stderr.isTTY) && !opts.json);
+interface Run {
+  users: number;
+  seed: string;
+  profile: Profile;
+  target: TargetConfig;
+  format: Format;
+  shard: Shard;
+  workers: number;
+  chunkSize: number;
+  check: boolean;
+  append: boolean;
+  domains: Domain[];
+  json?: boolean;
+  progress?: boolean;
+}
+
+async function generate(r: Run): Promise<Summary> {
+  const bar = progressBar(r.progress !== false && Boolean(process.stderr.isTTY) && !r.json);
   try {
     return await generateDataset({
-      users,
-      seed: overrides.seed ?? opts.seed,
-      profile,
-      target,
-      format,
-      shard,
-      workers,
-      chunkSize,
-      check: Boolean(opts.check),
-      append: Boolean(opts.append),
-      domains: parseDomains(opts.domains),
+      users: r.users,
+      seed: r.seed,
+      profile: r.profile,
+      target: r.target,
+      format: r.format,
+      shard: r.shard,
+      workers: r.workers,
+      chunkSize: r.chunkSize,
+      check: r.check,
+      append: r.append,
+      domains: r.domains,
       onProgress: bar.update,
     });
   } catch (e) {
@@ -137,30 +184,56 @@ async function generate(opts: GenerateOpts, overrides: { users?: number; seed?: 
   }
 }
 
-/** Drops the dataset schemas of a PostgreSQL target and returns the run it held (seed, users). */
-async function dropDataset(url: string): Promise<{ seed: string; users: number } | null> {
-  let found: { seed: string; users: number } | null = null;
-  const dbs = url.includes('{domain}') ? DOMAINS.map((d) => domainUrl(url, d)) : [url];
-  for (const db of dbs) {
-    const c = new pg.Client({ connectionString: db });
-    try {
-      await c.connect();
-    } catch (e) {
-      if (/does not exist/.test((e as Error).message)) continue;
-      throw new CliError(`cannot connect to ${redact(db)}: ${(e as Error).message}`);
-    }
-    try {
-      const has = await c.query(`SELECT 1 FROM pg_tables WHERE schemaname = '${META_SCHEMA}' AND tablename = 'runs'`);
-      if (has.rowCount) {
-        const r = await c.query<{ seed: string; users: string }>(`SELECT seed, sum(users) OVER () AS users FROM ${META_SCHEMA}.runs ORDER BY first_user LIMIT 1`);
-        if (r.rows[0]) found = { seed: r.rows[0].seed, users: Number(r.rows[0].users) };
+/**
+ * What `dataset reset` does to a PostgreSQL target, apart so tests can see the order: every
+ * database is reached (`inspect`) before anything is dropped (`drop`).
+ */
+export const resetTarget = {
+  /** Connects to every database of the target and returns the run it holds (seed, users). */
+  async inspect(url: string): Promise<{ seed: string; users: number } | null> {
+    let found: { seed: string; users: number } | null = null;
+    const dbs = url.includes('{domain}') ? DOMAINS.map((d) => domainUrl(url, d)) : [url];
+    for (const db of dbs) {
+      const c = await connectOrSkip(db);
+      if (!c) continue;
+      try {
+        const has = await c.query(`SELECT 1 FROM pg_tables WHERE schemaname = '${META_SCHEMA}' AND tablename = 'runs'`);
+        if (has.rowCount) {
+          const r = await c.query<{ seed: string; users: string }>(`SELECT seed, sum(users) OVER () AS users FROM ${META_SCHEMA}.runs ORDER BY first_user LIMIT 1`);
+          if (r.rows[0]) found ??= { seed: r.rows[0].seed, users: Number(r.rows[0].users) };
+        }
+      } finally {
+        await c.end();
       }
-      await c.query(`DROP SCHEMA IF EXISTS ${[...DOMAINS, META_SCHEMA].join(', ')} CASCADE`);
-    } finally {
-      await c.end();
     }
+    return found;
+  },
+  /** Drops the dataset schemas of every database of the target. */
+  async drop(url: string): Promise<void> {
+    const dbs = url.includes('{domain}') ? DOMAINS.map((d) => domainUrl(url, d)) : [url];
+    for (const db of dbs) {
+      const c = await connectOrSkip(db);
+      if (!c) continue;
+      try {
+        await c.query(`DROP SCHEMA IF EXISTS ${[...DOMAINS, META_SCHEMA].join(', ')} CASCADE`);
+      } finally {
+        await c.end();
+      }
+    }
+  },
+};
+
+/** A client of `db`, or null when that (per-domain) database does not exist yet. */
+async function connectOrSkip(db: string): Promise<pg.Client | null> {
+  const c = new pg.Client({ connectionString: db, application_name: 'hdsctl-dataset', connectionTimeoutMillis: 10_000 });
+  try {
+    await c.connect();
+    return c;
+  } catch (e) {
+    await c.end().catch(() => undefined);
+    if (/does not exist/.test((e as Error).message) && !/role/.test((e as Error).message)) return null;
+    throw new CliError(`--target: cannot connect to ${redact(db)}: ${(e as Error).message}; check the URL and that the server is up, nothing was dropped`);
   }
-  return found;
 }
 
 export function register(program: Command, setExit: (code: number) => void): void {
@@ -184,8 +257,37 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .option('--no-progress', 'no progress bar even on a terminal')
     .option('--json', 'machine-readable summary on stdout')
     .action(async (opts: GenerateOpts) => {
-      if (opts.users === undefined) throw new CliError('--users is required (1 to 70,000,000), e.g. hdsctl dataset generate --users 100000');
-      printSummary(await generate(opts), opts.json);
+      // Every argument first, then the profile, then the target: nothing is written before all pass.
+      const a = checkOptions(opts, {
+        ...COMMON,
+        users: { check: COMMON.users, required: 'give the number of users, 1 to 70,000,000 (e.g. --users 100000)' },
+        format: oneOf(['csv', 'ndjson', 'fhir'] as const, 'file format'),
+        shard: SHARD,
+        domains: listOf(DOMAINS, 'domain'),
+      });
+      const kind = a.target === undefined || a.target === 'lab' || a.target.startsWith('postgres') ? 'pg' : a.target.startsWith('dir:') ? 'dir' : 'null';
+      if (a.format && kind !== 'dir') throw new CliError(`--format: "${a.format}" writes files; use it with --target dir:PATH (e.g. --target dir:dataset-out --format ${a.format})`);
+      const profile = profileOf(a.profile);
+      const envName = opts.env ?? (opts.target === undefined || opts.target === 'lab' ? 'lab' : undefined);
+      await cli(() => refuseProduction({ kind: 'null' }, envName, a.dir));
+      const target = await cli(async () => (opts.check && a.target === undefined ? ({ kind: 'null' } as const) : parseTarget(a.target, await labUrlFor(a.target, a.dir))));
+      await cli(() => refuseProduction(target, envName, a.dir));
+      const summary = await generate({
+        users: a.users,
+        seed: a.seed ?? '1',
+        profile,
+        target,
+        format: target.kind === 'dir' ? (a.format ?? 'csv') : 'pg',
+        shard: a.shard ?? { index: 1, of: 1 },
+        workers: a.workers ?? Math.min(2, cores),
+        chunkSize: a.chunkSize ?? 20_000,
+        check: Boolean(opts.check),
+        append: Boolean(opts.append),
+        domains: a.domains ?? [...ALL_DOMAINS],
+        json: opts.json,
+        progress: opts.progress,
+      });
+      printSummary(summary, opts.json);
       setExit(0);
     });
   dataset
@@ -201,29 +303,45 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .option('--dir <path>', 'environments directory')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'machine-readable summary on stdout')
-    .action(async (opts: GenerateOpts) => {
-      let target: TargetConfig;
-      try {
-        refuseProduction({ kind: 'null' }, opts.env, opts.dir ?? defaultEnvironmentsDir());
-        if (opts.target === undefined && opts.env !== 'lab') throw new Error(`--target is required for ${opts.env}: give its PostgreSQL write endpoint (postgres://...)`);
-        target = parseTarget(opts.target, await labUrlFor(opts.target));
-        if (target.kind !== 'pg') throw new Error('reset works on PostgreSQL targets (lab or postgres://...)');
-        refuseProduction(target, opts.env, opts.dir ?? defaultEnvironmentsDir());
-      } catch (e) {
-        throw new CliError((e as Error).message);
-      }
-      const previous = await dropDataset(target.url);
-      const users = opts.users !== undefined ? intOption('--users', opts.users, 1, MAX_USERS) : previous?.users;
-      if (users === undefined) throw new CliError(`no dataset found in ${redact(target.url)}; give --users N`);
-      const seed = opts.seed ?? previous?.seed ?? '1';
+    .action(async (opts: GenerateOpts & { env: string }) => {
+      // Nothing is dropped before every argument, the profile, the environment and the target
+      // connection have been checked.
+      const a = checkOptions(opts, COMMON);
+      const profile = profileOf(a.profile);
+      await cli(() => refuseProduction({ kind: 'null' }, opts.env, a.dir));
+      if (a.target === undefined && opts.env !== 'lab')
+        throw new CliError(`--target is required for ${opts.env}: give its PostgreSQL write endpoint (e.g. --target postgres://hds@127.0.0.1:5432/${opts.env})`);
+      const target = await cli(async () => parseTarget(a.target, await labUrlFor(a.target, a.dir)));
+      if (target.kind !== 'pg') throw new CliError(`--target: "${a.target}" is not a database; reset works on PostgreSQL targets (lab or postgres://...)`);
+      await cli(() => refuseProduction(target, opts.env, a.dir));
+      const previous = await resetTarget.inspect(target.url);
+      const users = a.users ?? previous?.users;
+      if (users === undefined) throw new CliError(`--users is required: no dataset found in ${redact(target.url)} to take its size from (e.g. --users 100000); nothing was dropped`);
+      const seed = a.seed ?? previous?.seed ?? '1';
+      await resetTarget.drop(target.url);
       log(`reset ${opts.env}: dropped the dataset${previous ? ` (seed ${previous.seed}, ${previous.users} users)` : ''}; generating ${users} users, seed ${seed}`);
-      printSummary(await generate({ ...opts, seed }, { users, seed, target }), opts.json);
+      const summary = await generate({
+        users,
+        seed,
+        profile,
+        target,
+        format: 'pg',
+        shard: { index: 1, of: 1 },
+        workers: a.workers ?? Math.min(2, cores),
+        chunkSize: a.chunkSize ?? 20_000,
+        check: false,
+        append: false,
+        domains: [...ALL_DOMAINS],
+        json: opts.json,
+        progress: opts.progress,
+      });
+      printSummary(summary, opts.json);
       setExit(0);
     });
 }
 
 /** The lab's write endpoint when the target is the lab (the default) and the lab is up. */
-async function labUrlFor(target: string | undefined): Promise<string | undefined> {
+async function labUrlFor(target: string | undefined, dir: string): Promise<string | undefined> {
   if (target !== undefined && target !== 'lab') return undefined;
-  return labWriteUrl(resolveLabPlan({}));
+  return labWriteUrl(resolveLabPlan({ dir }));
 }

@@ -5,13 +5,20 @@ import { labDown, labStatus, labUp } from '../../../modules/lab/lab.ts';
 import { aptInstallCommand, ensureLabPackages, LAB_PACKAGES, missingPackages } from '../../../modules/lab/packages.ts';
 import { labSmoke } from '../../../modules/lab/smoke.ts';
 import { labEndpoints } from '../../../modules/lab/summary.ts';
-import { resolveLabPlan } from '../labPlan.ts';
+import { checkOptions, environmentsDir } from '../args.ts';
+import { resolveLabPlan as resolvePlan } from '../labPlan.ts';
 import { CliError, EXIT_FINDINGS, EXIT_OK, green, log, out, printJson, red, yellow } from '../output.ts';
 import { table } from '../table.ts';
 
 interface Common {
   env?: string;
   dir?: string;
+}
+
+/** Every option checked before the lab is touched. */
+function resolveLabPlan(opts: Common) {
+  const { dir } = checkOptions(opts, { dir: environmentsDir });
+  return resolvePlan({ ...(opts.env !== undefined ? { env: opts.env } : {}), dir });
 }
 
 export function register(program: Command, setExit: (code: number) => void): void {

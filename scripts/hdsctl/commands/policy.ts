@@ -8,21 +8,25 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
+import { readJsonFile } from '../../../modules/loader/jsonSource.ts';
 import { type Evaluation, formatDiagnostic } from '../../../modules/loader/load.ts';
+import { displayPath } from '../../../modules/loader/paths.ts';
+import { describeFsError, isFsError } from '../../../modules/loader/safeOutput.ts';
+import { parseYaml } from '../../../modules/loader/yamlSource.ts';
 import { readSynthesized, type Synthesized } from '../../../modules/proxmox/check/synthesized.ts';
 import { buildReport, type InputHash } from '../../../modules/reports/report.ts';
-import { FORMATS, type Format, render, writeReports } from '../../../modules/reports/write.ts';
+import { checkReportsOutput, FORMATS, type Format, render, writeReports } from '../../../modules/reports/write.ts';
 import { stackOptionsFromEnv } from '../../../stacks/options.ts';
 import { synthesizeTo } from '../../../stacks/synthesize.ts';
-import { type CatalogEntry, coverage } from '../../../policies/coverage.ts';
+import { type CatalogEntry, catalogEntries, coverage } from '../../../policies/coverage.ts';
 import { failing, runPolicies } from '../../../policies/engine.ts';
 import { RULES } from '../../../policies/index.ts';
 import { environmentInput, terraformInput } from '../../../policies/input.ts';
-import { type Evidence, type Lang, type PolicyInput, SEVERITIES, type Severity, type TargetResult } from '../../../policies/types.ts';
+import { type Evidence, type Lang, type PolicyInput, SEVERITIES, type TargetResult } from '../../../policies/types.ts';
 import { parseWaivers } from '../../../policies/waivers.ts';
+import { calendarDate, checkOptions, environmentsDir, existingDir, existingFile, type Field, listOf, oneOf, outputPath } from '../args.ts';
 import { bold, CliError, EXIT_FINDINGS, EXIT_OK, green, log, out, printJson, red, yellow } from '../output.ts';
 import { evaluateEnvironments } from '../workspace.ts';
 
@@ -41,30 +45,62 @@ interface Options {
 }
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-const display = (p: string) => {
-  const r = relative(process.cwd(), p);
-  return r.startsWith('..') ? p : r;
-};
+const display = displayPath;
+
+/** The waivers file when --waivers is not given, relative to the current directory. */
+const DEFAULT_WAIVERS = join('policies', 'waivers.yaml');
 
 export function defaultCatalogPath(): string {
-  return process.env.HDS_REQUIREMENTS_CATALOG ?? resolve(process.cwd(), '..', 'shared', 'requirements', 'catalog.yaml');
+  return resolve(process.cwd(), '..', 'shared', 'requirements', 'catalog.yaml');
 }
 
-export function loadCatalog(path: string): CatalogEntry[] {
-  const doc = parseYaml(readFileSync(path, 'utf8')) as { requirements?: CatalogEntry[] };
-  if (!Array.isArray(doc?.requirements)) throw new CliError(`${path}: no requirements list`);
-  return doc.requirements;
+const LANG = oneOf(['fr', 'en'] as const, 'language');
+
+/** `--catalog FILE`, else $HDS_REQUIREMENTS_CATALOG: an existing file (the default is handled by the caller). */
+const CATALOG: Field<string> = {
+  check: existingFile('a requirements catalog (YAML)', '../shared/requirements/catalog.yaml'),
+  fallback: () =>
+    process.env.HDS_REQUIREMENTS_CATALOG !== undefined ? { raw: process.env.HDS_REQUIREMENTS_CATALOG, label: 'HDS_REQUIREMENTS_CATALOG' } : undefined,
+};
+
+/** Reads a text input named by the user; a system error is one line naming the flag and the path. */
+function readInput(path: string, flag: string, expected: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    if (isFsError(e)) throw new CliError(describeFsError(e, { path, flag, expected }));
+    throw e;
+  }
 }
 
-function parseFormats(spec: string | undefined, toStdout: boolean): Format[] {
-  const list = (spec ?? (toStdout ? 'md' : FORMATS.join(',')))
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const bad = list.filter((f) => !(FORMATS as readonly string[]).includes(f));
-  if (bad.length) throw new CliError(`unknown format(s) ${bad.join(', ')} (use ${FORMATS.join(', ')})`);
-  if (toStdout && list.length > 1) throw new CliError('several formats need --out DIR');
-  return list as Format[];
+export function loadCatalog(path: string, flag = '--catalog'): CatalogEntry[] {
+  const src = parseYaml(path, readInput(path, flag, 'a requirements catalog (YAML)'));
+  const at = (pointer: string, message: string, hint: string) => {
+    const { line, col } = src.locate(pointerPath(pointer));
+    return `${display(path)}:${line}:${col} ${pointer}: ${message} (${hint})`;
+  };
+  if (src.syntaxErrors.length)
+    throw new CliError(src.syntaxErrors.map((e) => `${display(path)}:${e.position.line}:${e.position.col} ${pointerOf(e.path)}: ${e.message} (${e.hint})`).join('\n'));
+  const { entries, problems } = catalogEntries(src.data);
+  if (problems.length) throw new CliError(`${flag}: ${display(path)} is not a requirements catalog:\n${problems.map((p) => at(p.pointer, p.message, p.hint)).join('\n')}`);
+  return entries;
+}
+
+const pointerOf = (path: Array<string | number>) => (path.length ? path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('') : '/');
+
+/** A cdktf output given with --tf: manifest.json and every stack file parse, each error located. */
+function checkSynthesizedDir(dir: string, raw: string): void {
+  const manifestPath = join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) throw new CliError(`--tf: "${raw}" is not a synthesized cdktf output (no manifest.json); give the directory hdsctl synth wrote (e.g. --tf cdktf.out)`);
+  const hint = 'synthesize it again with hdsctl synth';
+  const manifest = readJsonFile(manifestPath, hint) as { stacks?: Record<string, { synthesizedStackPath?: unknown }> } | null;
+  const stacks = manifest && typeof manifest === 'object' ? manifest.stacks : undefined;
+  if (!stacks || typeof stacks !== 'object' || Array.isArray(stacks))
+    throw new CliError(`${display(manifestPath)}:1:1 /stacks: no stacks in this manifest (${hint})`);
+  for (const [name, s] of Object.entries(stacks)) {
+    if (!s || typeof s.synthesizedStackPath !== 'string') throw new CliError(`${display(manifestPath)}:1:1 /stacks/${name}: no synthesizedStackPath (${hint})`);
+    readJsonFile(join(dir, s.synthesizedStackPath), hint);
+  }
 }
 
 /** Pointer "/services/0/name" -> ["services", 0, "name"]. */
@@ -123,34 +159,62 @@ function hashInputs(inputs: PolicyInput[], tfDir: string | undefined, extra: Inp
 }
 
 function runPolicy(opts: Options, setExit: (code: number) => void): void {
-  const selectors = [opts.env ? 1 : 0, opts.all ? 1 : 0].reduce((a, b) => a + b, 0);
-  if (selectors > 1 || (selectors === 0 && !opts.tf)) throw new CliError('use --env NAME, --all or --tf PATH (--tf may go with --env)');
-  if (opts.all && opts.tf) throw new CliError('--tf PATH judges one synthesized output: use it alone or with --env NAME');
-  if (opts.lang !== 'fr' && opts.lang !== 'en') throw new CliError('--lang is fr or en');
-  if (!(SEVERITIES as readonly string[]).includes(opts.failOn)) throw new CliError(`--fail-on is one of ${SEVERITIES.join(', ')}`);
-  if (opts.today && !/^\d{4}-\d{2}-\d{2}$/.test(opts.today)) throw new CliError('--today is YYYY-MM-DD');
-  const lang = opts.lang as Lang;
-  const failOn = opts.failOn as Severity;
-  const formats = parseFormats(opts.format, !opts.out);
-  const today = opts.today ?? new Date().toISOString().slice(0, 10);
+  const models = opts.env !== undefined || Boolean(opts.all);
+  const a = checkOptions(opts, {
+    tf: existingDir('a synthesized cdktf output directory', 'cdktf.out'),
+    format: listOf(FORMATS, 'format'),
+    out: outputPath('reports'),
+    lang: LANG,
+    failOn: oneOf(SEVERITIES, 'severity'),
+    waivers: existingFile('a waivers file', 'policies/waivers.yaml'),
+    catalog: CATALOG,
+    today: calendarDate('2026-11-23'),
+    ...(models ? { dir: environmentsDir } : {}),
+  });
+  if (opts.env !== undefined && opts.all) throw new CliError(`--env "${opts.env}" and --all: give one of them (e.g. hdsctl policy --env ${opts.env})`);
+  if (opts.all && opts.tf !== undefined) throw new CliError(`--all and --tf "${opts.tf}": --tf judges one synthesized output; use it alone or with --env NAME`);
+  if (!models && opts.tf === undefined) throw new CliError('--env NAME, --all or --tf PATH is required (e.g. hdsctl policy --env production)');
+  const lang = a.lang as Lang;
+  const failOn = a.failOn!;
+  const formats: Format[] = a.format ?? (a.out ? [...FORMATS] : ['md']);
+  if (!a.out && formats.length > 1)
+    throw new CliError(`--format: "${opts.format}" names ${formats.length} formats, and only one goes to stdout; add --out DIR for several (e.g. --out reports), or give one (e.g. --format md)`);
+  const today = a.today ?? new Date().toISOString().slice(0, 10);
+  const target = { command: 'policy', flag: '--out', value: a.out, example: 'reports' };
+  if (a.out) checkReportsOutput(a.out, formats, target);
+  let tfDir = a.tf ? resolve(a.tf) : undefined;
+  if (tfDir) checkSynthesizedDir(tfDir, a.tf!);
 
-  const waiversPath = opts.waivers ?? join(process.cwd(), 'policies', 'waivers.yaml');
-  const waiverText = existsSync(waiversPath) ? readFileSync(waiversPath, 'utf8') : 'waivers: []\n';
-  const { waivers, errors: waiverErrors } = parseWaivers(waiverText, new Set(RULES.map((r) => r.id)));
-  for (const e of waiverErrors) log(red(`${display(waiversPath)}${e}`));
-  const extra: InputHash[] = existsSync(waiversPath) ? [{ kind: 'waivers', path: display(waiversPath), sha256: sha256(waiverText) }] : [];
-  const catalogPath = opts.catalog ?? defaultCatalogPath();
-  const catalog = existsSync(catalogPath) ? loadCatalog(catalogPath) : undefined;
-  if (catalog) extra.push({ kind: 'catalog', path: display(catalogPath), sha256: sha256(readFileSync(catalogPath)) });
-  else log(yellow(`warning: requirements catalog not found at ${catalogPath} (HDS_REQUIREMENTS_CATALOG): no coverage table`));
+  // Waivers: the file named, or policies/waivers.yaml; a missing file is an error, never "no waivers".
+  const waiversPath = a.waivers ?? DEFAULT_WAIVERS;
+  if (a.waivers === undefined && !existsSync(waiversPath))
+    throw new CliError(`waivers file "${DEFAULT_WAIVERS}" not found in the current directory (${process.cwd()}); run from the repository root or give --waivers FILE`);
+  const waiverText = readInput(waiversPath, '--waivers', 'a waivers file');
+  const parsed = parseWaivers(waiverText, new Set(RULES.map((r) => r.id)));
+  const { waivers, errors: waiverErrors } = parsed;
+  const waiverSource = parseYaml(waiversPath, waiverText);
+  const waiverLines = waiverSource.syntaxErrors.length
+    ? waiverSource.syntaxErrors.map((e) => `${display(waiversPath)}:${e.position.line}:${e.position.col} ${pointerOf(e.path)}: ${e.message} (${e.hint})`)
+    : parsed.problems.map((p) => {
+        const { line, col } = waiverSource.locate(pointerPath(p.pointer));
+        return `${display(waiversPath)}:${line}:${col} ${p.pointer}: ${p.message} (${p.hint})`;
+      });
+  for (const l of waiverLines) log(red(l));
+  const extra: InputHash[] = [{ kind: 'waivers', path: display(waiversPath), sha256: sha256(waiverText) }];
+
+  // The catalog: named (--catalog, $HDS_REQUIREMENTS_CATALOG) it must exist; the default is optional.
+  const catalogPath = a.catalog ?? defaultCatalogPath();
+  let catalog: CatalogEntry[] | undefined;
+  if (a.catalog !== undefined || existsSync(catalogPath)) {
+    catalog = loadCatalog(catalogPath, opts.catalog !== undefined ? '--catalog' : a.catalog !== undefined ? 'HDS_REQUIREMENTS_CATALOG' : 'catalog');
+    extra.push({ kind: 'catalog', path: display(catalogPath), sha256: sha256(readFileSync(catalogPath)) });
+  } else log(yellow(`warning: no requirements catalog at ${display(catalogPath)} (the default; give --catalog FILE or HDS_REQUIREMENTS_CATALOG): no coverage table`));
 
   let evaluation: Evaluation | undefined;
   let inputs: PolicyInput[];
   let cleanup = () => {};
-  let tfDir = opts.tf ? resolve(opts.tf) : undefined;
-  if (opts.tf && !existsSync(join(tfDir!, 'manifest.json'))) throw new CliError(`${opts.tf}: not a synthesized cdktf output (no manifest.json)`);
-  if (opts.env || opts.all) {
-    evaluation = evaluateEnvironments(opts, opts.env);
+  if (models) {
+    evaluation = evaluateEnvironments({ dir: a.dir! }, opts.env);
     if (evaluation.diagnostics.length)
       log(
         yellow(
@@ -204,8 +268,8 @@ function runPolicy(opts: Options, setExit: (code: number) => void): void {
       generatedAt: new Date().toISOString(),
       version: '0.1.0',
     });
-    if (opts.out) {
-      const written = writeReports(report, formats, opts.out, lang);
+    if (a.out) {
+      const written = writeReports(report, formats, a.out, lang, target);
       for (const p of written) log(`wrote ${display(p)}`);
     } else {
       process.stdout.write(render(report, formats[0]!, lang));
@@ -224,14 +288,16 @@ function runPolicy(opts: Options, setExit: (code: number) => void): void {
 }
 
 function runCoverage(opts: { catalog?: string; json?: boolean; lang: string }): void {
-  const path = opts.catalog ?? defaultCatalogPath();
-  if (!existsSync(path)) throw new CliError(`requirements catalog not found: ${path} (--catalog or HDS_REQUIREMENTS_CATALOG)`);
-  const c = coverage(loadCatalog(path), RULES);
+  const a = checkOptions(opts, { catalog: CATALOG, lang: LANG });
+  const path = a.catalog ?? defaultCatalogPath();
+  if (a.catalog === undefined && !existsSync(path))
+    throw new CliError(`no requirements catalog at ${display(path)} (the default); give --catalog FILE or set HDS_REQUIREMENTS_CATALOG`);
+  const c = coverage(loadCatalog(path, opts.catalog !== undefined ? '--catalog' : a.catalog !== undefined ? 'HDS_REQUIREMENTS_CATALOG' : 'catalog'), RULES);
   if (opts.json) {
     printJson(c);
     return;
   }
-  const fr = opts.lang !== 'en';
+  const fr = a.lang !== 'en';
   out(bold(fr ? 'Exigences de vérification « policy » du catalogue' : 'Catalog requirements whose check kind is “policy”', process.stdout));
   for (const r of c.rows.filter((x) => x.kind === 'primary'))
     out(`${r.covered ? '✔' : '·'} ${r.id.padEnd(22)} ${r.area.padEnd(16)} ${r.covered ? r.rules.join(', ') : fr ? '(aucune règle)' : '(no rule)'}`);
@@ -263,10 +329,10 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .option('--all', 'every environment')
     .option('--tf <path>', 'a synthesized cdktf output directory (alone: only the Terraform rules run)')
     .option('--format <list>', `comma list of ${FORMATS.join(', ')} (default: md on stdout, all with --out)`)
-    .option('--out <dir>', 'write the reports there (atomically)')
+    .option('--out <dir>', 'write the reports there, all formats or none')
     .option('--lang <lang>', 'fr (default) or en', 'fr')
     .option('--fail-on <severity>', `exit 2 when an unwaived finding is at least this severe (${SEVERITIES.join(', ')})`, 'high')
-    .option('--waivers <file>', 'waivers file (default policies/waivers.yaml)')
+    .option('--waivers <file>', 'waivers file (default policies/waivers.yaml; a missing file is an error)')
     .option('--catalog <file>', 'requirements catalog (default ../shared/requirements/catalog.yaml or $HDS_REQUIREMENTS_CATALOG)')
     .option('--today <date>', 'judge waivers as of this date (YYYY-MM-DD; default today)')
     .option('--dir <path>', 'environments directory (default: ./environments or $HDS_ENVIRONMENTS_DIR)')

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../../../modules/loader/load.ts';
 import type { Topology } from '../../../modules/model/topology.ts';
+import { checkOptions, environmentsDir } from '../args.ts';
 import { bold, CliError, EXIT_OK, out, printJson } from '../output.ts';
 import { table } from '../table.ts';
 import { evaluateEnvironments } from '../workspace.ts';
@@ -14,7 +15,8 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .option('--dir <path>', 'environments directory (default: ./environments or $HDS_ENVIRONMENTS_DIR)')
     .option('--json', 'the whole topology as JSON on stdout (flow matrix included)')
     .action((opts: { env: string; dir?: string; json?: boolean }) => {
-      const result = evaluateEnvironments(opts, opts.env);
+      const { dir } = checkOptions(opts, { dir: environmentsDir });
+      const result = evaluateEnvironments({ dir }, opts.env);
       const topology = result.topologies.get(opts.env);
       if (result.diagnostics.length || !topology) {
         throw new CliError(`environment ${opts.env} is not valid, fix it first:\n${result.diagnostics.map(formatDiagnostic).join('\n')}`);

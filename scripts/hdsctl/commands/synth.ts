@@ -6,11 +6,13 @@
  */
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../../../modules/loader/load.ts';
+import { displayPath } from '../../../modules/loader/paths.ts';
 import { formatProblem } from '../../../modules/proxmox/check/schema.ts';
 import { compareWithTopology, type Mismatch, type StackSummary } from '../../../modules/proxmox/check/summary.ts';
 import { stackName } from '../../../stacks/app.ts';
 import { stackOptionsFromEnv } from '../../../stacks/options.ts';
-import { SchemaCheckError, synthesizeTo, VerificationError } from '../../../stacks/synthesize.ts';
+import { checkSynthOutput, SchemaCheckError, SYNTH_OUTPUT, synthesizeTo, VerificationError } from '../../../stacks/synthesize.ts';
+import { checkOptions, environmentsDir, oneOf, outputPath } from '../args.ts';
 import { bold, CliError, EXIT_ERROR, EXIT_OK, green, log, out, printJson, red } from '../output.ts';
 import { table } from '../table.ts';
 import { evaluateEnvironments } from '../workspace.ts';
@@ -30,28 +32,35 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .description('synthesize the Proxmox VE stacks (cdktf, bpg/proxmox) of an environment or all of them, atomically, with a summary per stack')
     .option('--env <name>', 'one environment')
     .option('--all', 'every environment')
-    .option('--out <dir>', 'output directory (replaced atomically)', 'cdktf.out')
+    .option('--out <dir>', 'output directory, replaced atomically; only an absent or empty one, or one synth wrote (marker .hdsctl-output)', 'cdktf.out')
     .option('--backend <kind>', 'state backend: pg (OpenTofu pg backend, default; or $HDS_STATE_BACKEND) or local')
     .option('--dir <path>', 'environments directory (default: ./environments or $HDS_ENVIRONMENTS_DIR)')
     .option('--json', 'the summary as JSON on stdout')
     .action((opts: Options) => {
+      const a = checkOptions(opts, {
+        out: outputPath('cdktf.out'),
+        backend: { check: oneOf(['pg', 'local'] as const, 'state backend'), fallback: () => (process.env.HDS_STATE_BACKEND !== undefined ? { raw: process.env.HDS_STATE_BACKEND, label: 'HDS_STATE_BACKEND' } : undefined) },
+        dir: environmentsDir,
+      });
+      if (opts.env !== undefined && opts.all) throw new CliError(`--env "${opts.env}" and --all: give one of them (e.g. hdsctl synth --env ${opts.env})`);
+      if (opts.env === undefined && !opts.all) throw new CliError('--env NAME or --all is required (e.g. hdsctl synth --env production)');
+      const target = { ...SYNTH_OUTPUT, flag: '--out', value: a.out! };
+      checkSynthOutput(a.out!, target);
       process.env.CHECKPOINT_DISABLE = '1';
-      if (Boolean(opts.env) === Boolean(opts.all)) throw new CliError('use either --env NAME or --all');
-      if (opts.backend && opts.backend !== 'pg' && opts.backend !== 'local') throw new CliError('--backend is pg or local');
-      const evaluation = evaluateEnvironments(opts, opts.env);
+      const evaluation = evaluateEnvironments({ dir: a.dir }, opts.env);
       if (evaluation.diagnostics.length) {
         throw new CliError(`the environments are not valid, nothing was written:\n${evaluation.diagnostics.map(formatDiagnostic).join('\n')}`);
       }
       const environments = opts.env ? [opts.env] : [...evaluation.topologies.keys()].sort();
-      const options = stackOptionsFromEnv(process.env, opts.backend ? { backend: opts.backend as 'pg' | 'local' } : {});
+      const options = stackOptionsFromEnv(process.env, a.backend ? { backend: a.backend } : {});
       const started = Date.now();
-      log(`synthesizing ${environments.join(', ')} into ${opts.out} ...`);
+      log(`synthesizing ${environments.join(', ')} into ${a.out} ...`);
       const compare = (stacks: StackSummary[]): Mismatch[] =>
         environments.flatMap((env) => compareWithTopology(evaluation.topologies.get(env)!, stacks, (site) => stackName(env, site, 'compute')));
       const describe = (m: Mismatch) => `${m.environment} ${m.site} ${m.field}: model ${m.model}, synthesized ${m.synthesized}`;
       let result: ReturnType<typeof synthesizeTo>;
       try {
-        result = synthesizeTo(opts.out, evaluation.topologies, environments, options, (stacks) => compare(stacks).map(describe));
+        result = synthesizeTo(a.out!, evaluation.topologies, environments, options, (stacks) => compare(stacks).map(describe), target);
       } catch (e) {
         if (e instanceof SchemaCheckError) throw new CliError(`${e.message}, nothing was written:\n${e.problems.slice(0, 50).map(formatProblem).join('\n')}`);
         if (e instanceof VerificationError)
@@ -75,13 +84,13 @@ export function register(program: Command, setExit: (code: number) => void): voi
       if (opts.json) {
         printJson({
           ok: mismatches.length === 0,
-          outdir: result.outdir,
+          outdir: displayPath(result.outdir),
           environments: envTotals,
           stacks: result.stacks.map((s) => ({ ...s, ...result.meta.get(s.stack) })),
           modelMismatches: mismatches,
         });
       } else {
-        out(bold(`Stacks in ${result.outdir}`, process.stdout));
+        out(bold(`Stacks in ${displayPath(result.outdir)}`, process.stdout));
         out(
           table(
             ['stack', 'layer', 'resources', 'VMs', 'vCPU', 'RAM GiB', 'disk GiB', 'main resource types'],

@@ -1,4 +1,4 @@
-import { appendFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { editYaml, runCli, scratchEnvironments } from '../testing.ts';
@@ -33,6 +33,21 @@ describe('hdsctl validate', () => {
     const r = await validateWith((d) => appendFileSync(join(d, 'dev.yaml'), 'services: [unclosed\n'));
     expect(r.code).toBe(1);
     expect(r.lines.some((l) => /^dev\.yaml:\d+:\d+ \/: invalid YAML: /.test(l))).toBe(true);
+  });
+
+  it('reports an unclosed quote at its opening quote, a duplicate key by name, an alias bomb in its own file only', async () => {
+    const quote = await validateWith((d) => writeFileSync(join(d, 'dev.yaml'), readFileSync(join(d, 'dev.yaml'), 'utf8').replace('class: dev', 'class: "dev')));
+    expect(quote.lines).toEqual(['dev.yaml:5:8 /class: unclosed double quote: the string that starts here is never closed (close it with " on the same line, or remove the opening quote)']);
+    const dup = await validateWith((d) => appendFileSync(join(d, 'demo.yaml'), 'name: other\n'));
+    expect(dup.lines).toEqual(['demo.yaml:52:1 /name: duplicate key "name" (first at line 4; keep one of them)']);
+    const bomb = await validateWith((d) =>
+      writeFileSync(join(d, 'bomb.yaml'), ['a: &a [x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]', ''].join('\n')),
+    );
+    expect(bomb.lines).toEqual([
+      'bomb.yaml:4:5 /d/0: too many YAML aliases: more than 100 expansions, *c alone stands for 820 nodes (an alias bomb? aliases of aliases multiply: write the values out or nest fewer aliases)',
+    ]);
+    expect(bomb.code).toBe(1);
+    expect(bomb.stderr).toContain('1 error(s); nothing was written');
   });
 
   it('reports schema errors: unknown property and value out of the enum, all at once', async () => {
@@ -123,7 +138,9 @@ describe('hdsctl validate', () => {
     expect(ok.stderr).toContain('ok: 1 environment(s) valid (production)');
     const bad = await runCli(['validate', '--env', 'prodution']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr.trim()).toBe('error: unknown environment "prodution" in ' + join(process.cwd(), 'environments') + ' (known: bench, certification, demo, dev, formation, integration, lab, preprod-n, preprod-n1, production, recette); create it with `hdsctl env new --from <template> --name prodution`');
+    expect(bad.stderr.trim()).toBe(
+      'error: --env: "prodution" is not an environment of environments (known: bench, certification, demo, dev, formation, integration, lab, preprod-n, preprod-n1, production, recette); use one of them, or create it with `hdsctl env new --from <template> --name prodution`',
+    );
   });
 
   it('--json gives the errors as data', async () => {

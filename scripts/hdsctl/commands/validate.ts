@@ -1,7 +1,8 @@
 /** `hdsctl validate [--env NAME | --all]`: schema and semantic checks, every error at once. */
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../../../modules/loader/load.ts';
-import { EXIT_ERROR, EXIT_OK, green, log, out, printJson, red } from '../output.ts';
+import { checkOptions, environmentsDir } from '../args.ts';
+import { CliError, EXIT_ERROR, EXIT_OK, green, log, out, printJson, red } from '../output.ts';
 import { evaluateEnvironments } from '../workspace.ts';
 
 export function register(program: Command, setExit: (code: number) => void): void {
@@ -13,8 +14,9 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .option('--dir <path>', 'environments directory (default: ./environments or $HDS_ENVIRONMENTS_DIR)')
     .option('--json', 'machine-readable output on stdout')
     .action((opts: { env?: string; all?: boolean; dir?: string; json?: boolean }) => {
-      if (opts.env && opts.all) throw new Error('use either --env NAME or --all');
-      const result = evaluateEnvironments(opts, opts.env);
+      const { dir } = checkOptions(opts, { dir: environmentsDir });
+      if (opts.env !== undefined && opts.all) throw new CliError(`--env "${opts.env}" and --all: give one of them (e.g. hdsctl validate --env ${opts.env})`);
+      const result = evaluateEnvironments({ dir }, opts.env);
       const checked = opts.env ? [opts.env] : [...result.workspace.environments.keys()].sort();
       const ok = result.diagnostics.length === 0;
       if (opts.json) {
