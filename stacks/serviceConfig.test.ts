@@ -66,11 +66,19 @@ describe('PostgreSQL data nodes of production (EXG_PCA_2, EXG_PRA_2)', () => {
     for (const g of data) expect(of(g, '/etc/patroni/config.yml').permissions).toBe('0600');
   });
 
-  it('synchronous_mode and synchronous_mode_strict, data checksums, archive_command to pgBackRest', () => {
+  it('synchronous mode, continue-alone (not strict, ADR 0006), bounded failover, watchdog, data checksums, archive_command to pgBackRest', () => {
     for (const g of data) {
       const c = parse(of(g, '/etc/patroni/config.yml').content);
       expect(c.bootstrap.dcs.synchronous_mode, g.name).toBe(true);
-      expect(c.bootstrap.dcs.synchronous_mode_strict, g.name).toBe(true);
+      expect(prod.postgresql?.onStandbyLoss).toBe('continue-alone');
+      expect(c.bootstrap.dcs.synchronous_mode_strict, g.name).toBe(false);
+      expect(c.bootstrap.dcs.failsafe_mode).toBe(true);
+      expect(c.bootstrap.dcs.ttl).toBeGreaterThanOrEqual(c.bootstrap.dcs.loop_wait + 2 * c.bootstrap.dcs.retry_timeout);
+      expect(c.bootstrap.dcs.postgresql.parameters.wal_sender_timeout).toBe('6s');
+      expect(c.bootstrap.dcs.postgresql.parameters.tcp_user_timeout).toBe('6000ms');
+      expect(c.watchdog).toEqual({ mode: 'required', device: '/dev/watchdog', safety_margin: 5 });
+      expect(of(g, '/etc/modules-load.d/hds-softdog.conf').content).toContain('softdog');
+      expect(of(g, '/etc/pgbackrest/pgbackrest.conf').content).toMatch(/^archive-async=y$/m);
       expect(c.bootstrap.initdb).toContain('data-checksums');
       expect(c.postgresql.parameters.archive_mode).toBe('on');
       expect(c.postgresql.parameters.archive_command).toBe(`pgbackrest --config=/etc/pgbackrest/pgbackrest.conf --stanza=${g.domain} archive-push %p`);
@@ -302,6 +310,8 @@ describe('one adapter, two profiles', () => {
         const rooted = ours[i]!.content;
         let mapped = f.content;
         for (const [re, to] of substitutions) mapped = mapped.replace(re, to);
+        // Fencing is a profile field: production's watchdog block is the lab's `mode: off`.
+        mapped = mapped.replace(/^watchdog:\n  mode: required\n  device: \S+\n  safety_margin: \d+\n/m, 'watchdog:\n  mode: off\n');
         const unrooted = rooted.replace(/\/srv\/hds-lab\/guests\/[a-z0-9-]+/g, '');
         expect(unrooted, `${g.name} ${f.path}`).toBe(mapped);
         expect(ours[i]!.owner).toBe(f.owner);

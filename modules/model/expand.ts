@@ -160,6 +160,9 @@ export function expand(platform: PlatformDoc, env: EnvironmentDoc): Expansion {
     flows,
     flowMatrix: expandFlows(flows, guests),
     ...(env.services.backup ? { backup: backupPolicy(env.services.backup, guests) } : {}),
+    ...(env.services.postgresql
+      ? { postgresql: { replication: env.services.postgresql.replication, onStandbyLoss: env.services.postgresql.onStandbyLoss ?? 'continue-alone' } }
+      : {}),
     totals: totals(guests, envSites),
   };
   return { topology, diagnostics };

@@ -162,5 +162,7 @@ export interface Topology {
   flowMatrix: FlowEntry[];
   /** Present when the environment declares a backup service. */
   backup?: BackupPolicy;
+  /** Present when the environment declares PostgreSQL: its replication design (ADR 0006). */
+  postgresql?: { replication: 'synchronous' | 'asynchronous'; onStandbyLoss: 'continue-alone' | 'stop-writes' };
   totals: { bySite: Record<string, Totals>; all: Totals };
 }

@@ -119,6 +119,8 @@ export interface PostgresDomainDoc {
 export interface PostgresDoc {
   /** Synchronous replication gives PDMA (RPO) 0 (EXG_PCA_2). */
   replication: 'synchronous' | 'asynchronous';
+  /** While the synchronous standby is away: the leader goes on alone (alerted) or every commit waits (ADR 0006). */
+  onStandbyLoss: 'continue-alone' | 'stop-writes';
   witnessSite: string;
   node: GuestSize;
   witness: GuestSize;

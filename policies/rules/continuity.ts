@@ -21,12 +21,12 @@ const synchronousReplication: Rule = {
   severity: 'critical',
   title: t('Réplication PostgreSQL synchrone (RPO 0)', 'Synchronous PostgreSQL replication (RPO 0)'),
   description: t(
-    'Modèle : services.postgresql.replication vaut synchronous. Configuration Patroni rendue pour chaque domaine : synchronous_mode et synchronous_mode_strict à true, synchronous_node_count ≥ 1. Périmètre EXG_PCA_2 : production et intégration tierce.',
-    'Model: services.postgresql.replication is synchronous. Rendered Patroni configuration of every domain: synchronous_mode and synchronous_mode_strict true, synchronous_node_count ≥ 1. EXG_PCA_2 scope: production and third-party integration.',
+    'Modèle : services.postgresql.replication vaut synchronous. Configuration Patroni rendue pour chaque domaine : synchronous_mode à true, synchronous_node_count ≥ 1 (seul le standby synchrone de référence peut être promu : aucune écriture acquittée perdue), et synchronous_mode_strict conforme à onStandbyLoss (continue-alone : false, stop-writes : true ; ADR 0006). Périmètre EXG_PCA_2 : production et intégration tierce.',
+    'Model: services.postgresql.replication is synchronous. Rendered Patroni configuration of every domain: synchronous_mode true, synchronous_node_count ≥ 1 (only the synchronous standby of record may be promoted: no acknowledged write lost), and synchronous_mode_strict as onStandbyLoss says (continue-alone: false, stop-writes: true; ADR 0006). EXG_PCA_2 scope: production and third-party integration.',
   ),
   remediation: t(
-    'Mettre replication: synchronous et garder synchronous_mode_strict dans Patroni.',
-    'Set replication: synchronous and keep synchronous_mode_strict in Patroni.',
+    'Mettre replication: synchronous ; laisser Patroni en synchronous_mode (le rendu le fait) ; choisir onStandbyLoss.',
+    'Set replication: synchronous; keep Patroni in synchronous_mode (the renderer does); choose onStandbyLoss.',
   ),
   requirements: [...cctp('EXG_PCA_2', 'EXG_DIS_2.1', 'MESDMP-3.2.3.3.4.2-1'), ...secnum('17')],
   needs: ['topology', 'rendered'],
@@ -42,11 +42,20 @@ const synchronousReplication: Rule = {
       });
     for (const f of input.rendered!.filter(isPatroniConfig)) {
       const dcs = (parseYaml(f.content) as { bootstrap?: { dcs?: Record<string, unknown> } }).bootstrap?.dcs ?? {};
-      const ok = dcs.synchronous_mode === true && dcs.synchronous_mode_strict === true && Number(dcs.synchronous_node_count ?? 0) >= 1;
-      if (!ok)
+      if (!(dcs.synchronous_mode === true && Number(dcs.synchronous_node_count ?? 0) >= 1))
         out.push({
           subject: f.owner,
-          message: t(`${f.owner} : Patroni sans mode synchrone strict.`, `${f.owner}: Patroni without strict synchronous mode.`),
+          message: t(`${f.owner} : Patroni sans mode synchrone.`, `${f.owner}: Patroni without synchronous mode.`),
+          evidence: [{ file: `rendered:${f.path}`, pointer: '/bootstrap/dcs/synchronous_mode', value: dcs.synchronous_mode ?? null }],
+        });
+      const strict = input.topology?.postgresql?.onStandbyLoss === 'stop-writes';
+      if (dcs.synchronous_mode_strict !== strict)
+        out.push({
+          subject: f.owner,
+          message: t(
+            `${f.owner} : synchronous_mode_strict vaut ${String(dcs.synchronous_mode_strict)}, le modèle demande ${String(strict)} (onStandbyLoss).`,
+            `${f.owner}: synchronous_mode_strict is ${String(dcs.synchronous_mode_strict)}, the model asks for ${String(strict)} (onStandbyLoss).`,
+          ),
           evidence: [{ file: `rendered:${f.path}`, pointer: '/bootstrap/dcs/synchronous_mode_strict', value: dcs.synchronous_mode_strict ?? null }],
         });
     }
@@ -61,10 +70,10 @@ const synchronousReplication: Rule = {
   fixtures: {
     pass: { description: 'production synchronous', mutate: () => {} },
     fail: {
-      description: 'Patroni of one domain rendered without synchronous_mode_strict',
+      description: 'Patroni of one domain rendered without synchronous_mode',
       mutate: (i) => {
         const f = i.rendered!.find(isPatroniConfig)!;
-        f.content = f.content.replace('synchronous_mode_strict: true', 'synchronous_mode_strict: false');
+        f.content = f.content.replace('synchronous_mode: true', 'synchronous_mode: false');
       },
     },
   },
@@ -463,6 +472,79 @@ const backupsOffsite: Rule = {
   },
 };
 
+/** Seconds of a rendered duration such as `6s`, `6000ms` or `6`. */
+function seconds(v: unknown): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|min)?$/.exec(String(v ?? ''));
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n / 1000 : m[2] === 'min' ? n * 60 : n;
+}
+
+/** Longest acceptable wait before a lost standby leaves the commit path, and longest leader lease. */
+const MAX_REPLICATION_TIMEOUT_S = 10;
+const MAX_TTL_S = 15;
+
+const boundedFailover: Rule = {
+  id: 'CONT-008',
+  set: 'continuity',
+  severity: 'high',
+  title: t('Bascule bornée : perte d’un site sans arrêt des écritures', 'Bounded failover: losing a site does not stop writes'),
+  description: t(
+    `Configuration Patroni rendue de chaque nœud de données : ttl ≤ ${MAX_TTL_S} s et ttl ≥ loop_wait + 2 × retry_timeout ; wal_sender_timeout, wal_receiver_timeout et tcp_user_timeout ≤ ${MAX_REPLICATION_TIMEOUT_S} s (un standby perdu quitte le chemin de commit en secondes, pas en minutes) ; failsafe_mode ; en production, watchdog requis (fencing d’un primaire orphelin). Client pgBackRest : archivage asynchrone (un site de sauvegarde perdu ne bloque ni les commits ni un arrêt). ADR 0006.`,
+    `Rendered Patroni configuration of every data node: ttl ≤ ${MAX_TTL_S} s and ttl ≥ loop_wait + 2 × retry_timeout; wal_sender_timeout, wal_receiver_timeout and tcp_user_timeout ≤ ${MAX_REPLICATION_TIMEOUT_S} s (a lost standby leaves the commit path within seconds, not minutes); failsafe_mode; in production, the watchdog required (fencing of an orphaned primary). pgBackRest client: asynchronous archiving (a lost backup site blocks neither commits nor a shutdown). ADR 0006.`,
+  ),
+  remediation: t(
+    'Rendre Patroni avec le minutage et les délais de l’ADR 0006 (modules/services/fromTopology/postgres.ts) ; garder archive-async dans pgBackRest.',
+    'Render Patroni with the timing and timeouts of ADR 0006 (modules/services/fromTopology/postgres.ts); keep archive-async in pgBackRest.',
+  ),
+  requirements: [...cctp('EXG_PCA_2', 'EXG_PCA_7', 'EXG_DIS_2.1'), ...secnum('17')],
+  needs: ['topology', 'rendered'],
+  appliesTo: (i) => rpoZeroScope(i) && Boolean(i.topology?.guests.some(isPgData)),
+  check: (input) => {
+    const out: Violation[] = [];
+    const bad = (f: { owner: string; path: string }, pointer: string, value: unknown, fr: string, en: string) =>
+      out.push({ subject: f.owner, message: t(`${f.owner} : ${fr}`, `${f.owner}: ${en}`), evidence: [{ file: `rendered:${f.path}`, pointer, value: value ?? null }] });
+    for (const f of input.rendered!.filter(isPatroniConfig)) {
+      const doc = parseYaml(f.content) as {
+        bootstrap?: { dcs?: Record<string, unknown> & { postgresql?: { parameters?: Record<string, unknown> } } };
+        watchdog?: { mode?: string };
+      };
+      const dcs = doc.bootstrap?.dcs ?? {};
+      const ttl = Number(dcs.ttl);
+      const bound = Number(dcs.loop_wait) + 2 * Number(dcs.retry_timeout);
+      if (!(ttl <= MAX_TTL_S && ttl >= bound))
+        bad(f, '/bootstrap/dcs/ttl', dcs.ttl, `ttl ${String(dcs.ttl)} s hors de [loop_wait + 2 × retry_timeout = ${bound}, ${MAX_TTL_S}].`, `ttl ${String(dcs.ttl)} s outside [loop_wait + 2 × retry_timeout = ${bound}, ${MAX_TTL_S}].`);
+      if (dcs.failsafe_mode !== true) bad(f, '/bootstrap/dcs/failsafe_mode', dcs.failsafe_mode, 'failsafe_mode absent.', 'failsafe_mode missing.');
+      const p = dcs.postgresql?.parameters ?? {};
+      for (const k of ['wal_sender_timeout', 'wal_receiver_timeout', 'tcp_user_timeout']) {
+        const s = seconds(p[k]);
+        if (s === undefined || s <= 0 || s > MAX_REPLICATION_TIMEOUT_S)
+          bad(f, `/bootstrap/dcs/postgresql/parameters/${k}`, p[k], `${k} ${String(p[k] ?? 'absent')} (attendu ≤ ${MAX_REPLICATION_TIMEOUT_S} s).`, `${k} ${String(p[k] ?? 'missing')} (expected ≤ ${MAX_REPLICATION_TIMEOUT_S} s).`);
+      }
+      if (isProduction(input) && doc.watchdog?.mode !== 'required')
+        bad(f, '/watchdog/mode', doc.watchdog?.mode, `watchdog ${String(doc.watchdog?.mode ?? 'absent')} (requis en production).`, `watchdog ${String(doc.watchdog?.mode ?? 'missing')} (required in production).`);
+    }
+    const tp = input.topology!;
+    for (const f of input.rendered!.filter((r) => r.service === 'backup' && r.guestService === 'postgresql')) {
+      if (!/^archive-async=y$/m.test(f.content))
+        bad(f, '/global/archive-async', null, 'archivage WAL synchrone : un site de sauvegarde perdu bloque l’archivage et les arrêts.', 'synchronous WAL archiving: a lost backup site blocks archiving and shutdowns.');
+    }
+    if (tp.guests.some(isPgData) && !input.rendered!.some(isPatroniConfig))
+      out.push({ subject: 'postgresql', message: t('Aucune configuration Patroni rendue.', 'No Patroni configuration rendered.'), evidence: [{ file: 'rendered:', pointer: '/' }] });
+    return out;
+  },
+  fixtures: {
+    pass: { description: 'production timing, timeouts, failsafe, watchdog, async archiving', mutate: () => {} },
+    fail: {
+      description: 'one data node rendered with the default 60 s wal_sender_timeout',
+      mutate: (i) => {
+        const f = i.rendered!.find(isPatroniConfig)!;
+        f.content = f.content.replace(/wal_sender_timeout: \S+/, 'wal_sender_timeout: 60s');
+      },
+    },
+  },
+};
+
 export const CONTINUITY_RULES: Rule[] = [
   synchronousReplication,
   standbyInOtherSite,
@@ -471,4 +553,5 @@ export const CONTINUITY_RULES: Rule[] = [
   hypervisorNMinusOne,
   stretchedDataServices,
   backupsOffsite,
+  boundedFailover,
 ];

@@ -46,6 +46,15 @@ export interface PgBackRestRepositoryInput extends PgBackRestPaths {
 }
 
 export interface PgBackRestPgHostInput extends PgBackRestPaths {
+  /**
+   * Asynchronous WAL archiving through this spool directory: archive-push queues and returns,
+   * so neither commits nor a shutdown wait on an unreachable repository (DC3 lost); the
+   * queue is bounded (archiveQueueMax) — beyond it WAL is skipped from the archive (PITR gap,
+   * alerted) rather than filling pg_wal.
+   */
+  spoolPath?: string;
+  /** Bound of the async queue, e.g. `4GiB`. */
+  archiveQueueMax?: string;
   site: string;
   address: string;
   tlsPort: number;
@@ -193,6 +202,9 @@ export function renderPgBackRest(input: PgBackRestInput): RenderedFile[] {
       `repo1-host-key-file=${h.clientTls.keyFile}`,
       `repo1-host-ca-file=${h.serverTls.caFile}`,
       ...common(input, h),
+      ...(h.spoolPath
+        ? ['archive-async=y', `spool-path=${h.spoolPath}`, `archive-push-queue-max=${h.archiveQueueMax ?? '4GiB'}`, 'archive-timeout=10']
+        : []),
       ...tlsServer(h.address, h.tlsPort, h.serverTls, mine.length > 0 ? [`${r.clientTls.commonName}=${mine.map((s) => s.name).join(',')}`] : []),
       '',
     ];

@@ -52,6 +52,8 @@ export function pgbackrestInput(t: Topology, p: DeploymentProfile): PgBackRestIn
       address: p.address(g, 'backup'),
       tlsPort: PORTS.pgbackrestTls,
       ...hostPaths(p, g),
+      // Asynchronous archiving: commits and shutdowns never wait on the backup site (ADR 0006).
+      spoolPath: at(p, g, PGBACKREST_PATHS.spoolPath),
       serverTls: serverTls(p, g),
       clientTls: { ...clientTls(p, g), commonName: g.name },
     })),

@@ -16,6 +16,14 @@ export const PGBACKREST_PATHS = {
   repoPath: '/var/lib/pgbackrest',
   logPath: '/var/log/pgbackrest',
   lockPath: '/tmp/pgbackrest',
+  spoolPath: '/var/spool/pgbackrest',
+} as const;
+
+/** Patroni's watchdog: the softdog module loaded at boot, its device handed to postgres. */
+export const WATCHDOG_PATHS = {
+  device: '/dev/watchdog',
+  modulesLoad: '/etc/modules-load.d/hds-softdog.conf',
+  udevRule: '/etc/udev/rules.d/61-hds-watchdog.rules',
 } as const;
 
 export const ETCD_PATHS = { config: '/etc/etcd/etcd.yml', defaults: '/etc/default/etcd', dataDir: '/var/lib/etcd/default' } as const;

@@ -16,7 +16,7 @@ import type { Guest, Topology } from '../../model/topology.ts';
 import { type PatroniClusterInput, patroniConfigPath, postBootstrapPath, renderPatroni } from '../postgres/render.ts';
 import type { GuestFile } from '../types.ts';
 import { at, clientTls, envSecret, place, serverTls, serviceAddress, TLS, zoneSubnetOf } from './common.ts';
-import { PG_PATHS, PGBACKREST_PATHS } from './paths.ts';
+import { PG_PATHS, PGBACKREST_PATHS, WATCHDOG_PATHS } from './paths.ts';
 import type { DeploymentProfile } from './profile.ts';
 
 /** Zone subnets whose guests open PostgreSQL connections to a data node of `domain` (flow matrix). */
@@ -31,6 +31,15 @@ export function pgClientSubnets(t: Topology, domain: string): string[] {
 export function etcdHosts(t: Topology, p: DeploymentProfile): string[] {
   return dcsMembers(t).map((g) => `${serviceAddress(p, g)}:${PORTS.etcdClient}`);
 }
+
+/**
+ * The HA design (docs/adr/0006-ha-design.md): failover within seconds of a lost leader (ttl
+ * 12 s ≥ loop_wait 2 + 2 × retry_timeout 5), a lost standby dropped from the commit path within
+ * REPLICATION_TIMEOUT_S seconds, and — with `onStandbyLoss: continue-alone` — the leader going
+ * on alone while its partner is away.
+ */
+export const PATRONI_TIMING = { ttl: 12, loopWait: 2, retryTimeout: 5 } as const;
+export const REPLICATION_TIMEOUT_S = 6;
 
 export type PgCredential = 'superuser' | 'replication' | 'rewind' | 'app' | 'restapi';
 
@@ -61,6 +70,10 @@ export function patroniInput(t: Topology, p: DeploymentProfile, domain: string, 
       restApi: cred(roles.restApi, 'restapi'),
     },
     pgbackrest: { stanza: domain, configPath: at(p, self, PGBACKREST_PATHS.config) },
+    timing: PATRONI_TIMING,
+    synchronous: { strict: t.postgresql?.onStandbyLoss === 'stop-writes' },
+    replicationTimeoutSeconds: REPLICATION_TIMEOUT_S,
+    watchdog: p.fencing === 'watchdog' ? { mode: 'required', device: WATCHDOG_PATHS.device, safetyMargin: 5 } : { mode: 'off' },
     nodes: pgNodes(t, domain).map((g) => ({
       name: g.name,
       site: g.site,
@@ -95,5 +108,13 @@ export function patroniFilesFor(t: Topology, p: DeploymentProfile, g: Guest): Gu
       'the post-bootstrap script',
       'postgresql',
     ),
+    // Fencing (ADR 0006): Patroni's watchdog on the Linux software watchdog.
+    { path: at(p, g, WATCHDOG_PATHS.modulesLoad), content: '# Managed by hds-platform: Patroni watchdog (fencing, ADR 0006).\nsoftdog\n', mode: 0o644, service: 'postgresql' },
+    {
+      path: at(p, g, WATCHDOG_PATHS.udevRule),
+      content: '# Managed by hds-platform: Patroni (user postgres) opens the watchdog (ADR 0006).\nKERNEL=="watchdog", OWNER="postgres", GROUP="postgres", MODE="0600"\n',
+      mode: 0o644,
+      service: 'postgresql',
+    },
   ];
 }

@@ -9,6 +9,7 @@
  * | address | the guest's NIC in the zone | its site's namespace address (one per site) |
  * | secrets | `@@secret:…@@` resolved at first boot from OpenBao (hds-secrets) | the same placeholders, resolved by the lab from its state dir when it writes the files |
  * | serviceManager | systemd units of the Debian packages | the lab supervisor (modules/lab/supervisor.ts), restart on failure |
+ * | fencing | Patroni's watchdog, required (softdog): a primary whose Patroni dies is reset | none: no watchdog device in a namespace; HAProxy routes writes only through Patroni's REST API, so an orphaned primary gets no traffic, and the supervisor restarts Patroni, which demotes it |
  *
  * Pure data and pure functions: no I/O.
  */
@@ -25,6 +26,8 @@ export interface DeploymentProfile {
   readonly secrets: 'openbao-at-first-boot' | 'lab-state-dir';
   /** Who starts and restarts the services. */
   readonly serviceManager: 'systemd' | 'lab-supervisor';
+  /** How a primary whose Patroni died is fenced (docs/adr/0006-ha-design.md). */
+  readonly fencing: 'watchdog' | 'none';
 }
 
 export function nicOf(g: Guest, zone: Zone) {
@@ -40,6 +43,7 @@ export const PRODUCTION: DeploymentProfile = {
   address: (g, zone) => nicOf(g, zone).ip,
   secrets: 'openbao-at-first-boot',
   serviceManager: 'systemd',
+  fencing: 'watchdog',
 };
 
 export interface LabProfileOptions {
@@ -62,5 +66,6 @@ export function labProfile(o: LabProfileOptions): DeploymentProfile {
     },
     secrets: 'lab-state-dir',
     serviceManager: 'lab-supervisor',
+    fencing: 'none',
   };
 }

@@ -40,8 +40,13 @@ export interface HaproxyInput {
   check?: { inter: string; fall: number; rise: number };
 }
 
-const DEFAULT_TIMEOUTS = { connect: '4s', client: '30m', server: '30m', check: '3s' };
-const DEFAULT_CHECK = { inter: '2s', fall: 2, rise: 2 };
+const DEFAULT_TIMEOUTS = { connect: '4s', client: '30m', server: '30m', check: '2s' };
+/**
+ * One failed check marks a node down, two successes mark it up, every second: a demoted
+ * leader stops answering 200 on /primary before its successor starts to, so the old one is
+ * down (≤ 1 s) before the new one is up (≥ 1 s after it answers) — never two write servers UP.
+ */
+const DEFAULT_CHECK = { inter: '1s', fall: 1, rise: 2 };
 const NAME_RE = /^[A-Za-z0-9_.-]+$/;
 
 export function haproxyConfigPath(site: string): string {
@@ -69,7 +74,7 @@ function backend(input: HaproxyInput, c: HaproxyCluster, kind: 'write' | 'read')
     '    option httpchk',
     `    http-check send meth GET uri ${path}`,
     '    http-check expect status 200',
-    `    default-server inter ${chk.inter} fastinter 1s downinter 2s fall ${chk.fall} rise ${chk.rise} on-marked-down shutdown-sessions`,
+    `    default-server inter ${chk.inter} fastinter ${chk.inter} downinter ${chk.inter} fall ${chk.fall} rise ${chk.rise} on-marked-down shutdown-sessions`,
     ...c.servers.map((s) => `    server ${s.name} ${s.address}:${s.pgPort} check port ${s.restPort} check-ssl verify required ca-file ${input.caFile}`),
     '',
   ];

@@ -78,6 +78,22 @@ export interface PatroniClusterInput {
   pgbackrest: { stanza: string; configPath?: string };
   /** Patroni timing (ttl >= loop_wait + 2 * retry_timeout). */
   timing?: { ttl: number; loopWait: number; retryTimeout: number };
+  /**
+   * Synchronous replication (EXG_PCA_2). `strict: true` refuses every commit while no
+   * synchronous standby is connected (RPO 0 always, writes stop when either DC is lost);
+   * `strict: false` lets the leader run alone, alerted, while its partner is away — only the
+   * synchronous standby of record may ever be promoted, so no acknowledged write is lost
+   * (docs/adr/0006-ha-design.md). Default strict.
+   */
+  synchronous?: { strict: boolean };
+  /**
+   * Replication and TCP timeouts that bound how long a commit waits for a standby that is gone
+   * (wal_sender_timeout, tcp_user_timeout, keepalives) and how fast a standby notices its
+   * primary is gone (wal_receiver_timeout). Seconds; default PostgreSQL's (60 s, none).
+   */
+  replicationTimeoutSeconds?: number;
+  /** Patroni's watchdog (fencing of a primary whose Patroni died): `required` in production. Default off. */
+  watchdog?: { mode: 'required' | 'automatic' | 'off'; device?: string; safetyMargin?: number };
   /** postgresql.conf parameters added to (or overriding) the defaults below. */
   extraParameters?: Record<string, string | number | boolean>;
   nodes: PatroniNodeInput[];
@@ -120,6 +136,23 @@ function validate(input: PatroniClusterInput): void {
   if (new Set(names).size !== names.length) throw new Error('superuser, replication, rewind and application roles must be distinct');
   const t = input.timing ?? DEFAULT_TIMING;
   if (t.ttl < t.loopWait + 2 * t.retryTimeout) throw new Error('Patroni timing: ttl must be >= loop_wait + 2 * retry_timeout');
+}
+
+/**
+ * Bounds on a lost peer: the walsender drops a silent standby after `s` seconds (then Patroni,
+ * non-strict, lets commits proceed), TCP gives up on unacknowledged data after `s` seconds,
+ * keepalives probe an idle link, and the walreceiver drops a silent primary after `s` seconds.
+ */
+function replicationTimeouts(s: number | undefined): Record<string, string | number> {
+  if (s === undefined) return {};
+  return {
+    wal_sender_timeout: `${s}s`,
+    wal_receiver_timeout: `${s}s`,
+    tcp_user_timeout: `${s * 1000}ms`,
+    tcp_keepalives_idle: Math.max(1, Math.floor(s / 2)),
+    tcp_keepalives_interval: 1,
+    tcp_keepalives_count: 3,
+  };
 }
 
 /** pg_hba: TLS-only, scram-sha-256, limited to the given subnets; peer for the local postgres OS user. */
@@ -195,10 +228,13 @@ export function renderPatroni(input: PatroniClusterInput): RenderedFile[] {
           loop_wait: timing.loopWait,
           retry_timeout: timing.retryTimeout,
           maximum_lag_on_failover: 1048576,
-          // EXG_PCA_2: RPO 0 — synchronous replication, strict (never degrade to async).
+          // EXG_PCA_2: RPO 0 — synchronous replication; only the synchronous standby of record
+          // may be promoted. Strict or not: see PatroniClusterInput.synchronous.
           synchronous_mode: true,
-          synchronous_mode_strict: true,
+          synchronous_mode_strict: input.synchronous?.strict ?? true,
           synchronous_node_count: 1,
+          // Keep the primary when the DCS is unreachable but every member still answers it.
+          failsafe_mode: true,
           // Safe with synchronous_mode: fail over at once when the primary crashes.
           primary_start_timeout: 0,
           postgresql: {
@@ -214,6 +250,7 @@ export function renderPatroni(input: PatroniClusterInput): RenderedFile[] {
               wal_keep_size: '512MB',
               max_wal_size: '1GB',
               password_encryption: 'scram-sha-256',
+              ...replicationTimeouts(input.replicationTimeoutSeconds),
             },
           },
         },
@@ -266,9 +303,14 @@ export function renderPatroni(input: PatroniClusterInput): RenderedFile[] {
         basebackup: [{ checkpoint: 'fast' }],
         pg_hba: pgHba(input),
       },
+      watchdog: {
+        mode: input.watchdog?.mode ?? 'off',
+        ...(input.watchdog?.device ? { device: input.watchdog.device } : {}),
+        ...(input.watchdog?.safetyMargin !== undefined ? { safety_margin: input.watchdog.safetyMargin } : {}),
+      },
       tags: { dc: node.site, nofailover: false, noloadbalance: false, clonefrom: false, nosync: false, ...node.tags },
     };
-    const header = `# Patroni ${input.domain} / ${node.name} (${node.site}) — rendered by hds-platform, do not edit.\n# synchronous_mode_strict: RPO 0 (EXG_PCA_2). Holds passwords: mode 0600.\n`;
+    const header = `# Patroni ${input.domain} / ${node.name} (${node.site}) — rendered by hds-platform, do not edit.\n# Synchronous replication: RPO 0 (EXG_PCA_2). Holds passwords: mode 0600.\n`;
     files.push({ path: patroniConfigPath(node), content: header + stringify(config, { lineWidth: 0 }), mode: 0o600 });
   }
   return files;
