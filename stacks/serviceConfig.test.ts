@@ -311,7 +311,7 @@ describe('one adapter, two profiles', () => {
         let mapped = f.content;
         for (const [re, to] of substitutions) mapped = mapped.replace(re, to);
         // Fencing is a profile field: production's watchdog block is the lab's `mode: off`.
-        mapped = mapped.replace(/^watchdog:\n  mode: required\n  device: \S+\n  safety_margin: \d+\n/m, 'watchdog:\n  mode: off\n');
+        mapped = mapped.replace(/^watchdog:\n {2}mode: required\n {2}device: \S+\n {2}safety_margin: \d+\n/m, 'watchdog:\n  mode: off\n');
         const unrooted = rooted.replace(/\/srv\/hds-lab\/guests\/[a-z0-9-]+/g, '');
         expect(unrooted, `${g.name} ${f.path}`).toBe(mapped);
         expect(ours[i]!.owner).toBe(f.owner);

@@ -34,6 +34,8 @@ export const LAB_PACKAGES: readonly string[] = [
   // (ModuleNotFoundError: idna) when the DCS is reached over https.
   'python3-idna',
   'iproute2',
+  // Drills cut sites and links with packet filters inside the lab's namespaces.
+  'iptables',
   'openssl',
 ];
 

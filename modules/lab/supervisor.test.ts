@@ -54,7 +54,13 @@ describe('supervisedArgv', () => {
 describe('parseWrapperStatus', () => {
   it('reads the key=value file and ignores another wrapper’s', () => {
     const text = 'state=restarting\nwrapper=42\npid=\nstart=\nrestarts=3\nlast_exit=killed by SIGKILL\nlast_exit_at=2025-01-01T00:00:00Z\n';
-    expect(parseWrapperStatus(text, 42)).toEqual({ state: 'restarting', start: '', restarts: 3, lastExit: 'killed by SIGKILL', lastExitAt: '2025-01-01T00:00:00Z' });
+    expect(parseWrapperStatus(text, 42)).toEqual({
+      state: 'restarting',
+      start: '',
+      restarts: 3,
+      lastExit: 'killed by SIGKILL',
+      lastExitAt: '2025-01-01T00:00:00Z',
+    });
     expect(parseWrapperStatus(text, 43)).toBeUndefined();
     expect(parseWrapperStatus('state=running\nwrapper=7\npid=8\nstart=123\nrestarts=0\nlast_exit=\nlast_exit_at=\n', 7)).toEqual({
       state: 'running',
@@ -174,10 +180,40 @@ describe('supervisor', async () => {
     await stopProcess(dir, 'termed');
   });
 
+  it('stops what a crashed service left in its group before restarting it (systemd KillMode=control-group)', async () => {
+    const a = await startProcess(dir, { name: 'leaver', command: 'sh', args: ['-c', 'sleep 60 & echo leftover=$!; sleep 0.5; exit 3'] }, { graceMs: 100 });
+    const leftover = await until(
+      'leftover pid',
+      async () => {
+        const m = /leftover=(\d+)/.exec(await logTail(dir, 'leaver'));
+        return m ? Number(m[1]) : undefined;
+      },
+      2000,
+    );
+    expect(await procAlive(leftover)).toBe(true);
+    const st = await until(
+      'restart',
+      async () => {
+        const s = await processStatus(dir, 'leaver');
+        return s.alive && s.pid !== a.pid ? s : undefined;
+      },
+      5000,
+    );
+    expect(st.restarts).toBe(1);
+    expect(await procAlive(leftover)).toBe(false);
+    expect(await logTail(dir, 'leaver')).toContain(`supervisor: leaver left process(es) ${leftover} behind, stopping them`);
+    await stopProcess(dir, 'leaver', { timeoutMs: 5000 });
+  });
+
   it('gives up after the start limit', async () => {
     await startProcess(
       dir,
-      { name: 'flappy', command: 'sh', args: ['-c', 'sleep 0.3; echo flap; exit 2'], restart: { policy: 'on-failure', delaySec: 1, burst: 2, intervalSec: 60 } },
+      {
+        name: 'flappy',
+        command: 'sh',
+        args: ['-c', 'sleep 0.3; echo flap; exit 2'],
+        restart: { policy: 'on-failure', delaySec: 1, burst: 2, intervalSec: 60 },
+      },
       { graceMs: 100 },
     );
     // exits at ~0.3 s, restart 1 in 1 s, exits at ~1.6 s, restart 2 in 2 s, exits at ~3.9 s: limit.
@@ -229,12 +265,36 @@ describe('supervisor', async () => {
     const b = await startProcess(dir, { ...spec, command: 'sleep', args: ['60'] }, { graceMs: 200 });
     const sup = (await processStatus(dir, 'family')).supervisorPid!;
     process.kill(b.pid, 'SIGKILL');
-    await until('back-off', async () => ((await logTail(dir, 'family')).includes('supervisor: family killed by SIGKILL, restart 1 in 30 s') ? true : undefined), 3000);
+    await until(
+      'back-off',
+      async () => ((await logTail(dir, 'family')).includes('supervisor: family killed by SIGKILL, restart 1 in 30 s') ? true : undefined),
+      3000,
+    );
     expect((await processStatus(dir, 'family')).state).toBe('restarting');
     const t1 = Date.now();
     expect(await stopProcess(dir, 'family', { timeoutMs: 5000 })).toBe(true);
     expect(Date.now() - t1).toBeLessThan(3000);
     expect(await procAlive(sup)).toBe(false);
     expect(await members(sup)).toEqual([]);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('as root: the wrapper stays root, the service (and its restart) runs as the spec’s user', async () => {
+    const uidOf = async (pid: number) => Number(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))![1]);
+    const a = await startProcess(dir, { name: 'as-daemon', user: 'daemon', command: 'sleep', args: ['60'] }, { graceMs: 300 });
+    const st = await processStatus(dir, 'as-daemon');
+    expect(await uidOf(a.pid)).toBe(1);
+    expect(await uidOf(st.supervisorPid!)).toBe(0);
+    process.kill(a.pid, 'SIGKILL');
+    const st1 = await until(
+      'restart',
+      async () => {
+        const s = await processStatus(dir, 'as-daemon');
+        return s.alive ? s : undefined;
+      },
+      5000,
+    );
+    expect(await uidOf(st1.pid!)).toBe(1);
+    expect(await stopProcess(dir, 'as-daemon', { timeoutMs: 5000 })).toBe(true);
+    expect(await procAlive(st1.pid!)).toBe(false);
   });
 });

@@ -49,8 +49,9 @@ export const DEFAULT_RESTART: Required<RestartPolicy> = { policy: 'on-failure', 
  * The wrapper (dash/POSIX sh). Arguments: NAME STATUS_FILE POLICY DELAY MAX_DELAY BURST INTERVAL -- COMMAND…
  * - runs COMMAND in the background (same process group), with SIGINT/SIGQUIT back to their
  *   default (`env --default-signal`: a non-interactive sh makes background jobs ignore them);
- * - on its exit: clean (code 0, or killed by HUP/INT/TERM/PIPE, as systemd) → exit 0, no
- *   restart; a failure → one log line, back-off (DELAY s doubling to MAX_DELAY, reset after
+ * - on its exit: what it left in the group is stopped (TERM, 5 s, KILL: systemd's
+ *   KillMode=control-group); then clean (code 0, or killed by HUP/INT/TERM/PIPE, as systemd)
+ *   → exit 0, no restart; a failure → one log line, back-off (DELAY s doubling to MAX_DELAY, reset after
  *   a run of INTERVAL s), restart; BURST restarts already within INTERVAL s → give up, exit 1;
  * - SIGTERM/SIGINT: forwarded to the child (also when in back-off: the sleep is cut short),
  *   waited for, exit 0 without restart; SIGHUP is forwarded only (reload);
@@ -73,7 +74,7 @@ put_status() {
 }
 start_time() {
   st=
-  read -r st <"/proc/$1/stat" 2>/dev/null || return 0
+  read -r st 2>/dev/null <"/proc/$1/stat" || return 0
   st=\${st##*") "}
   set -f
   set -- $st
@@ -87,6 +88,35 @@ on_signal() {
   [ -n "$stopping" ] && [ -n "$sleeper" ] && kill "$sleeper" 2>/dev/null
   return 0
 }
+# What the service left behind in the group (not the wrapper, not zombies), in $left.
+list_leftovers() {
+  left=
+  for f in /proc/[0-9]*/stat; do
+    read -r st 2>/dev/null <"$f" || continue
+    p=\${st%% *}
+    [ "$p" = "$$" ] && continue
+    st=\${st##*") "}
+    set -f
+    set -- $st
+    set +f
+    [ "$3" = "$$" ] && [ "$1" != Z ] && left="$left $p"
+  done
+}
+# As systemd's KillMode=control-group once the main process is gone: TERM, 5 s, KILL.
+stop_leftovers() {
+  list_leftovers
+  [ -z "$left" ] && return 0
+  echo "supervisor: $name left process(es)$left behind, stopping them"
+  kill -s TERM $left 2>/dev/null
+  i=0
+  while [ $i -lt 50 ]; do
+    sleep 0.1
+    list_leftovers
+    [ -z "$left" ] && return 0
+    i=$((i + 1))
+  done
+  kill -s KILL $left 2>/dev/null
+}
 trap 'on_signal TERM' TERM
 trap 'on_signal INT' INT
 trap 'on_signal HUP' HUP
@@ -96,6 +126,7 @@ while :; do
   child=$!
   [ -n "$stopping" ] && kill -s "$stopping" "$child" 2>/dev/null
   began=$(date +%s)
+  : "\${began:=0}"
   childstart=$(start_time "$child")
   put_status running
   while :; do
@@ -110,6 +141,8 @@ while :; do
   if [ -n "$sig" ]; then last="killed by SIG$sig"; else last="exited with code $rc"; fi
   lastat=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   if [ -n "$stopping" ]; then put_status stopped; exit 0; fi
+  stop_leftovers
+  if [ -n "$stopping" ]; then put_status stopped; exit 0; fi
   case "$rc:$sig" in
     0: | *:HUP | *:INT | *:TERM | *:PIPE)
       echo "supervisor: $name $last, not restarted (clean exit)"
@@ -122,6 +155,7 @@ while :; do
     exit 1
   fi
   now=$(date +%s)
+  : "\${now:=$began}"
   [ $((now - began)) -ge "$interval" ] && delay=$delay0
   kept= n=0
   for t in $recent; do

@@ -1,12 +1,14 @@
 /**
- * Wires the reference service: secrets from 0600 files, the HSM key store, the database
- * (schema created if missing, waiting a bounded time for the database), then the HTTP server.
+ * Wires the reference service: secrets from 0600 files, the HSM key store (its key missing is
+ * fatal: a configuration error), the database pool, then the HTTP server. The database is not
+ * waited for: the service listens at once, answers 503 while the database does not answer, and
+ * creates the schema when it does (in the background with back-off, and on demand).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HsmKeyStore, WRAP_MECHANISM_NAME } from '../runtime/hsm/keystore.ts';
 import { type RefServiceConfig, readSecretFile } from './config.ts';
-import { createDb, type Db, ensureSchema } from './db.ts';
+import { createDb, type Db, schemaGate } from './db.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createRefServiceHandler } from './server.ts';
 
@@ -16,22 +18,13 @@ export interface RunningRefService {
   close(): Promise<void>;
 }
 
-/** Waits for the database at start-up (bounded), then creates the schema. */
-async function waitForSchema(db: Db, log: Logger, deadlineMs: number): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await ensureSchema(db);
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      log.warn('database not ready at start-up', { attempt, error: (err as Error).message });
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
+export interface StartOptions {
+  log?: Logger;
+  /** Cap of the back-off between background schema attempts while the database is down (default 30 s, first 1 s). */
+  schemaRetryMaxDelayMs?: number;
 }
 
-export async function startRefService(cfg: RefServiceConfig, opts: { startupTimeoutMs?: number; log?: Logger } = {}): Promise<RunningRefService> {
+export async function startRefService(cfg: RefServiceConfig, opts: StartOptions = {}): Promise<RunningRefService> {
   const log = opts.log ?? createLogger(cfg.serviceName);
   const pin = await readSecretFile(cfg.hsm.pinFile);
   const password = cfg.database.passwordFile !== undefined ? await readSecretFile(cfg.database.passwordFile) : undefined;
@@ -48,11 +41,12 @@ export async function startRefService(cfg: RefServiceConfig, opts: { startupTime
     if (!hsm.keyInventory().some((k) => k.label === cfg.hsm.domain)) throw new Error(`HSM token ${cfg.hsm.tokenLabel} has no key for domain ${cfg.hsm.domain}`);
 
     db = createDb({ ...cfg.database, ...(password !== undefined ? { password } : {}) }, log);
-    await waitForSchema(db, log, opts.startupTimeoutMs ?? 60_000);
+    const schema = schemaGate(db);
 
     const server = http.createServer(
       createRefServiceHandler({
         db,
+        schema,
         hsm,
         domain: cfg.hsm.domain,
         keyMechanism: WRAP_MECHANISM_NAME,
@@ -67,12 +61,33 @@ export async function startRefService(cfg: RefServiceConfig, opts: { startupTime
       server.listen(cfg.listen.port, cfg.listen.host, () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
+    server.on('error', (err) => log.error('http server error', { error: err.message }));
     log.info('listening', { host: cfg.listen.host, port, key_domain: cfg.hsm.domain });
+
+    // Schema in the background: 1 s, 2 s, 4 s … capped, until the database answers.
+    let closing = false;
+    let retryTimer: NodeJS.Timeout | undefined;
+    const maxDelay = opts.schemaRetryMaxDelayMs ?? 30_000;
+    const trySchema = (attempt: number): void => {
+      schema.ensure().then(
+        () => log.info('database ready', { attempt }),
+        (err: unknown) => {
+          if (closing) return;
+          const delay = Math.min(maxDelay, 1000 * 2 ** (attempt - 1));
+          log.warn('database not ready', { attempt, retry_in_ms: delay, error: (err as Error).message });
+          retryTimer = setTimeout(() => trySchema(attempt + 1), delay);
+        },
+      );
+    };
+    trySchema(1);
+
     const openDb = db;
     return {
       port,
       log,
       async close() {
+        closing = true;
+        clearTimeout(retryTimer);
         await new Promise<void>((r) => {
           server.close(() => r());
           server.closeAllConnections();

@@ -19,8 +19,12 @@ export interface RefServiceConfig {
     /** Bounded retry of connection-class errors (failover): attempts (default 15) and max backoff (default 2000 ms). */
     retryAttempts?: number;
     retryMaxDelayMs?: number;
-    /** Per-statement timeout, default 5000 ms. */
+    /** Total time one call may spend retrying, default 15000 ms (below the WAF's 30 s read timeout). */
+    retryBudgetMs?: number;
+    /** Per-statement timeout, default 5000 ms (server side; the client gives up 2 s later). */
     statementTimeoutMs?: number;
+    /** Connection (and pool slot) timeout, default 3000 ms. */
+    connectTimeoutMs?: number;
   };
   hsm: {
     /** PKCS#11 module, default the Debian SoftHSM2 one. */
@@ -89,8 +93,12 @@ export function parseConfig(raw: unknown): RefServiceConfig {
   if (ra !== undefined) cfg.database.retryAttempts = ra;
   const rd = optInt(db.retryMaxDelayMs, 'database.retryMaxDelayMs', 10, 60_000);
   if (rd !== undefined) cfg.database.retryMaxDelayMs = rd;
+  const rb = optInt(db.retryBudgetMs, 'database.retryBudgetMs', 0, 600_000);
+  if (rb !== undefined) cfg.database.retryBudgetMs = rb;
   const st = optInt(db.statementTimeoutMs, 'database.statementTimeoutMs', 100, 600_000);
   if (st !== undefined) cfg.database.statementTimeoutMs = st;
+  const ct = optInt(db.connectTimeoutMs, 'database.connectTimeoutMs', 100, 600_000);
+  if (ct !== undefined) cfg.database.connectTimeoutMs = ct;
   const mp = optStr(hsm.modulePath, 'hsm.modulePath');
   if (mp !== undefined) cfg.hsm.modulePath = mp;
   const sc = optStr(hsm.softhsmConfPath, 'hsm.softhsmConfPath');

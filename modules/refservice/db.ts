@@ -1,6 +1,11 @@
 /**
- * PostgreSQL access of the reference service: a pg pool, a bounded retry of connection-class
- * errors (so a Patroni failover behind HAProxy is survived), the schema, and the queries.
+ * PostgreSQL access of the reference service: a pg pool that never lets a lost connection
+ * crash the process ('error' handlers on the pool and on every client, checked out or idle),
+ * reconnects on demand (a broken client is discarded, the next call opens a new one), bounded
+ * timeouts (connect, server-side statement, client-side read), a bounded retry of
+ * connection-class errors (so a Patroni failover behind HAProxy is survived) within a time
+ * budget below the WAF's read timeout, the schema, and the queries. Whatever still fails
+ * comes out as a DatabaseUnavailableError (the API answers 503 "database unavailable").
  */
 import pg from 'pg';
 import type { SealedContent } from './envelope.ts';
@@ -12,6 +17,8 @@ export interface DbOptions {
   poolSize?: number;
   retryAttempts?: number;
   retryMaxDelayMs?: number;
+  /** Total time a call may spend retrying (default 15000 ms: under nginx's proxy_read_timeout of 30 s). */
+  retryBudgetMs?: number;
   statementTimeoutMs?: number;
   connectTimeoutMs?: number;
 }
@@ -25,12 +32,31 @@ export function isRetryable(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown };
   if (typeof e.code === 'string' && (RETRYABLE_SQLSTATE.test(e.code) || RETRYABLE_ERRNO.has(e.code))) return true;
   const msg = typeof e.message === 'string' ? e.message : '';
-  return /Connection terminated|connection timeout|terminating connection|Client has encountered a connection error|server closed the connection/i.test(msg);
+  return /Connection terminated|connection timeout|terminating connection|Client has encountered a connection error|server closed the connection|Query read timeout|timeout exceeded when trying to connect/i.test(
+    msg,
+  );
+}
+
+/** A database call failed for good (after the retries): the API maps it to 503 "database unavailable". */
+export class DatabaseUnavailableError extends Error {
+  readonly code: string | undefined;
+  constructor(
+    readonly op: string,
+    cause: unknown,
+  ) {
+    super(`database unavailable (${op}): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'DatabaseUnavailableError';
+    const c = (cause as { code?: unknown } | null)?.code;
+    this.code = typeof c === 'string' ? c : undefined;
+  }
 }
 
 export interface Db {
   pool: pg.Pool;
-  /** Runs fn with retries on connection-class errors (bounded attempts, capped exponential backoff). */
+  /**
+   * Runs fn with retries on connection-class errors (bounded attempts and time budget, capped
+   * exponential backoff); throws a DatabaseUnavailableError when it still fails.
+   */
   withRetry<T>(what: string, fn: (c: pg.PoolClient) => Promise<T>, correlationId?: string): Promise<T>;
   close(): Promise<void>;
 }
@@ -47,32 +73,46 @@ export function connectionStringWithPassword(connectionString: string, password?
 }
 
 export function createDb(opts: DbOptions, log: Logger): Db {
+  const statementTimeout = opts.statementTimeoutMs ?? 5000;
   const pool = new pg.Pool({
     connectionString: connectionStringWithPassword(opts.connectionString, opts.password),
     max: opts.poolSize ?? 10,
+    // Also bounds the wait for a free pool slot.
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000,
     idleTimeoutMillis: 30_000,
-    statement_timeout: opts.statementTimeoutMs ?? 5000,
+    // Server-side bound, and a client-side one for a server that no longer answers at all
+    // (site lost: no RST, the socket would wait for TCP's own timeouts).
+    statement_timeout: statementTimeout,
+    query_timeout: statementTimeout + 2000,
+    idle_in_transaction_session_timeout: 30_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     application_name: 'hds-refservice',
   });
-  // An idle client losing its server (failover) must not crash the process.
-  pool.on('error', (err) => log.warn('idle database connection lost', { error: err.message }));
+  // An idle client losing its server (failover) must not crash the process…
+  pool.on('error', (err) => log.warn('idle database connection lost', { error: err.message, code: (err as { code?: string }).code }));
+  // …nor a checked-out one: pg-pool listens on idle clients only, and a client whose server
+  // goes away emits 'error' (“Connection terminated unexpectedly”) even when its query
+  // already failed. The client is then discarded by whoever holds it (release(err)).
+  pool.on('connect', (client) => {
+    client.on('error', (err) => log.warn('database connection lost', { error: err.message, code: (err as { code?: string }).code }));
+  });
   const attempts = opts.retryAttempts ?? 15;
   const maxDelay = opts.retryMaxDelayMs ?? 2000;
+  const budget = opts.retryBudgetMs ?? 15_000;
 
   async function withRetry<T>(what: string, fn: (c: pg.PoolClient) => Promise<T>, correlationId?: string): Promise<T> {
-    let lastErr: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    const t0 = Date.now();
+    for (let attempt = 1; ; attempt++) {
       let client: pg.PoolClient | undefined;
       let broken = false;
       try {
         client = await pool.connect();
         return await fn(client);
       } catch (err) {
-        lastErr = err;
         broken = true;
-        if (!isRetryable(err) || attempt === attempts) throw err;
         const delay = Math.min(maxDelay, 100 * 2 ** (attempt - 1));
+        if (!isRetryable(err) || attempt >= attempts || Date.now() - t0 + delay > budget) throw new DatabaseUnavailableError(what, err);
         log.warn('database call failed, retrying', {
           correlation_id: correlationId,
           op: what,
@@ -87,7 +127,6 @@ export function createDb(opts: DbOptions, log: Logger): Db {
         client?.release(broken ? true : undefined);
       }
     }
-    throw lastErr;
   }
 
   return { pool, withRetry, close: () => pool.end() };
@@ -127,6 +166,32 @@ export async function ensureSchema(db: Db): Promise<void> {
       throw e;
     }
   });
+}
+
+/** Schema creation on demand: one attempt at a time, shared by every caller, remembered once done. */
+export interface SchemaGate {
+  ready(): boolean;
+  /** Resolves once the schema exists (creating it if need be); rejects (DatabaseUnavailableError) while the database does not answer. */
+  ensure(): Promise<void>;
+}
+
+export function schemaGate(db: Db): SchemaGate {
+  let done = false;
+  let inflight: Promise<void> | undefined;
+  return {
+    ready: () => done,
+    ensure() {
+      if (done) return Promise.resolve();
+      inflight ??= ensureSchema(db)
+        .then(() => {
+          done = true;
+        })
+        .finally(() => {
+          inflight = undefined;
+        });
+      return inflight;
+    },
+  };
 }
 
 export interface DocumentRow {
@@ -207,14 +272,17 @@ export async function getDocument(db: Db, id: string, correlationId?: string): P
   return doc;
 }
 
-/** One quick round trip, no retry (health checks must answer fast). */
+/** One quick round trip, no retry (health checks must answer fast): false on any error or after `timeoutMs`. */
 export async function ping(db: Db, timeoutMs = 2000): Promise<boolean> {
-  const timer = new Promise<false>((r) => setTimeout(() => r(false), timeoutMs).unref());
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((r) => {
+    timer = setTimeout(() => r(false), timeoutMs);
+  });
   const q = (async () => {
     const c = await db.pool.connect();
     let broken = false;
     try {
-      await c.query('SELECT 1');
+      await c.query({ text: 'SELECT 1', query_timeout: timeoutMs } as pg.QueryConfig);
       return true;
     } catch {
       broken = true;
@@ -223,7 +291,11 @@ export async function ping(db: Db, timeoutMs = 2000): Promise<boolean> {
       c.release(broken ? true : undefined);
     }
   })().catch(() => false);
-  return Promise.race([q, timer]);
+  try {
+    return await Promise.race([q, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function quoteIdent(s: string): string {

@@ -1,11 +1,16 @@
 /**
  * Process entry point of the reference service:
  *   node --import tsx modules/refservice/main.ts --config <file.json|yaml>
- * Stops cleanly on SIGTERM/SIGINT (in-flight requests finish, pool and HSM session closed).
+ * Stops cleanly on SIGTERM/SIGINT (in-flight requests finish, pool and HSM session closed;
+ * exit 0, a second signal changes nothing). A database that does not answer is not fatal
+ * (the service answers 503 meanwhile); an invalid config, a missing HSM key, a port that
+ * cannot be bound or an uncaught exception are: logged, exit 1, and the supervisor (lab
+ * wrapper / systemd Restart=on-failure) restarts the process.
  */
 
 import { startRefService } from './app.ts';
 import { loadConfig } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
 
 function argValue(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -14,6 +19,22 @@ function argValue(args: string[], name: string): string | undefined {
   return eq?.slice(name.length + 1);
 }
 
+let log: Logger = createLogger('refservice');
+
+function errorFields(err: unknown): Record<string, unknown> {
+  return err instanceof Error ? { error: err.message, stack: err.stack } : { error: String(err) };
+}
+
+// An uncaught exception leaves the process in an unknown state: log it and exit non-zero (the
+// supervisor restarts us). A stray rejected promise is a bug worth a log line, not a restart.
+process.on('uncaughtException', (err) => {
+  log.error('fatal: uncaught exception', errorFields(err));
+  process.exit(1);
+});
+process.on('unhandledRejection', (reason) => {
+  log.error('unhandled promise rejection', errorFields(reason));
+});
+
 async function main(): Promise<void> {
   const file = argValue(process.argv.slice(2), '--config');
   if (!file) {
@@ -21,7 +42,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const cfg = await loadConfig(file);
-  const svc = await startRefService(cfg);
+  log = createLogger(cfg.serviceName);
+  const svc = await startRefService(cfg, { log });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -39,8 +61,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(
-    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', service: 'refservice', msg: 'fatal', error: (err as Error).message })}\n`,
-  );
+  log.error('fatal', errorFields(err));
   process.exit(1);
 });

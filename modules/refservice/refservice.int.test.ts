@@ -1,9 +1,12 @@
 /**
  * Integration: the reference service as a real process (node + tsx) against a real
- * PostgreSQL 15 on 127.0.0.1 and a real SoftHSM2 token; envelope encryption checked in the table.
+ * PostgreSQL 15 on 127.0.0.1 and a real SoftHSM2 token; envelope encryption checked in the table;
+ * lost database connections (backends terminated mid-query, the server down for a while, the
+ * service started while it is down) answered with 503s and survived without a process restart.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,12 +24,18 @@ import { type RunningProcess, startProcess } from '../testkit/proc.ts';
 import { connectionStringWithPassword, ensureAppDatabase } from './db.ts';
 import { refServiceProcessSpec } from './process.ts';
 
+/** A well-formed id no document has: the GET goes to the database and answers 404. */
+const ABSENT_ID = '00000000-0000-4000-8000-00000000abcd';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 describe('reference service (real PostgreSQL + SoftHSM2)', () => {
   let dir = '';
   let pgt: TempPostgres | undefined;
   let svc: RunningProcess | undefined;
+  let svcExited = false;
+  const extra: RunningProcess[] = [];
+  let configPath = '';
+  let proxy: CuttableProxy | undefined;
   let appPort = 0;
   let appUrl = '';
   const appPassword = randomBytes(18).toString('base64url');
@@ -59,7 +68,7 @@ describe('reference service (real PostgreSQL + SoftHSM2)', () => {
     await mkdir(secrets, { mode: 0o700 });
     await writeFileAtomic(path.join(secrets, 'hsm.pin'), userPin, { mode: 0o600 });
     await writeFileAtomic(path.join(secrets, 'db.password'), appPassword, { mode: 0o600 });
-    const configPath = path.join(dir, 'refservice.json');
+    configPath = path.join(dir, 'refservice.json');
     await writeFileAtomic(
       configPath,
       JSON.stringify({
@@ -74,6 +83,9 @@ describe('reference service (real PostgreSQL + SoftHSM2)', () => {
       }),
     );
     svc = startProcess(refServiceProcessSpec({ name: 'refservice-test', configPath, repoRoot }));
+    void svc.exited.then(() => {
+      svcExited = true;
+    });
     await waitFor('refservice health', async () => (await request({ url: `${appUrl}/health`, timeoutMs: 2000 })).status === 200, 60_000, 300).catch(
       (e: Error) => {
         throw new Error(`${e.message}\n${svc?.output()}`);
@@ -82,7 +94,9 @@ describe('reference service (real PostgreSQL + SoftHSM2)', () => {
   });
 
   afterAll(async () => {
+    for (const p of extra) await p.stop();
     await svc?.stop();
+    proxy?.close();
     await pgt?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -210,4 +224,231 @@ describe('reference service (real PostgreSQL + SoftHSM2)', () => {
     expect(Buffer.from((JSON.parse(g.body) as { contentBase64: string }).contentBase64, 'base64').toString()).toBe('written across a restart');
     expect(svc?.output()).toMatch(/"msg":"database call failed, retrying".*"correlation_id":"it-failover-0001"/);
   });
+
+  const postDoc = (url: string, text: string, cid: string) =>
+    request({
+      url: `${url}/documents`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'X-Correlation-ID': cid },
+      body: JSON.stringify({ title: 't', patientId: 'p-outage', category: 'c', contentBase64: Buffer.from(text).toString('base64') }),
+      timeoutMs: 30_000,
+    });
+
+  /** Another instance on a fresh port: same config, with `database` overrides. */
+  async function startInstance(name: string, database: Record<string, unknown>, expectHealth: 200 | 503) {
+    const [port] = await freePorts(1);
+    const cfg = JSON.parse(await readFile(configPath, 'utf8')) as { serviceName: string; listen: { port: number }; database: Record<string, unknown> };
+    cfg.serviceName = name;
+    cfg.listen.port = port ?? 0;
+    cfg.database = { ...cfg.database, ...database };
+    const file = path.join(dir, `${name}.json`);
+    await writeFileAtomic(file, JSON.stringify(cfg));
+    const proc = startProcess(refServiceProcessSpec({ name, configPath: file, repoRoot }));
+    extra.push(proc);
+    const state = { exited: false };
+    void proc.exited.then(() => {
+      state.exited = true;
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(
+      `${name} answering /health ${expectHealth}`,
+      async () => (await request({ url: `${url}/health`, timeoutMs: 5000 }).catch(() => ({ status: 0 }))).status === expectHealth,
+      30_000,
+      200,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n${proc.output()}`);
+    });
+    return { proc, url, state };
+  }
+
+  function lockTable(admin: pg.Client) {
+    return (async () => {
+      await admin.query('BEGIN');
+      await admin.query('LOCK TABLE documents IN ACCESS EXCLUSIVE MODE');
+    })();
+  }
+  const waitingOnLock = (admin: pg.Client) =>
+    waitFor(
+      'the service waiting on the lock',
+      async () =>
+        ((await admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'hds-refservice' AND wait_event_type = 'Lock'")).rowCount ?? 0) >= 1,
+      10_000,
+      50,
+    );
+  const adminClient = () =>
+    new pg.Client({ connectionString: connectionStringWithPassword(`postgresql://postgres@127.0.0.1:${pgt?.port}/documents`, pgt?.superPassword) });
+
+  it('survives its connection cut mid-query with no error from the server (HAProxy closing sessions): no crash, the call is retried', async () => {
+    if (!pgt) throw new Error('not started');
+    proxy = await startCuttableProxy(pgt.port);
+    const inst = await startInstance(
+      'refservice-test-proxied',
+      { connectionString: `postgresql://refservice@127.0.0.1:${proxy.port}/documents`, retryBudgetMs: 2000 },
+      200,
+    );
+    const pid = inst.proc.child.pid;
+    const admin = adminClient();
+    await admin.connect();
+    try {
+      // The service's query is in flight (client checked out) when its TCP session is cut:
+      // pg's client then emits 'error' ("Connection terminated unexpectedly").
+      await lockTable(admin);
+      // status -1: the connection to the service was lost (it crashed).
+      const get = request({ url: `${inst.url}/documents/${ABSENT_ID}`, headers: { 'X-Correlation-ID': 'it-cut-0001' }, timeoutMs: 30_000 }).catch(() => ({
+        status: -1,
+      }));
+      await waitingOnLock(admin);
+      expect(proxy.cut()).toBeGreaterThanOrEqual(1);
+      await new Promise((r) => setTimeout(r, 300));
+      await admin.query('ROLLBACK');
+      expect((await get).status).toBe(404); // answered by the database after the retry
+    } finally {
+      await admin.end();
+    }
+    expect(inst.state.exited).toBe(false);
+    expect(inst.proc.child.pid).toBe(pid);
+    expect(inst.proc.output()).toMatch(/"msg":"database connection lost","error":"Connection terminated unexpectedly"/);
+    expect(inst.proc.output()).toMatch(/"msg":"database call failed, retrying".*"correlation_id":"it-cut-0001"/);
+
+    // HAProxy without a backend (site lost): connections accepted then closed at once.
+    proxy.setDown(true);
+    proxy.cut();
+    const t0 = Date.now();
+    const p = await postDoc(inst.url, 'refused while the backend is down', 'it-down-0001');
+    expect(Date.now() - t0).toBeLessThan(8000);
+    expect(p.status).toBe(503);
+    expect(JSON.parse(p.body)).toEqual({ error: 'database unavailable', correlationId: 'it-down-0001' });
+    expect((await request({ url: `${inst.url}/documents/${ABSENT_ID}` })).status).toBe(503);
+    const h = await request({ url: `${inst.url}/health` });
+    expect(h.status).toBe(503);
+    expect(JSON.parse(h.body)).toMatchObject({ status: 'degraded', database: 'down' });
+    proxy.setDown(false);
+    await waitFor('healthy again', async () => (await request({ url: `${inst.url}/health` })).status === 200, 10_000, 200);
+    expect((await postDoc(inst.url, 'written after the backend came back', 'it-up-0001')).status).toBe(201);
+    expect(inst.state.exited).toBe(false);
+    expect(inst.proc.output()).not.toMatch(/Unhandled 'error' event|"msg":"fatal/);
+  });
+
+  it('survives its backends being terminated mid-query (pg_terminate_backend): no crash, the call is retried', async () => {
+    if (!pgt || !svc) throw new Error('not started');
+    const pid = svc.child.pid;
+    const admin = adminClient();
+    await admin.connect();
+    try {
+      await lockTable(admin);
+      // status -1: the connection to the service was lost (it crashed).
+      const get = request({ url: `${appUrl}/documents/${ABSENT_ID}`, headers: { 'X-Correlation-ID': 'it-terminate-0001' }, timeoutMs: 30_000 }).catch(() => ({
+        status: -1,
+      }));
+      await waitingOnLock(admin);
+      const killed = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'hds-refservice'");
+      expect(killed.rowCount).toBeGreaterThanOrEqual(1);
+      await new Promise((r) => setTimeout(r, 300));
+      await admin.query('ROLLBACK');
+      expect((await get).status).toBe(404); // answered by the database after the retry
+    } finally {
+      await admin.end();
+    }
+    expect(svcExited).toBe(false);
+    expect(svc.child.pid).toBe(pid);
+    expect(svc.output()).toMatch(/"msg":"database call failed, retrying".*"correlation_id":"it-terminate-0001"/);
+    expect(svc.output()).not.toMatch(/Unhandled 'error' event|"msg":"fatal/);
+  });
+
+  it('a PostgreSQL outage: 503s meanwhile (also from an instance started during it), 200/201 after, no process restart', async () => {
+    if (!pgt || !svc) throw new Error('not started');
+    const pid = svc.child.pid;
+    const restarted = pgt.restart(12_000);
+    await waitFor(
+      'health 503 while the database is down',
+      async () => (await request({ url: `${appUrl}/health`, timeoutMs: 5000 })).status === 503,
+      10_000,
+      200,
+    );
+    const h = await request({ url: `${appUrl}/health`, timeoutMs: 5000 });
+    expect(h.status).toBe(503);
+    expect(JSON.parse(h.body)).toMatchObject({ status: 'degraded', database: 'down' });
+
+    // An instance started while the database is down stays up and answers 503.
+    const late = await startInstance('refservice-test-late', { retryBudgetMs: 1500 }, 503);
+    const t0 = Date.now();
+    const p = await postDoc(late.url, 'refused during the outage', 'it-outage-0001');
+    expect(Date.now() - t0).toBeLessThan(8000);
+    expect(p.status).toBe(503);
+    expect(JSON.parse(p.body)).toEqual({ error: 'database unavailable', correlationId: 'it-outage-0001' });
+    expect(late.proc.output()).toMatch(/"msg":"database not ready"/);
+
+    await restarted;
+    for (const [url, name] of [
+      [appUrl, 'instance 1'],
+      [late.url, 'the late instance'],
+    ] as const) {
+      await waitFor(`${name} healthy again`, async () => (await request({ url: `${url}/health`, timeoutMs: 5000 })).status === 200, 30_000, 250);
+      const w = await postDoc(url, `written by ${name} after the outage`, `it-after-${name.replaceAll(' ', '-')}`);
+      expect(w.status).toBe(201);
+      const g = await request({ url: `${url}/documents/${(JSON.parse(w.body) as { id: string }).id}` });
+      expect(g.status).toBe(200);
+      expect(Buffer.from((JSON.parse(g.body) as { contentBase64: string }).contentBase64, 'base64').toString()).toBe(`written by ${name} after the outage`);
+    }
+    expect(svcExited).toBe(false);
+    expect(late.state.exited).toBe(false);
+    expect(svc.child.pid).toBe(pid);
+    for (const out of [svc.output(), late.proc.output()]) expect(out).not.toMatch(/Unhandled 'error' event|"msg":"fatal/);
+  });
 });
+
+interface CuttableProxy {
+  port: number;
+  /** Destroys every open session (both sides, no goodbye), returns how many were open. */
+  cut(): number;
+  /** Down: accept, then close at once (HAProxy with no backend). */
+  setDown(down: boolean): void;
+  close(): void;
+}
+
+/** A TCP proxy to PostgreSQL on loopback that a test can cut, as HAProxy does on a failover. */
+async function startCuttableProxy(targetPort: number): Promise<CuttableProxy> {
+  const sessions = new Set<{ a: net.Socket; b: net.Socket }>();
+  let down = false;
+  const server = net.createServer((a) => {
+    a.on('error', () => undefined);
+    if (down) {
+      a.destroy();
+      return;
+    }
+    const b = net.connect(targetPort, '127.0.0.1');
+    b.on('error', () => undefined);
+    const s = { a, b };
+    sessions.add(s);
+    const end = () => {
+      sessions.delete(s);
+      a.destroy();
+      b.destroy();
+    };
+    a.on('close', end);
+    b.on('close', end);
+    a.pipe(b);
+    b.pipe(a);
+  });
+  const [port] = await freePorts(1);
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  const cut = () => {
+    const n = sessions.size;
+    for (const s of [...sessions]) {
+      s.a.destroy();
+      s.b.destroy();
+    }
+    return n;
+  };
+  return {
+    port: port ?? 0,
+    cut,
+    setDown(d) {
+      down = d;
+    },
+    close() {
+      server.close();
+      cut();
+    },
+  };
+}

@@ -1,19 +1,24 @@
 /**
  * The reference documents API on node:http (no framework):
- *   GET  /health          -> 200 {status:"ok"} when the database and the HSM key answer, else 503
+ *   GET  /health          -> 200 {status:"ok"} when the database (a trivial query within 2 s, schema
+ *                            in place) and the HSM key answer, else 503 {status:"degraded", …}
  *   POST /documents       -> 201 {id}; JSON {title, patientId, category, contentBase64}
  *   GET  /documents/:uuid -> 200 {id, title, patientId, category, createdAt, contentBase64}
  * Every response carries X-Correlation-ID (the incoming one when well formed, else a new UUID),
- * and every request is logged as one JSON line with it (EXG_SEC_6.1).
+ * and every request is logged as one JSON line with it (EXG_SEC_6.1). A database that does not
+ * answer (after the bounded retries of db.ts) gives 503 {"error":"database unavailable"} with
+ * Retry-After: the process stays up and serves again as soon as the database is back.
  */
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { type Db, getDocument, insertDocument, ping } from './db.ts';
+import { DatabaseUnavailableError, type Db, getDocument, insertDocument, ping, type SchemaGate } from './db.ts';
 import { type KeyWrapper, open, seal } from './envelope.ts';
 import type { Logger } from './log.ts';
 
 export interface RefServiceDeps {
   db: Db;
+  /** Schema created on demand before the first database call (app.ts); omitted = assumed present. */
+  schema?: SchemaGate;
   hsm: KeyWrapper & { keyInventory?: () => Array<{ label: string }> };
   domain: string;
   keyMechanism: string;
@@ -35,9 +40,14 @@ class HttpError extends Error {
   }
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown): void {
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -82,6 +92,20 @@ export function parseNewDocument(body: Buffer): NewDocument {
   return { title, patientId, category, content: Buffer.from(contentBase64, 'base64') };
 }
 
+/** true when `p` resolves within `ms`, false when it rejects or takes longer (never rejects). */
+function withinMs(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(false), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 export function createRefServiceHandler(deps: RefServiceDeps): http.RequestListener {
   const limit = deps.maxBodyBytes ?? 8 * 1024 * 1024;
 
@@ -92,7 +116,8 @@ export function createRefServiceHandler(deps: RefServiceDeps): http.RequestListe
 
     if (path === '/health') {
       if (method !== 'GET') throw new HttpError(405, 'method not allowed');
-      const dbUp = await ping(deps.db);
+      let dbUp = await ping(deps.db);
+      if (dbUp && deps.schema && !deps.schema.ready()) dbUp = await withinMs(deps.schema.ensure(), 2000);
       let hsmUp = true;
       try {
         if (deps.hsm.keyInventory) hsmUp = deps.hsm.keyInventory().some((k) => k.label === deps.domain);
@@ -109,6 +134,7 @@ export function createRefServiceHandler(deps: RefServiceDeps): http.RequestListe
       const ct = String(req.headers['content-type'] ?? '');
       if (!/^application\/json\b/i.test(ct)) throw new HttpError(415, 'content-type must be application/json');
       const doc = parseNewDocument(await readBody(req, limit));
+      await deps.schema?.ensure();
       const id = randomUUID();
       const sealed = seal(doc.content, id, deps.domain, deps.hsm);
       await insertDocument(deps.db, {
@@ -131,6 +157,7 @@ export function createRefServiceHandler(deps: RefServiceDeps): http.RequestListe
       if (method !== 'GET') throw new HttpError(405, 'method not allowed');
       const id = (m[1] ?? '').toLowerCase();
       if (!UUID_RE.test(id)) throw new HttpError(400, 'document id must be a UUID');
+      await deps.schema?.ensure();
       const row = await getDocument(deps.db, id, cid);
       if (!row) throw new HttpError(404, 'document not found');
       const content = open(row.sealed, row.id, row.keyDomain, deps.hsm);
@@ -165,6 +192,12 @@ export function createRefServiceHandler(deps: RefServiceDeps): http.RequestListe
     route(req, res, cid).catch((err: unknown) => {
       if (err instanceof HttpError) {
         if (!res.headersSent) send(res, err.status, { error: err.message, correlationId: cid });
+        else res.destroy();
+        return;
+      }
+      if (err instanceof DatabaseUnavailableError) {
+        deps.log.warn('database unavailable', { correlation_id: cid, op: err.op, error: err.message, code: err.code });
+        if (!res.headersSent) send(res, 503, { error: 'database unavailable', correlationId: cid }, { 'retry-after': '5' });
         else res.destroy();
         return;
       }

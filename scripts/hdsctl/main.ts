@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeFsError, isFsError } from '../../modules/loader/safeOutput.ts';
 import * as dataset from './commands/dataset.ts';
+import * as drill from './commands/drill.ts';
 import * as env from './commands/env.ts';
 import * as lab from './commands/lab.ts';
 import * as policy from './commands/policy.ts';
@@ -14,7 +15,7 @@ import * as validate from './commands/validate.ts';
 import { CliError, EXIT_ERROR, EXIT_OK, log, red } from './output.ts';
 
 type Registrar = { register(program: Command, setExit: (code: number) => void): void };
-const COMMANDS: Registrar[] = [validate, show, env, lab, synth, dataset, policy];
+const COMMANDS: Registrar[] = [validate, show, env, lab, synth, dataset, policy, drill];
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('hdsctl')

@@ -69,7 +69,11 @@ export function pgbackrestServersComponent(): LabComponent {
       const owner = ownerOf(ctx.user(USER));
       for (const g of serverGuests(ctx.plan)) {
         await materialiseGuest(ctx, g);
-        for (const dir of [PGBACKREST_PATHS.logPath, PGBACKREST_PATHS.lockPath]) await ensureDir(guestPath(ctx.plan, g, dir), 0o750, owner);
+        // The Debian package creates these for user postgres; the lab does it under the guest's root.
+        for (const dir of [PGBACKREST_PATHS.logPath, PGBACKREST_PATHS.lockPath, PGBACKREST_PATHS.spoolPath]) {
+          await ensureDir(guestPath(ctx.plan, g, dir.slice(0, dir.lastIndexOf('/'))), 0o755);
+          await ensureDir(guestPath(ctx.plan, g, dir), 0o750, owner);
+        }
       }
       await ensureDir(guestPath(ctx.plan, repository(ctx.plan), PGBACKREST_PATHS.repoPath), 0o750, owner);
     },

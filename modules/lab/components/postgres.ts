@@ -11,6 +11,7 @@ import { PG_PATHS } from '../../services/fromTopology/paths.ts';
 import { type LabComponent, type LabContext, ownerOf, waitFor } from '../context.ts';
 import { type PatroniNodeEndpoint, patroniNodes } from '../endpoints.ts';
 import { guestPath, materialiseGuest } from '../guests.ts';
+import { applyDynamicConfig } from '../patroniApi.ts';
 import { patroniClusterAny } from '../probes.ts';
 import type { LabPlan } from '../types.ts';
 
@@ -121,6 +122,9 @@ export function postgresComponents(domain: string): LabComponent[] {
           },
           { timeoutMs: 180_000, logs: nodes.map((n) => n.process) },
         );
+        // bootstrap.dcs applies only at bootstrap: bring an older cluster to the rendered design.
+        const changed = await applyDynamicConfig(ctx.plan, domain);
+        if (changed.length) ctx.log(`${domain}: dynamic configuration updated in the DCS (${changed.join(', ')})`);
       },
     },
   ];

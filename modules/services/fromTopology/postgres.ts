@@ -34,11 +34,11 @@ export function etcdHosts(t: Topology, p: DeploymentProfile): string[] {
 
 /**
  * The HA design (docs/adr/0006-ha-design.md): failover within seconds of a lost leader (ttl
- * 12 s ≥ loop_wait 2 + 2 × retry_timeout 5), a lost standby dropped from the commit path within
+ * 10 s ≥ loop_wait 2 + 2 × retry_timeout 4), a lost standby dropped from the commit path within
  * REPLICATION_TIMEOUT_S seconds, and — with `onStandbyLoss: continue-alone` — the leader going
  * on alone while its partner is away.
  */
-export const PATRONI_TIMING = { ttl: 12, loopWait: 2, retryTimeout: 5 } as const;
+export const PATRONI_TIMING = { ttl: 10, loopWait: 2, retryTimeout: 4 } as const;
 export const REPLICATION_TIMEOUT_S = 6;
 
 export type PgCredential = 'superuser' | 'replication' | 'rewind' | 'app' | 'restapi';

@@ -57,7 +57,7 @@ describe('hdsctl validate', () => {
     });
     expect(r.code).toBe(1);
     expect(r.lines).toContain('dev.yaml:5:1 /class: value "staging" is not allowed (use one of: production, preprod, certification, recette, formation, demo, integration, bench, dev, lab)');
-    expect(r.lines).toContain('dev.yaml:26:5 /services/postgresql/replikation: unknown property "replikation" (known properties here: replication, witnessSite, node, witness, domains)');
+    expect(r.lines).toContain('dev.yaml:26:5 /services/postgresql/replikation: unknown property "replikation" (known properties here: replication, onStandbyLoss, witnessSite, node, witness, domains)');
     expect(r.lines).toHaveLength(2);
   });
 
@@ -124,7 +124,7 @@ describe('hdsctl validate', () => {
   it('reports a primary and its synchronous standby in the same site (EXG_PCA_2)', async () => {
     const r = await validateWith((d) => editYaml(join(d, 'production.yaml'), ['services', 'postgresql', 'domains', 1, 'standbySite'], 'DC2'));
     expect(r.code).toBe(1);
-    expect(r.lines).toContain('production.yaml:32:46 /services/postgresql/domains/1/standbySite: domain documents: primary and synchronous standby are both in DC2 (put the standby in the other primary datacenter so a site loss loses no data) [EXG_PCA_2]');
+    expect(r.lines).toContain('production.yaml:35:46 /services/postgresql/domains/1/standbySite: domain documents: primary and synchronous standby are both in DC2 (put the standby in the other primary datacenter so a site loss loses no data) [EXG_PCA_2]');
   });
 
   it('reports address exhaustion', async () => {

@@ -1,0 +1,191 @@
+/**
+ * Pure analysis of a drill: the timeline and figures of each fault from the ledger and the
+ * observations, the per-second series for the chart, and the checker's verdict from what the
+ * final leader and the standby hold. No I/O: the runner gathers, this module judges.
+ */
+import type { Observation } from './observe.ts';
+import type { CheckerResult, FaultResult, FaultSpec, LedgerEntry, SeriesPoint, TimelineEvent } from './types.ts';
+
+/** An acknowledged operation slower than this counts as an interruption (a commit that hung). */
+export const SLOW_MS = 1000;
+
+export interface FaultWindow {
+  spec: FaultSpec;
+  site?: string;
+  description: string;
+  /** ms since the epoch. */
+  injectedAt: number;
+  healedAt: number;
+  /** When the cluster was back to leader + synchronous standby after healing (undefined: never within the wait). */
+  healthyAt?: number;
+  /** Switchover: when the failback completed. */
+  failbackAt?: number;
+}
+
+export interface Targets {
+  rtoSeconds: number;
+  dimaMonthSeconds: number;
+}
+
+/** The API writers whose writes must come back: every site but the one lost; for a partition, the leader's site. */
+export function survivingSites(w: FaultWindow, apiSites: string[], leaderSiteDuring: string | undefined): string[] {
+  if (w.spec.kind === 'site-loss' || w.spec.kind === 'dc3-loss' || w.spec.kind === 'waf-loss') return apiSites.filter((s) => s !== w.site);
+  if (w.spec.kind === 'partition') return leaderSiteDuring ? [leaderSiteDuring] : apiSites;
+  return apiSites;
+}
+
+const bad = (e: LedgerEntry) => e.outcome !== 'ok' || e.end - e.start > SLOW_MS;
+
+/**
+ * End of the interruption of `entries` (sorted by start) after `from`: the end of the first fast
+ * acknowledged operation that starts after the last failed, unknown or slow one in [from, until].
+ * 0 when nothing was interrupted.
+ */
+export function interruptionEnd(entries: LedgerEntry[], from: number, until: number): number | undefined {
+  const inWindow = entries.filter((e) => e.end >= from && e.start <= until);
+  const lastBad = inWindow.filter(bad).reduce<LedgerEntry | undefined>((a, e) => (!a || e.start > a.start ? e : a), undefined);
+  if (!lastBad) return 0;
+  const after = entries.find((e) => e.start >= lastBad.start && e !== lastBad && !bad(e));
+  return after?.end;
+}
+
+function firstChange<T>(obs: Observation[], from: number, value: (o: Observation) => T, initial: T): Observation | undefined {
+  return obs.find((o) => o.at >= from && value(o) !== initial);
+}
+
+/** The last observation at or before `at` that saw exactly one primary. */
+export function leaderAt(obs: Observation[], at: number): Observation | undefined {
+  let best: Observation | undefined;
+  for (const o of obs) if (o.at <= at && o.leader) best = o;
+  return best;
+}
+
+export function analyseFault(w: FaultWindow, ledger: LedgerEntry[], obs: Observation[], lost: number, siteOfLeader: (name: string) => string | undefined, t: Targets): FaultResult {
+  const events: TimelineEvent[] = [{ kind: 'injected', at: w.injectedAt, detail: w.description }];
+  const before = leaderAt(obs, w.injectedAt);
+  const leaderBefore = before?.leader;
+  const sorted = [...ledger].sort((a, b) => a.start - b.start);
+  const firstBad = sorted.find((e) => e.end >= w.injectedAt && e.start <= w.healedAt && bad(e));
+  if (firstBad) events.push({ kind: 'detected', at: firstBad.end, detail: `first ${firstBad.outcome === 'ok' ? 'slow' : firstBad.outcome} operation (${firstBad.writer}${firstBad.error ? `: ${firstBad.error}` : ''})` });
+  const noLeader = obs.find((o) => o.at >= w.injectedAt && o.at <= w.healedAt + 60_000 && o.patroni && !o.leader);
+  if (noLeader) events.push({ kind: 'leader-lost', at: noLeader.at, detail: `no reachable primary (was ${leaderBefore ?? '?'})` });
+  const promoted = leaderBefore ? obs.find((o) => o.at >= w.injectedAt && o.leader && o.leader !== leaderBefore) : undefined;
+  if (promoted) events.push({ kind: 'promoted', at: promoted.at, detail: `${promoted.leader} leads (was ${leaderBefore})` });
+  const newLeader = promoted?.leader ?? leaderBefore;
+  // The HAProxy of a surviving site sends writes to the new leader only.
+  const proxy = promoted ? obs.find((o) => o.at >= promoted.at && Object.values(o.writeUp).some((u) => u.length === 1 && u[0] === newLeader)) : undefined;
+  if (proxy) events.push({ kind: 'proxy-switched', at: proxy.at, detail: `HAProxy writes to ${newLeader} only` });
+  const syncLost = firstChange(obs, w.injectedAt, (o) => Boolean(o.syncStandby), true);
+  const syncLostAt = syncLost && syncLost.at <= w.healedAt + 120_000 ? syncLost.at : undefined;
+  if (syncLostAt !== undefined) events.push({ kind: 'sync-standby-lost', at: syncLostAt, detail: 'the leader runs without a synchronous standby (RPO exposure)' });
+  events.push({ kind: 'healed', at: w.healedAt, detail: 'fault healed' });
+  const syncBackObs = syncLostAt !== undefined ? obs.find((o) => o.at > syncLostAt && o.syncStandby && o.leader) : undefined;
+  // The runner's own wait for leader + synchronous standby also dates it (the observer may have stopped first).
+  const syncBackAt = syncLostAt === undefined ? undefined : (syncBackObs?.at ?? w.healthyAt);
+  if (syncBackAt !== undefined)
+    events.push({ kind: 'sync-standby-back', at: syncBackAt, detail: syncBackObs ? `${syncBackObs.leader} + synchronous standby ${syncBackObs.syncStandby}` : 'leader + synchronous standby (Patroni)' });
+  if (w.failbackAt !== undefined) events.push({ kind: 'failback', at: w.failbackAt, detail: 'failback to the first leader' });
+
+  const apiSites = [...new Set(ledger.filter((e) => e.path === 'api').map((e) => e.site))].sort();
+  const duringLeader = newLeader ? siteOfLeader(newLeader) : undefined;
+  const surviving = survivingSites(w, apiSites, duringLeader);
+  let rtoEnd = 0;
+  let unrecovered = false;
+  for (const site of surviving) {
+    const mine = sorted.filter((e) => e.path === 'api' && e.site === site);
+    const end = interruptionEnd(mine, w.injectedAt, w.healedAt);
+    if (end === undefined) unrecovered = true;
+    else rtoEnd = Math.max(rtoEnd, end);
+  }
+  const rtoMs = unrecovered ? undefined : rtoEnd === 0 ? 0 : rtoEnd - w.injectedAt;
+  if (rtoMs !== undefined && rtoMs > 0) events.push({ kind: 'first-write-after', at: w.injectedAt + rtoMs, detail: `writes acknowledged again through the WAF of ${surviving.join(', ')}` });
+  // Write gap: the longest interruption of any writer (API or SQL) of the surviving sites.
+  let gapEnd: number | undefined = 0;
+  for (const writer of new Set(sorted.filter((e) => surviving.includes(e.site)).map((e) => e.writer))) {
+    const end = interruptionEnd(
+      sorted.filter((e) => e.writer === writer),
+      w.injectedAt,
+      w.healedAt,
+    );
+    gapEnd = end === undefined || gapEnd === undefined ? undefined : Math.max(gapEnd, end);
+  }
+  const writeGapMs = gapEnd === undefined ? undefined : gapEnd === 0 ? 0 : gapEnd - w.injectedAt;
+  const rpoExposureMs = syncLostAt === undefined ? 0 : (syncBackAt ?? obs[obs.length - 1]?.at ?? syncLostAt) - syncLostAt;
+  events.sort((a, b) => a.at - b.at);
+
+  const reasons: string[] = [];
+  const rtoBound = t.rtoSeconds * 1000;
+  // A crash or a switchover has no surviving-site notion: the bound applies to every site.
+  if (rtoMs === undefined) reasons.push(`writes through ${surviving.join(', ') || 'the WAF'} did not come back before healing`);
+  else if (rtoMs > rtoBound) reasons.push(`RTO ${(rtoMs / 1000).toFixed(1)} s > ${t.rtoSeconds} s`);
+  if (lost > 0) reasons.push(`${lost} acknowledged write(s) lost`);
+  if (w.healthyAt === undefined) reasons.push('not back to leader + synchronous standby after healing');
+  return {
+    spec: w.spec,
+    ...(w.site ? { site: w.site } : {}),
+    events,
+    ...(rtoMs !== undefined ? { rtoMs } : {}),
+    ...(writeGapMs !== undefined ? { writeGapMs } : {}),
+    rpoExposureMs,
+    lost,
+    dimaShare: (rtoMs ?? w.healedAt - w.injectedAt) / (t.dimaMonthSeconds * 1000),
+    verdict: reasons.length ? 'fail' : 'pass',
+    reasons,
+  };
+}
+
+/** Operations per second and path, with p50/max latency of the acknowledged ones. */
+export function seriesOf(ledger: LedgerEntry[]): SeriesPoint[] {
+  const buckets = new Map<string, { t: number; path: LedgerEntry['path']; ok: number; failed: number; unknown: number; lat: number[] }>();
+  for (const e of ledger) {
+    const t = Math.floor(e.end / 1000);
+    const k = `${t}:${e.path}`;
+    let b = buckets.get(k);
+    if (!b) {
+      b = { t, path: e.path, ok: 0, failed: 0, unknown: 0, lat: [] };
+      buckets.set(k, b);
+    }
+    b[e.outcome]++;
+    if (e.outcome === 'ok') b.lat.push(e.end - e.start);
+  }
+  return [...buckets.values()]
+    .sort((a, b) => a.t - b.t || a.path.localeCompare(b.path))
+    .map(({ lat, ...b }) => {
+      const s = [...lat].sort((x, y) => x - y);
+      return { ...b, ...(s.length ? { p50Ms: s[Math.floor((s.length - 1) / 2)]!, maxMs: s[s.length - 1]! } : {}) };
+    });
+}
+
+/**
+ * The checker: every acknowledged write is on the final leader and, once healed, on the
+ * standby; unknowns are counted apart. Two leaders at once: a write acknowledged on an older
+ * timeline although it started after a newer timeline had already acknowledged one (an old
+ * primary still taking writes after a promotion).
+ */
+export function check(ledger: LedgerEntry[], onLeader: Set<string>, onStandby: Set<string>): CheckerResult {
+  const acked = ledger.filter((e) => e.outcome === 'ok');
+  const lost = acked.filter((e) => !onLeader.has(e.id)).map((e) => e.id);
+  const missingOnStandby = acked.filter((e) => onLeader.has(e.id) && !onStandby.has(e.id)).map((e) => e.id);
+  const unknown = ledger.filter((e) => e.outcome === 'unknown');
+  const splitBrain: string[] = [];
+  const firstAckOf = new Map<number, number>();
+  for (const e of acked) if (e.timeline !== undefined) firstAckOf.set(e.timeline, Math.min(firstAckOf.get(e.timeline) ?? Number.POSITIVE_INFINITY, e.end));
+  for (const e of acked) {
+    if (e.timeline === undefined) continue;
+    for (const [tl, at] of firstAckOf)
+      if (tl > e.timeline && e.start > at) {
+        splitBrain.push(`${e.id} acknowledged by ${e.server} on timeline ${e.timeline} at +${(e.end / 1000).toFixed(1)} s, after timeline ${tl} took writes at +${(at / 1000).toFixed(1)} s`);
+        break;
+      }
+  }
+  return {
+    acknowledged: acked.length,
+    failed: ledger.filter((e) => e.outcome === 'failed').length,
+    unknown: unknown.length,
+    lost,
+    missingOnStandby,
+    unknownPresent: unknown.filter((e) => onLeader.has(e.id)).length,
+    splitBrain,
+    verdict: lost.length === 0 && missingOnStandby.length === 0 && splitBrain.length === 0 ? 'pass' : 'fail',
+  };
+}

@@ -1,0 +1,280 @@
+/**
+ * Runs a drill against the running lab: checks the lab is up and healthy (leader + synchronous
+ * standby), starts the observer and the workload, injects each fault in turn, holds it, heals
+ * it, waits until the cluster is whole again, then stops the workload, checks every
+ * acknowledged write on the final leader and on the standby, and writes the run directory —
+ * ledger, observations, log excerpts, their SHA-256, and the PV (JSON, Markdown, HTML) —
+ * atomically (`<id>.partial/` renamed to `<id>/` at the end). Faults are always healed, also
+ * when the drill fails half-way.
+ */
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { labComponents } from '../lab/components/all.ts';
+import { refserviceDomain } from '../lab/edgeEndpoints.ts';
+import { haproxyEndpoints, patroniNodes } from '../lab/endpoints.ts';
+import { labStatus } from '../lab/lab.ts';
+import { appClient, patroniClusterAny } from '../lab/probes.ts';
+import { logPath } from '../lab/supervisor.ts';
+import type { LabPlan } from '../lab/types.ts';
+import { analyseFault, check, type FaultWindow, seriesOf } from './analysis.ts';
+import { healAll, injectFault } from './faults.ts';
+import { type Observation, startObserver } from './observe.ts';
+import { writePv } from './pv/index.ts';
+import type { DrillRun, EvidenceFile, FaultSpec, LedgerEntry, LogExcerpt } from './types.ts';
+import { DRILL_CATEGORY, DRILL_SCHEMA, startWorkload } from './workload.ts';
+
+export const RTO_TARGET_SECONDS = 30;
+
+export interface DrillOptions {
+  plan: LabPlan;
+  title: string;
+  kind: DrillRun['kind'];
+  faults: FaultSpec[];
+  /** Operations per second per writer. */
+  rate: number;
+  operator: string;
+  /** Where run directories go (git-ignored). */
+  runsDir: string;
+  lang: 'fr' | 'en';
+  log(line: string): void;
+  /** Seconds of workload before the first fault and after the last one is healed. */
+  warmupSeconds?: number;
+  /** Longest wait for leader + synchronous standby after healing. */
+  recoverSeconds?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function drillsDir(plan: LabPlan): string {
+  return join(plan.stateDir, '..', 'drills');
+}
+
+async function clusterState(plan: LabPlan, domain: string): Promise<{ leader?: string; sync?: string }> {
+  const c = await patroniClusterAny(
+    plan,
+    patroniNodes(plan, domain).map((n) => n.restUrl),
+  ).catch(() => undefined);
+  const leader = c?.members.find((m) => m.role === 'leader' && m.state === 'running')?.name;
+  const sync = c?.members.find((m) => m.role === 'sync_standby' && (m.state === 'streaming' || m.state === 'running'))?.name;
+  return { ...(leader ? { leader } : {}), ...(sync ? { sync } : {}) };
+}
+
+async function waitHealthy(plan: LabPlan, domain: string, seconds: number): Promise<boolean> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    const s = await clusterState(plan, domain);
+    if (s.leader && s.sync) return true;
+    await sleep(500);
+  }
+  return false;
+}
+
+/** Byte sizes of the lab's process logs, to cut excerpts between two instants. */
+function logSizes(plan: LabPlan, names: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const n of names) {
+    try {
+      m.set(n, statSync(logPath(plan.stateDir, n)).size);
+    } catch {
+      m.set(n, 0);
+    }
+  }
+  return m;
+}
+
+async function excerpt(plan: LabPlan, name: string, from: number, to: number, max = 20): Promise<string[]> {
+  if (to <= from) return [];
+  const f = await open(logPath(plan.stateDir, name), 'r').catch(() => undefined);
+  if (!f) return [];
+  try {
+    const len = Math.min(to - from, 256 * 1024);
+    const buf = Buffer.alloc(len);
+    await f.read(buf, 0, len, from);
+    const lines = buf.toString('utf8').split('\n').filter(Boolean);
+    return lines.length <= max ? lines : [...lines.slice(0, max - 5), `… ${lines.length - max + 1} more lines …`, ...lines.slice(-4)];
+  } finally {
+    await f.close();
+  }
+}
+
+/** ids the domain's database holds for this run, read through a HAProxy port (write: the leader; read: the standby). */
+async function presentIds(plan: LabPlan, domain: string, runId: string, port: 'write' | 'read'): Promise<Set<string> | undefined> {
+  for (const h of haproxyEndpoints(plan)) {
+    const c = h.clusters.find((x) => x.domain === domain)!;
+    let client: pg.Client | undefined;
+    try {
+      client = await appClient(plan, domain, h.address, port === 'write' ? c.writePort : c.readPort, 3000);
+      const sql = await client.query<{ id: string }>(`select id from ${DRILL_SCHEMA}.ledger where run = $1`, [runId]);
+      const api = await client.query<{ id: string }>('select id::text as id from documents where patient_id = $1 and category = $2', [`drill-${runId}`.slice(0, 64), DRILL_CATEGORY]);
+      return new Set([...sql.rows, ...api.rows].map((r) => r.id));
+    } catch {
+      // try the other site's HAProxy
+    } finally {
+      if (client) await client.end().catch(() => undefined);
+    }
+  }
+  return undefined;
+}
+
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+function runIdOf(title: string, at: Date): string {
+  return `${at.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z')}-${title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40)}`;
+}
+
+export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: string }> {
+  const { plan } = o;
+  const domain = refserviceDomain(plan);
+  const status = await labStatus(plan, { components: labComponents(plan) });
+  if (!status.up) throw new Error('the lab is not up: run `hdsctl lab up` first');
+  if (!(await waitHealthy(plan, domain, 30))) throw new Error(`the ${domain} cluster has no leader + synchronous standby: the drill needs a healthy cluster to start from`);
+  await healAll(plan); // leftovers of a crashed drill
+
+  const started = new Date();
+  const id = runIdOf(o.title, started);
+  const partial = join(o.runsDir, `${id}.partial`);
+  mkdirSync(partial, { recursive: true, mode: 0o750 });
+  const ledgerFile = join(partial, 'ledger.ndjson');
+  writeFileSync(ledgerFile, '');
+  const ledger: LedgerEntry[] = [];
+  const epoch = started.getTime();
+  const warmup = (o.warmupSeconds ?? 5) * 1000;
+  const logNames = [
+    ...patroniNodes(plan, domain).map((n) => n.process),
+    ...haproxyEndpoints(plan).map((h) => h.process),
+    'refservice-dc1',
+    'refservice-dc2',
+  ];
+
+  const observer = startObserver(plan, domain, epoch);
+  const workload = startWorkload({
+    plan,
+    domain,
+    runId: id,
+    epoch,
+    rate: o.rate,
+    record: (e) => {
+      ledger.push(e);
+      appendFileSync(ledgerFile, `${JSON.stringify(e)}\n`);
+    },
+  });
+  const windows: FaultWindow[] = [];
+  const excerpts: LogExcerpt[] = [];
+  try {
+    await sleep(warmup);
+    for (const spec of o.faults) {
+      const before = logSizes(plan, logNames);
+      const injectedAt = Date.now() - epoch;
+      const f = await injectFault(
+        {
+          plan,
+          domain,
+          leader: async () => {
+            const s = await clusterState(plan, domain);
+            if (!s.leader) throw new Error('no leader to target');
+            return s.leader;
+          },
+          log: o.log,
+        },
+        spec,
+      );
+      o.log(`+${(injectedAt / 1000).toFixed(1)}s injected: ${f.description}; holding ${spec.holdSeconds} s`);
+      const w: FaultWindow = { spec, ...(f.site ? { site: f.site } : {}), description: f.description, injectedAt, healedAt: injectedAt };
+      windows.push(w);
+      try {
+        await sleep(spec.holdSeconds * 1000);
+      } finally {
+        await f.heal();
+        w.healedAt = Date.now() - epoch;
+        if (spec.kind === 'switchover') w.failbackAt = w.healedAt;
+        o.log(`+${(w.healedAt / 1000).toFixed(1)}s healed`);
+      }
+      if (await waitHealthy(plan, domain, o.recoverSeconds ?? 120)) w.healthyAt = Date.now() - epoch;
+      o.log(w.healthyAt ? `+${(w.healthyAt / 1000).toFixed(1)}s leader + synchronous standby again` : 'NOT back to leader + synchronous standby');
+      const after = logSizes(plan, logNames);
+      for (const n of logNames) {
+        const lines = await excerpt(plan, n, before.get(n) ?? 0, after.get(n) ?? 0);
+        if (lines.length) excerpts.push({ event: 'injected', source: n, lines });
+      }
+      await sleep(warmup);
+    }
+  } finally {
+    await healAll(plan).catch(() => undefined);
+    await workload.stop();
+    await observer.stop();
+  }
+
+  // Checker: the final leader holds every acknowledged write; the standby too once caught up.
+  const onLeader = (await presentIds(plan, domain, id, 'write')) ?? new Set<string>();
+  let onStandby = new Set<string>();
+  for (let i = 0; i < 30; i++) {
+    onStandby = (await presentIds(plan, domain, id, 'read')) ?? new Set<string>();
+    if ([...onLeader].every((x) => onStandby.has(x))) break;
+    await sleep(1000);
+  }
+  const checker = check(ledger, onLeader, onStandby);
+  const lostSet = new Set(checker.lost);
+  const siteOfLeader = (name: string) => patroniNodes(plan, domain).find((n) => n.name === name)?.site.id;
+  const targets = { rtoSeconds: RTO_TARGET_SECONDS, dimaMonthSeconds: plan.topology.slo.monthlyBudgetSeconds };
+  const faults = windows.map((w, i) => {
+    const until = windows[i + 1]?.injectedAt ?? Number.POSITIVE_INFINITY;
+    const lost = ledger.filter((e) => lostSet.has(e.id) && e.end >= w.injectedAt - warmup && e.start < until).length;
+    return analyseFault(w, ledger, observer.observations, lost, siteOfLeader, targets);
+  });
+
+  writeFileSync(join(partial, 'observations.ndjson'), observer.observations.map((x: Observation) => JSON.stringify(x)).join('\n') + (observer.observations.length ? '\n' : ''));
+  writeFileSync(join(partial, 'excerpts.json'), `${JSON.stringify(excerpts, null, 2)}\n`);
+  const evidence: EvidenceFile[] = [
+    ['ledger.ndjson', 'every operation of the workload (ok / failed / unknown)'],
+    ['observations.ndjson', 'Patroni leader, synchronous standby and HAProxy write servers, twice a second'],
+    ['excerpts.json', 'process log lines written during each fault'],
+  ].map(([path, what]) => ({ path: path!, what: what!, sha256: sha256(join(partial, path!)), bytes: statSync(join(partial, path!)).size }));
+
+  const run: DrillRun = {
+    id,
+    kind: o.kind,
+    title: o.title,
+    environment: plan.topology.environment.name,
+    operator: o.operator,
+    startedAt: started.toISOString(),
+    endedAt: new Date().toISOString(),
+    targets: { rtoSeconds: targets.rtoSeconds, lostWrites: 0, dimaMonthSeconds: targets.dimaMonthSeconds },
+    workload: { ratePerWriter: o.rate, writers: workload.writers },
+    faults,
+    checker,
+    series: seriesOf(ledger),
+    excerpts,
+    evidence,
+    verdict: checker.verdict === 'pass' && faults.every((f) => f.verdict === 'pass') ? 'pass' : 'fail',
+    rex: '',
+  };
+  writePv(partial, run, o.lang);
+  const dir = join(o.runsDir, id);
+  renameSync(partial, dir);
+  return { run, dir };
+}
+
+/** Drops the drill schema and the drill documents of the domain (`hdsctl drill cleanup`). */
+export async function cleanupDrillData(plan: LabPlan): Promise<{ documents: number }> {
+  const domain = refserviceDomain(plan);
+  for (const h of haproxyEndpoints(plan)) {
+    const c = h.clusters.find((x) => x.domain === domain)!;
+    let client: pg.Client | undefined;
+    try {
+      client = await appClient(plan, domain, h.address, c.writePort, 3000);
+      await client.query(`drop schema if exists ${DRILL_SCHEMA} cascade`);
+      const r = await client.query("delete from documents where category = $1 and patient_id like 'drill-%'", [DRILL_CATEGORY]);
+      return { documents: r.rowCount ?? 0 };
+    } catch {
+      // the other site's HAProxy
+    } finally {
+      if (client) await client.end().catch(() => undefined);
+    }
+  }
+  throw new Error(`no HAProxy write endpoint of ${domain} answered`);
+}
