@@ -33,7 +33,7 @@ describe('interruptionEnd', () => {
     expect(interruptionEnd(gap, 5000, 25_000)).toBe(15_020);
     const never = writer('a', 'DC2', 'api', 0, 30_000, (t) => (t >= 5000 ? 'failed' : 'ok'));
     expect(interruptionEnd(never, 5000, 25_000)).toBeUndefined();
-    const slow = writer('a', 'DC2', 'api', 0, 10_000, () => 'ok', 1500);
+    const slow = writer('a', 'DC2', 'api', 0, 10_000, () => 'ok', 2600);
     expect(interruptionEnd(slow, 1000, 5000)).toBeUndefined();
   });
 });
