@@ -124,7 +124,7 @@ function sha256(path: string): string {
 }
 
 function runIdOf(title: string, at: Date): string {
-  return `${at.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z')}-${title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40)}`;
+  return `${at.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z')}-${title.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40)}`;
 }
 
 export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: string }> {

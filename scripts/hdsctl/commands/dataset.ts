@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import pg from 'pg';
 import { parseShard, type Shard } from '../../../modules/dataset/plan.ts';
 import { loadProfile, type Profile } from '../../../modules/dataset/profile.ts';
-import { ALL_DOMAINS, generateDataset, MAX_USERS, type Summary } from '../../../modules/dataset/runner.ts';
+import { ALL_DOMAINS, type GenerateOptions, generateDataset, MAX_USERS, type Summary } from '../../../modules/dataset/runner.ts';
 import type { Format } from '../../../modules/dataset/sink.ts';
 import { DOMAINS, type Domain } from '../../../modules/dataset/tables.ts';
 import { domainUrl, parseTarget, redact, refuseProduction, type TargetConfig } from '../../../modules/dataset/target.ts';
@@ -144,21 +144,8 @@ function printSummary(s: Summary, json: boolean | undefined): void {
   else if (s.finalize) log(green(`complete${s.finalize.indexSeconds ? `; keys and indexes in ${s.finalize.indexSeconds.toFixed(1)} s` : ''}`));
 }
 
-interface Run {
-  users: number;
-  seed: string;
-  profile: Profile;
-  target: TargetConfig;
-  format: Format;
-  shard: Shard;
-  workers: number;
-  chunkSize: number;
-  check: boolean;
-  append: boolean;
-  domains: Domain[];
-  json?: boolean;
-  progress?: boolean;
-}
+/** What the command hands the generator, plus how it reports. */
+type Run = Omit<GenerateOptions, 'finalize' | 'onProgress' | 'stopAfterUnits'> & { json?: boolean; progress?: boolean };
 
 async function generate(r: Run): Promise<Summary> {
   const bar = progressBar(r.progress !== false && Boolean(process.stderr.isTTY) && !r.json);

@@ -50,7 +50,11 @@ export function register(program: Command, setExit: (code: number) => void): voi
       if (opts.json) printJson({ state, ...s, endpoints: labEndpoints(plan) });
       else {
         out(`lab ${state}${s.upSince ? ` since ${s.upSince}` : ''}: ${running}/${s.processes.length} processes, bridge ${s.network.bridge ? 'present' : 'absent'}`);
-        for (const l of table(['process', 'state', 'pid'], s.processes.map((p) => [p.name, p.alive ? 'running' : 'stopped', p.pid ?? '-']))) out(l);
+        for (const l of table(
+          ['process', 'state', 'pid', 'restarts', 'last exit'],
+          s.processes.map((p) => [p.name, p.state ?? (p.alive ? 'running' : 'stopped'), p.pid ?? '-', p.restarts ?? 0, p.lastExit ? `${p.lastExit}${p.lastExitAt ? ` at ${p.lastExitAt}` : ''}` : '-']),
+        ))
+          out(l);
         if (s.up) for (const l of table(['endpoint', 'address'], Object.entries(labEndpoints(plan)))) out(l);
       }
       setExit(state === 'partial' ? EXIT_FINDINGS : EXIT_OK);
