@@ -12,9 +12,8 @@ import pg from 'pg';
 import { parseShard, type Shard } from '../../../modules/dataset/plan.ts';
 import { loadProfile, type Profile } from '../../../modules/dataset/profile.ts';
 import { ALL_DOMAINS, type GenerateOptions, generateDataset, MAX_USERS, type Summary } from '../../../modules/dataset/runner.ts';
-import type { Format } from '../../../modules/dataset/sink.ts';
-import { DOMAINS, type Domain } from '../../../modules/dataset/tables.ts';
-import { domainUrl, parseTarget, redact, refuseProduction, type TargetConfig } from '../../../modules/dataset/target.ts';
+import { DOMAINS } from '../../../modules/dataset/tables.ts';
+import { domainUrl, parseTarget, redact, refuseProduction } from '../../../modules/dataset/target.ts';
 import { META_SCHEMA } from '../../../modules/dataset/writers/pg.ts';
 import { labWriteUrl } from '../../../modules/lab/dataTarget.ts';
 import { ArgProblem, type Check, checkOptions, environmentsDir, existingFile, integer, listOf, oneOf, text } from '../args.ts';
@@ -49,7 +48,9 @@ const TARGET: Check<string> = (raw) => {
       const u = new URL(raw.replace('{domain}', 'x'));
       if (!u.hostname) throw new Error('no host');
     } catch {
-      throw new ArgProblem(`${shown} is not a valid PostgreSQL URL; use postgres://user:password@host:port/database (e.g. --target postgres://hds@127.0.0.1:5432/formation)`);
+      throw new ArgProblem(
+        `${shown} is not a valid PostgreSQL URL; use postgres://user:password@host:port/database (e.g. --target postgres://hds@127.0.0.1:5432/formation)`,
+      );
     }
     return raw;
   }
@@ -60,9 +61,12 @@ const TARGET: Check<string> = (raw) => {
     try {
       st = statSync(path, { throwIfNoEntry: false });
     } catch {
-      throw new ArgProblem(`${shown}: "${path}" cannot be used (a part of the path is a file, or no permission); give a new or empty directory (e.g. --target dir:dataset-out)`);
+      throw new ArgProblem(
+        `${shown}: "${path}" cannot be used (a part of the path is a file, or no permission); give a new or empty directory (e.g. --target dir:dataset-out)`,
+      );
     }
-    if (st && !st.isDirectory()) throw new ArgProblem(`${shown}: "${path}" is a file, expected a directory; give a new or empty directory (e.g. --target dir:dataset-out)`);
+    if (st && !st.isDirectory())
+      throw new ArgProblem(`${shown}: "${path}" is a file, expected a directory; give a new or empty directory (e.g. --target dir:dataset-out)`);
     if (st && readdirSync(path).length > 0 && !existsSync(join(path, 'manifest.json')))
       throw new ArgProblem(`${shown}: "${path}" is a non-empty directory that holds no dataset; give a new or empty directory (e.g. --target dir:dataset-out)`);
     return raw;
@@ -111,7 +115,12 @@ async function cli<T>(f: () => T | Promise<T>): Promise<T> {
 function progressBar(enabled: boolean) {
   if (!enabled) return { update: () => undefined, stop: () => undefined };
   const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: 'dataset [{bar}] {percentage}% | {value}/{total} entities | {rate} rows/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 50 },
+    {
+      stream: process.stderr,
+      format: 'dataset [{bar}] {percentage}% | {value}/{total} entities | {rate} rows/s | ETA {eta_formatted}',
+      hideCursor: true,
+      etaBuffer: 50,
+    },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
@@ -186,7 +195,9 @@ export const resetTarget = {
       try {
         const has = await c.query(`SELECT 1 FROM pg_tables WHERE schemaname = '${META_SCHEMA}' AND tablename = 'runs'`);
         if (has.rowCount) {
-          const r = await c.query<{ seed: string; users: string }>(`SELECT seed, sum(users) OVER () AS users FROM ${META_SCHEMA}.runs ORDER BY first_user LIMIT 1`);
+          const r = await c.query<{ seed: string; users: string }>(
+            `SELECT seed, sum(users) OVER () AS users FROM ${META_SCHEMA}.runs ORDER BY first_user LIMIT 1`,
+          );
           if (r.rows[0]) found ??= { seed: r.rows[0].seed, users: Number(r.rows[0].users) };
         }
       } finally {
@@ -253,11 +264,14 @@ export function register(program: Command, setExit: (code: number) => void): voi
         domains: listOf(DOMAINS, 'domain'),
       });
       const kind = a.target === undefined || a.target === 'lab' || a.target.startsWith('postgres') ? 'pg' : a.target.startsWith('dir:') ? 'dir' : 'null';
-      if (a.format && kind !== 'dir') throw new CliError(`--format: "${a.format}" writes files; use it with --target dir:PATH (e.g. --target dir:dataset-out --format ${a.format})`);
+      if (a.format && kind !== 'dir')
+        throw new CliError(`--format: "${a.format}" writes files; use it with --target dir:PATH (e.g. --target dir:dataset-out --format ${a.format})`);
       const profile = profileOf(a.profile);
       const envName = opts.env ?? (opts.target === undefined || opts.target === 'lab' ? 'lab' : undefined);
       await cli(() => refuseProduction({ kind: 'null' }, envName, a.dir));
-      const target = await cli(async () => (opts.check && a.target === undefined ? ({ kind: 'null' } as const) : parseTarget(a.target, await labUrlFor(a.target, a.dir))));
+      const target = await cli(async () =>
+        opts.check && a.target === undefined ? ({ kind: 'null' } as const) : parseTarget(a.target, await labUrlFor(a.target, a.dir)),
+      );
       await cli(() => refuseProduction(target, envName, a.dir));
       const summary = await generate({
         users: a.users,
@@ -297,16 +311,21 @@ export function register(program: Command, setExit: (code: number) => void): voi
       const profile = profileOf(a.profile);
       await cli(() => refuseProduction({ kind: 'null' }, opts.env, a.dir));
       if (a.target === undefined && opts.env !== 'lab')
-        throw new CliError(`--target is required for ${opts.env}: give its PostgreSQL write endpoint (e.g. --target postgres://hds@127.0.0.1:5432/${opts.env})`);
+        throw new CliError(
+          `--target is required for ${opts.env}: give its PostgreSQL write endpoint (e.g. --target postgres://hds@127.0.0.1:5432/${opts.env})`,
+        );
       const target = await cli(async () => parseTarget(a.target, await labUrlFor(a.target, a.dir)));
       if (target.kind !== 'pg') throw new CliError(`--target: "${a.target}" is not a database; reset works on PostgreSQL targets (lab or postgres://...)`);
       await cli(() => refuseProduction(target, opts.env, a.dir));
       const previous = await resetTarget.inspect(target.url);
       const users = a.users ?? previous?.users;
-      if (users === undefined) throw new CliError(`--users is required: no dataset found in ${redact(target.url)} to take its size from (e.g. --users 100000); nothing was dropped`);
+      if (users === undefined)
+        throw new CliError(`--users is required: no dataset found in ${redact(target.url)} to take its size from (e.g. --users 100000); nothing was dropped`);
       const seed = a.seed ?? previous?.seed ?? '1';
       await resetTarget.drop(target.url);
-      log(`reset ${opts.env}: dropped the dataset${previous ? ` (seed ${previous.seed}, ${previous.users} users)` : ''}; generating ${users} users, seed ${seed}`);
+      log(
+        `reset ${opts.env}: dropped the dataset${previous ? ` (seed ${previous.seed}, ${previous.users} users)` : ''}; generating ${users} users, seed ${seed}`,
+      );
       const summary = await generate({
         users,
         seed,
