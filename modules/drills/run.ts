@@ -167,8 +167,11 @@ export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: s
   const excerpts: LogExcerpt[] = [];
   try {
     await sleep(warmup);
-    for (const spec of o.faults) {
-      const before = logSizes(plan, logNames);
+    // Faults healed but not yet recovered from: a combined fault (whileHealing) joins them.
+    let pending: FaultWindow[] = [];
+    let before = logSizes(plan, logNames);
+    for (const [i, spec] of o.faults.entries()) {
+      if (pending.length === 0) before = logSizes(plan, logNames);
       const injectedAt = Date.now() - epoch;
       const f = await injectFault(
         {
@@ -183,9 +186,10 @@ export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: s
         },
         spec,
       );
-      o.log(`+${(injectedAt / 1000).toFixed(1)}s injected: ${f.description}; holding ${spec.holdSeconds} s`);
+      o.log(`+${(injectedAt / 1000).toFixed(1)}s injected: ${f.description}; holding ${spec.holdSeconds} s${spec.whileHealing ? ' (while the previous fault heals)' : ''}`);
       const w: FaultWindow = { spec, ...(f.site ? { site: f.site } : {}), description: f.description, injectedAt, healedAt: injectedAt };
       windows.push(w);
+      pending.push(w);
       try {
         await sleep(spec.holdSeconds * 1000);
       } finally {
@@ -194,8 +198,12 @@ export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: s
         if (spec.kind === 'switchover') w.failbackAt = w.healedAt;
         o.log(`+${(w.healedAt / 1000).toFixed(1)}s healed`);
       }
-      if (await waitHealthy(plan, domain, o.recoverSeconds ?? 120)) w.healthyAt = Date.now() - epoch;
-      o.log(w.healthyAt ? `+${(w.healthyAt / 1000).toFixed(1)}s leader + synchronous standby again` : 'NOT back to leader + synchronous standby');
+      if (o.faults[i + 1]?.whileHealing) continue;
+      const healthy = await waitHealthy(plan, domain, o.recoverSeconds ?? 120);
+      const at = Date.now() - epoch;
+      for (const p of pending) if (healthy) p.healthyAt = at;
+      pending = [];
+      o.log(healthy ? `+${(at / 1000).toFixed(1)}s leader + synchronous standby again` : 'NOT back to leader + synchronous standby');
       const after = logSizes(plan, logNames);
       for (const n of logNames) {
         const lines = await excerpt(plan, n, before.get(n) ?? 0, after.get(n) ?? 0);

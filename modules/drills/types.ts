@@ -25,6 +25,8 @@ export interface FaultSpec {
   site?: string;
   /** Seconds between injection and healing. */
   holdSeconds: number;
+  /** A combined fault: injected as soon as the previous fault is healed, before the cluster is whole again. */
+  whileHealing?: boolean;
 }
 
 /** Where an operation went: through a DC's WAF to the API, or SQL through a DC's HAProxy. */

@@ -27,7 +27,6 @@ export const red = paint(31);
 export const green = paint(32);
 export const yellow = paint(33);
 export const bold = paint(1);
-export const dim = paint(2);
 
 /** Data for the caller (pipes, files). */
 export function out(line = ''): void {

@@ -48,6 +48,12 @@ describe('hdsctl drill', () => {
     expect(missing.stderr).toContain('does not exist');
   });
 
+  it('a combined fault (whileHealing) needs a previous fault', () => {
+    expect(() => parseCampaign('c.yaml', 'name: x\nfaults:\n  - { kind: partition, hold: 5, whileHealing: true }\n')).toThrow(/\/faults\/0\/whileHealing: the first fault has no previous fault/);
+    const c = parseCampaign('c.yaml', 'name: x\nfaults:\n  - { kind: site-loss, site: DC1, hold: 30 }\n  - { kind: postmaster-crash, hold: 10, whileHealing: true }\n');
+    expect(c.faults[1]).toEqual({ kind: 'postmaster-crash', holdSeconds: 10, whileHealing: true });
+  });
+
   it('parses repeats into as many faults', () => {
     const c = parseCampaign('c.yaml', 'name: Exercice\nrate: 4\nfaults:\n  - { kind: site-loss, site: DC1, hold: 30, repeat: 3 }\n  - { kind: switchover, hold: 10 }\n');
     expect(c.rate).toBe(4);

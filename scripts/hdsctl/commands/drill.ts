@@ -68,7 +68,7 @@ const commonChecks = {
 };
 
 /** What is wrong with one fault of a campaign file, located at `at`, or undefined. */
-function faultProblem(f: { kind?: unknown; site?: unknown; hold?: unknown; repeat?: unknown }, at: string): string | undefined {
+function faultProblem(f: { kind?: unknown; site?: unknown; hold?: unknown; repeat?: unknown; whileHealing?: unknown }, at: string, first: boolean): string | undefined {
   if (!FAULT_KINDS.includes(f?.kind as FaultKind)) return `${at}/kind: ${JSON.stringify(f?.kind)} is not a fault kind; use one of ${FAULT_KINDS.join(', ')}`;
   const kind = f.kind as FaultKind;
   if (f.site !== undefined && !SITES.includes(f.site as (typeof SITES)[number])) return `${at}/site: ${JSON.stringify(f.site)} is not a site; use DC1, DC2 or DC3`;
@@ -76,6 +76,8 @@ function faultProblem(f: { kind?: unknown; site?: unknown; hold?: unknown; repea
   if (!(Number.isInteger(f.hold) && (f.hold as number) >= 0 && (f.hold as number) <= 600)) return `${at}/hold: ${JSON.stringify(f.hold)} is not a whole number of seconds from 0 to 600`;
   const repeat = f.repeat === undefined ? 1 : f.repeat;
   if (!(Number.isInteger(repeat) && (repeat as number) >= 1 && (repeat as number) <= 50)) return `${at}/repeat: ${JSON.stringify(f.repeat)} is not a whole number from 1 to 50`;
+  if (f.whileHealing !== undefined && typeof f.whileHealing !== 'boolean') return `${at}/whileHealing: ${JSON.stringify(f.whileHealing)} is not true or false`;
+  if (f.whileHealing === true && first) return `${at}/whileHealing: the first fault has no previous fault to combine with; remove whileHealing`;
   return undefined;
 }
 
@@ -94,15 +96,15 @@ export function parseCampaign(file: string, content: string): { name: string; ra
   const faults: FaultSpec[] = [];
   if (!Array.isArray(d.faults) || d.faults.length === 0) problems.push(`${file} /faults: list at least one fault (e.g. - { kind: site-loss, site: DC1, hold: 60 })`);
   else
-    d.faults.forEach((f: { kind?: unknown; site?: unknown; hold?: unknown; repeat?: unknown }, i: number) => {
+    d.faults.forEach((f: { kind?: unknown; site?: unknown; hold?: unknown; repeat?: unknown; whileHealing?: unknown }, i: number) => {
       const at = `${file} /faults/${i}`;
-      const problem = faultProblem(f, at);
+      const problem = faultProblem(f, at, i === 0);
       if (problem) {
         problems.push(problem);
         return;
       }
       for (let k = 0; k < ((f.repeat as number | undefined) ?? 1); k++)
-        faults.push({ kind: f.kind as FaultKind, ...(f.site ? { site: f.site as string } : {}), holdSeconds: f.hold as number });
+        faults.push({ kind: f.kind as FaultKind, ...(f.site ? { site: f.site as string } : {}), holdSeconds: f.hold as number, ...(f.whileHealing ? { whileHealing: true } : {}) });
     });
   if (problems.length) throw new CliError(problems.join('\nerror: '));
   return { name: (d.name as string).trim(), ...(d.rate !== undefined ? { rate: d.rate as number } : {}), faults };
