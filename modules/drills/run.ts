@@ -19,6 +19,7 @@ import { labStatus } from '../lab/lab.ts';
 import { appClient, patroniClusterAny } from '../lab/probes.ts';
 import { logPath } from '../lab/supervisor.ts';
 import type { LabPlan } from '../lab/types.ts';
+import { sloFor } from '../model/slo.ts';
 import { analyseFault, check, type FaultWindow, seriesOf } from './analysis.ts';
 import { healAll, injectFault } from './faults.ts';
 import { type Observation, startObserver } from './observe.ts';
@@ -108,7 +109,10 @@ async function presentIds(plan: LabPlan, domain: string, runId: string, port: 'w
     try {
       client = await appClient(plan, domain, h.address, port === 'write' ? c.writePort : c.readPort, 3000);
       const sql = await client.query<{ id: string }>(`select id from ${DRILL_SCHEMA}.ledger where run = $1`, [runId]);
-      const api = await client.query<{ id: string }>('select id::text as id from documents where patient_id = $1 and category = $2', [`drill-${runId}`.slice(0, 64), DRILL_CATEGORY]);
+      const api = await client.query<{ id: string }>('select id::text as id from documents where patient_id = $1 and category = $2', [
+        `drill-${runId}`.slice(0, 64),
+        DRILL_CATEGORY,
+      ]);
       return new Set([...sql.rows, ...api.rows].map((r) => r.id));
     } catch {
       // try the other site's HAProxy
@@ -124,7 +128,16 @@ function sha256(path: string): string {
 }
 
 function runIdOf(title: string, at: Date): string {
-  return `${at.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z')}-${title.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40)}`;
+  return `${at
+    .toISOString()
+    .replace(/[:.]/g, '-')
+    .replace(/-\d{3}Z$/, 'Z')}-${title
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 40)}`;
 }
 
 export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: string }> {
@@ -132,7 +145,8 @@ export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: s
   const domain = refserviceDomain(plan);
   const status = await labStatus(plan, { components: labComponents(plan) });
   if (!status.up) throw new Error('the lab is not up: run `hdsctl lab up` first');
-  if (!(await waitHealthy(plan, domain, 30))) throw new Error(`the ${domain} cluster has no leader + synchronous standby: the drill needs a healthy cluster to start from`);
+  if (!(await waitHealthy(plan, domain, 30)))
+    throw new Error(`the ${domain} cluster has no leader + synchronous standby: the drill needs a healthy cluster to start from`);
   await healAll(plan); // leftovers of a crashed drill
 
   const started = new Date();
@@ -144,12 +158,7 @@ export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: s
   const ledger: LedgerEntry[] = [];
   const epoch = started.getTime();
   const warmup = (o.warmupSeconds ?? 5) * 1000;
-  const logNames = [
-    ...patroniNodes(plan, domain).map((n) => n.process),
-    ...haproxyEndpoints(plan).map((h) => h.process),
-    'refservice-dc1',
-    'refservice-dc2',
-  ];
+  const logNames = [...patroniNodes(plan, domain).map((n) => n.process), ...haproxyEndpoints(plan).map((h) => h.process), 'refservice-dc1', 'refservice-dc2'];
 
   const observer = startObserver(plan, domain, epoch);
   const workload = startWorkload({
@@ -186,7 +195,9 @@ export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: s
         },
         spec,
       );
-      o.log(`+${(injectedAt / 1000).toFixed(1)}s injected: ${f.description}; holding ${spec.holdSeconds} s${spec.whileHealing ? ' (while the previous fault heals)' : ''}`);
+      o.log(
+        `+${(injectedAt / 1000).toFixed(1)}s injected: ${f.description}; holding ${spec.holdSeconds} s${spec.whileHealing ? ' (while the previous fault heals)' : ''}`,
+      );
       const w: FaultWindow = { spec, ...(f.site ? { site: f.site } : {}), description: f.description, injectedAt, healedAt: injectedAt };
       windows.push(w);
       pending.push(w);
@@ -228,14 +239,18 @@ export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: s
   const checker = check(ledger, onLeader, onStandby);
   const lostSet = new Set(checker.lost);
   const siteOfLeader = (name: string) => patroniNodes(plan, domain).find((n) => n.name === name)?.site.id;
-  const targets = { rtoSeconds: RTO_TARGET_SECONDS, dimaMonthSeconds: plan.topology.slo.monthlyBudgetSeconds };
+  // The lab stands for production's design: its drills spend production's budget (43 min 12 s).
+  const targets = { rtoSeconds: RTO_TARGET_SECONDS, dimaMonthSeconds: sloFor('production').monthlyBudgetSeconds };
   const faults = windows.map((w, i) => {
     const until = windows[i + 1]?.injectedAt ?? Number.POSITIVE_INFINITY;
     const lost = ledger.filter((e) => lostSet.has(e.id) && e.end >= w.injectedAt - warmup && e.start < until).length;
     return analyseFault(w, ledger, observer.observations, lost, siteOfLeader, targets);
   });
 
-  writeFileSync(join(partial, 'observations.ndjson'), observer.observations.map((x: Observation) => JSON.stringify(x)).join('\n') + (observer.observations.length ? '\n' : ''));
+  writeFileSync(
+    join(partial, 'observations.ndjson'),
+    observer.observations.map((x: Observation) => JSON.stringify(x)).join('\n') + (observer.observations.length ? '\n' : ''),
+  );
   writeFileSync(join(partial, 'excerpts.json'), `${JSON.stringify(excerpts, null, 2)}\n`);
   const evidence: EvidenceFile[] = [
     ['ledger.ndjson', 'every operation of the workload (ok / failed / unknown)'],

@@ -55,7 +55,7 @@ export function fixtureRun(): DrillRun {
     id: '2026-11-30T07-30-00Z-campaign-trimestrielle',
     kind: 'campaign',
     title: 'campagne trimestrielle PRA/PCA',
-    environment: 'production',
+    environment: 'lab',
     operator: 'c.martin',
     startedAt: '2026-11-30T07:30:00.000Z',
     endedAt: '2026-11-30T07:32:00.000Z',
