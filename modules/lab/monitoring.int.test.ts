@@ -28,7 +28,7 @@ import { freePorts, waitFor, waitForPort } from '../testkit/net.ts';
 import { startTempPostgres, type TempPostgres } from '../testkit/postgres.ts';
 import { type RunningProcess, startProcess } from '../testkit/proc.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 interface PromVector {
   status: string;
