@@ -24,6 +24,7 @@ import { pgDataDir } from '../lab/components/postgres.ts';
 import { edgeSites } from '../lab/edgeEndpoints.ts';
 import { etcdMembers, patroniNodes } from '../lab/endpoints.ts';
 import { labSiteOf } from '../lab/guests.ts';
+import { netnsPids } from '../lab/supervisor.ts';
 import { patroniRequest } from '../lab/patroniApi.ts';
 import type { LabPlan } from '../lab/types.ts';
 import type { FaultKind, FaultSpec } from './types.ts';
@@ -106,12 +107,11 @@ const WRAPPERS = new Set(['sh', 'bash', 'dash', 'runuser', 'setpriv', 'su', 'ip'
 
 /** The pid of the service process (not a launcher) whose command line contains `needle`, inside `netns`. */
 async function pidByCmdline(netns: string, needle: string): Promise<number | undefined> {
-  const r = await runCommand({ command: 'ip', args: ['netns', 'pids', netns] }, { timeoutMs: 10_000 });
-  for (const p of r.stdout.split(/\s+/).filter(Boolean)) {
+  for (const p of await netnsPids(netns)) {
     const cmd = await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '');
     const argv = cmd.split('\0');
     const prog = argv[0]?.split('/').pop() ?? '';
-    if (argv.some((a) => a.includes(needle)) && !WRAPPERS.has(prog)) return Number(p);
+    if (argv.some((a) => a.includes(needle)) && !WRAPPERS.has(prog)) return p;
   }
   return undefined;
 }

@@ -53,10 +53,10 @@ export function startObserver(plan: LabPlan, domain: string, epoch: number, inte
   const nodes = patroniNodes(plan, domain);
   let stopping = false;
   const loop = (async () => {
+    const tls = await hostClientCert(plan);
     while (!stopping) {
       const t0 = Date.now();
       const o: Observation = { at: t0 - epoch, patroni: false, primaries: [], writeUp: {} };
-      const tls = await hostClientCert(plan);
       const [up, states] = await Promise.all([
         Promise.all(haproxyEndpoints(plan).map((h) => haproxyWriteUp(h.address, h.statsPort, `${domain}_write`))),
         Promise.all(nodes.map((n) => httpsGetJson<NodeState>(`${n.restUrl}/patroni`, tls, 2000).catch(() => undefined))),

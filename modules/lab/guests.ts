@@ -124,7 +124,24 @@ function ownerOfUser(ctx: LabContext, user: string | undefined): Owner | undefin
  * certificate for its lab address, client certificate with CN = the guest name, the CA; a WAF
  * also gets its public certificate. Directories are 0755 root (the guest's own tree).
  */
-export async function materialiseGuest(ctx: LabContext, g: Guest): Promise<GuestFile[]> {
+const materialised = new WeakMap<LabContext, Map<string, Promise<GuestFile[]>>>();
+
+export function materialiseGuest(ctx: LabContext, g: Guest): Promise<GuestFile[]> {
+  // Several components need the same guest (a data node: pgBackRest, then Patroni): write it once per run.
+  let done = materialised.get(ctx);
+  if (!done) {
+    done = new Map();
+    materialised.set(ctx, done);
+  }
+  let p = done.get(g.name);
+  if (!p) {
+    p = writeGuest(ctx, g);
+    done.set(g.name, p);
+  }
+  return p;
+}
+
+async function writeGuest(ctx: LabContext, g: Guest): Promise<GuestFile[]> {
   const plan = ctx.plan;
   const files = await resolvedGuestFiles(plan, g);
   const root = guestPath(plan, g, '');

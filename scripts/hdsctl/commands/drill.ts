@@ -30,6 +30,11 @@ interface Common {
   json?: boolean;
 }
 
+/** The lab plan of `--env` (platform lab only: production is refused there). */
+function planOf(env: string | undefined, dir: string) {
+  return resolveLabPlan({ ...(env !== undefined ? { env } : {}), dir });
+}
+
 function operatorOf(o: string | undefined): string {
   return o ?? process.env.SUDO_USER ?? process.env.USER ?? 'operator';
 }
@@ -148,7 +153,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
       });
       const kind = o.kind!;
       if (FAULT_CATALOG[kind].needsSite && !o.site) throw new CliError(`--site is required for ${kind}; give the site it hits (e.g. --site DC1)`);
-      const plan = resolveLabPlan({ ...(opts.env !== undefined ? { env: opts.env } : {}), dir: o.dir });
+      const plan = planOf(opts.env, o.dir);
       const faults: FaultSpec[] = Array.from({ length: o.repeat ?? 1 }, () => ({ kind, ...(o.site ? { site: o.site } : {}), holdSeconds: o.hold ?? 30 }));
       const { run, dir } = await runDrill({
         plan,
@@ -168,7 +173,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .action(async (file: string, opts: Common) => {
       const o = checkOptions({ ...opts, file }, { ...commonChecks, file: existingFile('campaign file', 'runbooks/drills/campaign.yaml') });
       const c = parseCampaign(o.file!, readFileSync(o.file!, 'utf8'));
-      const plan = resolveLabPlan({ ...(opts.env !== undefined ? { env: opts.env } : {}), dir: o.dir });
+      const plan = planOf(opts.env, o.dir);
       const { run, dir } = await runDrill({
         plan,
         title: c.name,
@@ -193,7 +198,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .option('--stdout <md|html|json>', 'print one format instead of rewriting the files')
     .action((runArg: string, opts: { env?: string; dir?: string; lang?: string; stdout?: string }) => {
       const o = checkOptions(opts, { dir: environmentsDir, lang: oneOf(LANGS, 'language'), stdout: oneOf(['md', 'html', 'json'] as const, 'format') });
-      const plan = resolveLabPlan({ ...(opts.env !== undefined ? { env: opts.env } : {}), dir: o.dir });
+      const plan = planOf(opts.env, o.dir);
       if (!/^[A-Za-z0-9._-]+$/.test(runArg.replace(/^.*\//, ''))) throw new CliError(`run: ${JSON.stringify(runArg)} is not a run id; list them with: ls ${relative(process.cwd(), drillsDir(plan))}`);
       const dir = join(drillsDir(plan), runArg.replace(/\/+$/, '').replace(/^.*\//, ''));
       let run: DrillRun;
@@ -218,7 +223,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .option('--dir <path>', 'environments directory')
     .action(async (opts: { env?: string; dir?: string }) => {
       const o = checkOptions(opts, { dir: environmentsDir });
-      const plan = resolveLabPlan({ ...(opts.env !== undefined ? { env: opts.env } : {}), dir: o.dir });
+      const plan = planOf(opts.env, o.dir);
       const r = await cleanupDrillData(plan);
       log(`drill data removed: schema drill dropped, ${r.documents} drill documents deleted`);
       setExit(EXIT_OK);
