@@ -6,8 +6,8 @@
  * replication list; and which server each HAProxy sends writes to (its stats CSV). The timeline
  * of each fault is built from these observations (analysis.ts).
  */
-import { haproxyEndpoints, patroniNodes } from '../lab/endpoints.ts';
-import { hostClientCert, httpsGetJson } from '../lab/probes.ts';
+import { haproxyEndpoints } from '../lab/endpoints.ts';
+import { replicationState } from '../lab/probes.ts';
 import type { LabPlan } from '../lab/types.ts';
 
 export interface Observation {
@@ -34,13 +34,6 @@ async function haproxyWriteUp(address: string, statsPort: number, backend: strin
   }
 }
 
-/** What GET /patroni says of the node itself. */
-interface NodeState {
-  state?: string;
-  role?: string;
-  replication?: Array<{ application_name: string; state: string; sync_state: string }>;
-}
-
 export interface Observer {
   observations: Observation[];
   /** The latest observation. */
@@ -50,27 +43,18 @@ export interface Observer {
 
 export function startObserver(plan: LabPlan, domain: string, epoch: number, intervalMs = 500): Observer {
   const observations: Observation[] = [];
-  const nodes = patroniNodes(plan, domain);
   let stopping = false;
   const loop = (async () => {
-    const tls = await hostClientCert(plan);
     while (!stopping) {
       const t0 = Date.now();
       const o: Observation = { at: t0 - epoch, patroni: false, primaries: [], writeUp: {} };
-      const [up, states] = await Promise.all([
+      const [up, rep] = await Promise.all([
         Promise.all(haproxyEndpoints(plan).map((h) => haproxyWriteUp(h.address, h.statsPort, `${domain}_write`))),
-        Promise.all(nodes.map((n) => httpsGetJson<NodeState>(`${n.restUrl}/patroni`, tls, 2000).catch(() => undefined))),
+        replicationState(plan, domain, 2000),
       ]);
-      states.forEach((r, i) => {
-        if (!r?.body) return;
-        o.patroni = true;
-        const st = r.body;
-        if ((st.role === 'master' || st.role === 'primary') && st.state === 'running') {
-          o.primaries.push(nodes[i]!.name);
-          const sync = st.replication?.find((x) => x.sync_state === 'sync' && x.state === 'streaming');
-          if (sync && !o.syncStandby) o.syncStandby = sync.application_name;
-        }
-      });
+      o.patroni = rep.answered.length > 0;
+      o.primaries = rep.primaries;
+      if (rep.syncStandby) o.syncStandby = rep.syncStandby;
       if (o.primaries.length === 1) o.leader = o.primaries[0]!;
       haproxyEndpoints(plan).forEach((h, i) => {
         const u = up[i];

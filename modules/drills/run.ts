@@ -16,7 +16,7 @@ import { labComponents } from '../lab/components/all.ts';
 import { refserviceDomain } from '../lab/edgeEndpoints.ts';
 import { haproxyEndpoints, patroniNodes } from '../lab/endpoints.ts';
 import { labStatus } from '../lab/lab.ts';
-import { appClient, patroniClusterAny } from '../lab/probes.ts';
+import { appClient, replicationState } from '../lab/probes.ts';
 import { logPath } from '../lab/supervisor.ts';
 import type { LabPlan } from '../lab/types.ts';
 import { sloFor } from '../model/slo.ts';
@@ -53,14 +53,10 @@ export function drillsDir(plan: LabPlan): string {
   return join(plan.stateDir, '..', 'drills');
 }
 
+/** The leader and the synchronous standby its pg_stat_replication shows streaming (probes.ts). */
 async function clusterState(plan: LabPlan, domain: string): Promise<{ leader?: string; sync?: string }> {
-  const c = await patroniClusterAny(
-    plan,
-    patroniNodes(plan, domain).map((n) => n.restUrl),
-  ).catch(() => undefined);
-  const leader = c?.members.find((m) => m.role === 'leader' && m.state === 'running')?.name;
-  const sync = c?.members.find((m) => m.role === 'sync_standby' && (m.state === 'streaming' || m.state === 'running'))?.name;
-  return { ...(leader ? { leader } : {}), ...(sync ? { sync } : {}) };
+  const r = await replicationState(plan, domain).catch(() => undefined);
+  return { ...(r?.leader ? { leader: r.leader } : {}), ...(r?.syncStandby ? { sync: r.syncStandby } : {}) };
 }
 
 async function waitHealthy(plan: LabPlan, domain: string, seconds: number): Promise<boolean> {

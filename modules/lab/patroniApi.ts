@@ -4,13 +4,13 @@
  * names). Used to apply the dynamic (DCS) configuration and by drills (switchover).
  */
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { parse as parseYaml } from 'yaml';
 import { pgRoleNames } from '../model/roles.ts';
 import { PG_PATHS } from '../services/fromTopology/paths.ts';
 import { pgCredentialRef } from '../services/fromTopology/postgres.ts';
 import { patroniNodes } from './endpoints.ts';
 import { guestPath, labSecretOf } from './guests.ts';
+import { httpsRequest } from './https.ts';
 import { hostClientCert } from './probes.ts';
 import type { LabPlan } from './types.ts';
 
@@ -23,35 +23,17 @@ export async function patroniRequest(
   timeoutMs = 10_000,
 ): Promise<{ status: number; body: string }> {
   const tls = await hostClientCert(plan);
-  const [ca, cert, key] = await Promise.all([readFile(tls.ca), readFile(tls.cert), readFile(tls.key)]);
   const password = await labSecretOf(plan, pgCredentialRef(plan.topology, domain, 'restapi'));
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method,
-        ca,
-        cert,
-        key,
-        timeout: timeoutMs,
-        headers: {
-          ...(payload ? { 'content-type': 'application/json' } : {}),
-          authorization: `Basic ${Buffer.from(`${pgRoleNames(domain).restApi}:${password}`).toString('base64')}`,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => {
-          text += c.toString('utf8');
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(payload);
+  const r = await httpsRequest(url, tls, {
+    method,
+    timeoutMs,
+    headers: {
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      authorization: `Basic ${Buffer.from(`${pgRoleNames(domain).restApi}:${password}`).toString('base64')}`,
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
+  return { status: r.status, body: r.body.toString('utf8') };
 }
 
 /** Keys of bootstrap.dcs Patroni keeps in the DCS (dynamic configuration). */

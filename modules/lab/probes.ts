@@ -3,45 +3,33 @@
  * Patroni REST, etcd health, PostgreSQL through HAProxy. Used by health waits, tests,
  * drills and status. Every call is bounded in time.
  */
-import { readFile } from 'node:fs/promises';
-import { request } from 'node:https';
+import { stat } from 'node:fs/promises';
 import { execa } from 'execa';
 import pg from 'pg';
 import { pgRoleNames } from '../model/roles.ts';
 import { type CertPaths, ensureCert } from '../runtime/pki.ts';
 import { pgCredentialRef } from '../services/fromTopology/postgres.ts';
 import { labPaths } from './context.ts';
-import { etcdMembers } from './endpoints.ts';
+import { etcdMembers, patroniNodes } from './endpoints.ts';
+import { httpsGetJson, readCachedFile } from './https.ts';
 import { labSecretOf } from './guests.ts';
 import type { LabPlan } from './types.ts';
 
-/** The client certificate the host side (hdsctl, tests) presents to lab services. */
-export function hostClientCert(plan: LabPlan): Promise<CertPaths> {
-  return ensureCert(labPaths(plan.stateDir).pki, { name: 'hdsctl-client', commonName: 'hdsctl', dnsNames: [], ipAddresses: [], usage: 'client' });
+const hostCerts = new Map<string, CertPaths>();
+
+/**
+ * The client certificate the host side (hdsctl, tests) presents to lab services: issued once,
+ * then reused while its files exist (no certificate check on every call of a drill's loops).
+ */
+export async function hostClientCert(plan: LabPlan): Promise<CertPaths> {
+  const known = hostCerts.get(plan.stateDir);
+  if (known && (await Promise.all([known.ca, known.cert, known.key].map((f) => stat(f).then(() => true, () => false)))).every(Boolean)) return known;
+  const c = await ensureCert(labPaths(plan.stateDir).pki, { name: 'hdsctl-client', commonName: 'hdsctl', dnsNames: [], ipAddresses: [], usage: 'client' });
+  hostCerts.set(plan.stateDir, c);
+  return c;
 }
 
-export async function httpsGetJson<T>(url: string, tls: CertPaths, timeoutMs = 5000): Promise<{ status: number; body: T }> {
-  const [ca, cert, key] = await Promise.all([readFile(tls.ca), readFile(tls.cert), readFile(tls.key)]);
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', ca, cert, key, timeout: timeoutMs }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        data += c;
-      });
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, body: (data ? JSON.parse(data) : undefined) as T });
-        } catch (e) {
-          reject(new Error(`${url}: invalid JSON (${(e as Error).message})`));
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`${url}: timeout after ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
+export { httpsGetJson };
 
 export interface PatroniMember {
   name: string;
@@ -71,6 +59,54 @@ export async function patroniClusterAny(plan: LabPlan, restUrls: string[]): Prom
     }
   }
   throw last instanceof Error ? last : new Error('no Patroni node answered');
+}
+
+/** What one Patroni node says of itself (`GET /patroni`). */
+export interface PatroniNodeState {
+  state?: string;
+  role?: string;
+  timeline?: number;
+  replication?: Array<{ application_name: string; state: string; sync_state: string }>;
+}
+
+/**
+ * The replication a domain really has, from each node's own view (in parallel, bounded: a node
+ * cut off does not hide the others): the running primaries, and the standby the primary's
+ * `pg_stat_replication` shows streaming with `sync_state = sync`. This, not Patroni's `/cluster`
+ * roles (the DCS `/sync` key), says whether commits are protected (RPO 0): the two can disagree
+ * (ADR 0006, the orphaned-postmaster finding).
+ */
+export interface ReplicationState {
+  primaries: string[];
+  /** The only running primary, when there is exactly one. */
+  leader?: string;
+  /** The leader's synchronous standby, streaming. */
+  syncStandby?: string;
+  /** Nodes whose REST API answered. */
+  answered: string[];
+}
+
+export async function replicationState(plan: LabPlan, domain: string, timeoutMs = 2000): Promise<ReplicationState> {
+  const tls = await hostClientCert(plan);
+  const nodes = patroniNodes(plan, domain);
+  const states = await Promise.all(nodes.map((n) => httpsGetJson<PatroniNodeState>(`${n.restUrl}/patroni`, tls, timeoutMs).catch(() => undefined)));
+  const out: ReplicationState = { primaries: [], answered: [] };
+  let syncOf: string | undefined;
+  states.forEach((r, i) => {
+    if (!r?.body || r.status >= 500) return;
+    const name = nodes[i]!.name;
+    out.answered.push(name);
+    const st = r.body;
+    if ((st.role === 'master' || st.role === 'primary') && st.state === 'running') {
+      out.primaries.push(name);
+      syncOf ??= st.replication?.find((x) => x.sync_state === 'sync' && x.state === 'streaming')?.application_name;
+    }
+  });
+  if (out.primaries.length === 1) {
+    out.leader = out.primaries[0]!;
+    if (syncOf) out.syncStandby = syncOf;
+  }
+  return out;
 }
 
 export interface EtcdHealth {
@@ -124,7 +160,7 @@ export async function etcdMemberCount(plan: LabPlan): Promise<number> {
  * behind HAProxy the server may be either node, so the host name is not checked).
  */
 export async function appClient(plan: LabPlan, domain: string, host: string, port: number, timeoutMs = 5000): Promise<pg.Client> {
-  const ca = await readFile((await hostClientCert(plan)).ca);
+  const ca = await readCachedFile((await hostClientCert(plan)).ca);
   const password = await labSecretOf(plan, pgCredentialRef(plan.topology, domain, 'app'));
   const client = new pg.Client({
     host,

@@ -205,6 +205,27 @@ describe('supervisor', async () => {
     await stopProcess(dir, 'leaver', { timeoutMs: 5000 });
   });
 
+  it('runs ExecStartPre before every start, restarts included, and ignores its failure', async () => {
+    const marks = join(dir, 'pre-marks');
+    // The pre-start appends a line then fails: the service starts anyway (systemd `ExecStartPre=-`).
+    const spec = {
+      name: 'prestart',
+      command: 'sh',
+      args: ['-c', 'sleep 0.3; exit 4'],
+      execStartPre: { command: 'sh', args: ['-c', `echo pre >> ${marks}; exit 9`] },
+      restart: { policy: 'on-failure' as const, delaySec: 0, burst: 2, intervalSec: 60 },
+    };
+    await startProcess(dir, spec, { graceMs: 0 });
+    await until('three starts', async () => ((await processStatus(dir, 'prestart')).state === 'failed' ? true : undefined), 8000);
+    expect((await readFile(marks, 'utf8')).trim().split('\n')).toEqual(['pre', 'pre', 'pre']);
+    expect(await logTail(dir, 'prestart')).toContain('supervisor: prestart ExecStartPre failed (ignored)');
+    await stopProcess(dir, 'prestart', { timeoutMs: 5000 });
+  });
+
+  it('refuses an ExecStartPre argument it cannot pass to the shell wrapper safely', () => {
+    expect(() => supervisedArgv('/st', { name: 'n', command: 'x', args: [], execStartPre: { command: "/a'b", args: [] } })).toThrow(/execStartPre of n/);
+  });
+
   it('gives up after the start limit', async () => {
     await startProcess(
       dir,

@@ -46,7 +46,10 @@ function wrapperPath(stateDir: string): string {
 export const DEFAULT_RESTART: Required<RestartPolicy> = { policy: 'on-failure', delaySec: 1, maxDelaySec: 30, burst: 5, intervalSec: 60 };
 
 /**
- * The wrapper (dash/POSIX sh). Arguments: NAME STATUS_FILE POLICY DELAY MAX_DELAY BURST INTERVAL -- COMMAND…
+ * The wrapper (dash/POSIX sh). Arguments: NAME STATUS_FILE POLICY DELAY MAX_DELAY BURST INTERVAL
+ * [--pre N ARG1…ARGN] -- COMMAND…
+ * - `--pre`: a command run before every start (restarts included), its failure logged and
+ *   ignored (systemd's `ExecStartPre=-`); its arguments hold no single quote (checked in Node);
  * - runs COMMAND in the background (same process group), with SIGINT/SIGQUIT back to their
  *   default (`env --default-signal`: a non-interactive sh makes background jobs ignore them);
  * - on its exit: what it left in the group is stopped (TERM, 5 s, KILL: systemd's
@@ -65,6 +68,16 @@ export const DEFAULT_RESTART: Required<RestartPolicy> = { policy: 'on-failure', 
 export const WRAPPER_SH = `# hds lab supervisor wrapper, written by modules/lab/supervisor.ts at each start (do not edit).
 name=$1 status=$2 policy=$3 delay0=$4 maxdelay=$5 burst=$6 interval=$7
 shift 7
+pre=
+if [ "$1" = --pre ]; then
+  n=$2
+  shift 2
+  while [ "$n" -gt 0 ]; do
+    pre="$pre '$1'"
+    shift
+    n=$((n - 1))
+  done
+fi
 [ "$1" = -- ] && shift
 child= childstart= stopping= got= sleeper= restarts=0 recent= last= lastat= delay=$delay0
 
@@ -122,6 +135,9 @@ trap 'on_signal INT' INT
 trap 'on_signal HUP' HUP
 
 while :; do
+  if [ -n "$pre" ]; then
+    eval "env --default-signal=INT,QUIT $pre" || echo "supervisor: $name ExecStartPre failed (ignored)"
+  fi
   env --default-signal=INT,QUIT "$@" &
   child=$!
   [ -n "$stopping" ] && kill -s "$stopping" "$child" 2>/dev/null
@@ -368,11 +384,20 @@ function restartArgs(r: RestartPolicy | undefined): string[] {
 
 /** The wrapper's argv: netns outside it, user switch inside it (see the header). */
 export function supervisedArgv(stateDir: string, spec: ProcessSpec): { file: string; args: string[] } {
-  const inner = commandArgv({ ...(spec.user !== undefined ? { user: spec.user } : {}), command: spec.command, args: spec.args });
+  const user = spec.user !== undefined ? { user: spec.user } : {};
+  const inner = commandArgv({ ...user, command: spec.command, args: spec.args });
+  const pre: string[] = [];
+  if (spec.execStartPre) {
+    const p = commandArgv({ ...user, ...spec.execStartPre });
+    const argv = [p.file, ...p.args];
+    const bad = argv.find((a) => /['\n]/.test(a));
+    if (bad !== undefined) throw new Error(`execStartPre of ${spec.name}: an argument holds a quote or a newline: ${JSON.stringify(bad)}`);
+    pre.push('--pre', String(argv.length), ...argv);
+  }
   return commandArgv({
     ...(spec.netns !== undefined ? { netns: spec.netns } : {}),
     command: '/bin/sh',
-    args: [wrapperPath(stateDir), spec.name, statusPath(stateDir, spec.name), ...restartArgs(spec.restart), '--', inner.file, ...inner.args],
+    args: [wrapperPath(stateDir), spec.name, statusPath(stateDir, spec.name), ...restartArgs(spec.restart), ...pre, '--', inner.file, ...inner.args],
   });
 }
 

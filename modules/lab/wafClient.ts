@@ -1,12 +1,12 @@
 /**
- * A small HTTPS client for the lab's WAF endpoints: verifies the lab CA and the WAF's
- * server name (the lab has no DNS, so the address is dialled and the name pinned).
+ * The lab's WAF endpoints from the host: the lab CA verified, the WAF's service name pinned as
+ * TLS server name AND Host header (the lab has no DNS: the address is dialled, the request is
+ * addressed to the name, as a real client's would be).
  */
-import { readFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { ensureLabCa } from '../runtime/pki.ts';
 import { WAF_SERVER_NAME } from './guests.ts';
+import { httpsRequest } from './https.ts';
 import type { LabPlan } from './types.ts';
 
 export interface WafResponse {
@@ -15,33 +15,44 @@ export interface WafResponse {
   body: string;
 }
 
+const caFiles = new Map<string, string>();
+
+/** The lab CA certificate's path (issued once per state dir). */
+async function labCa(plan: LabPlan): Promise<string> {
+  let ca = caFiles.get(plan.stateDir);
+  if (!ca) {
+    ca = (await ensureLabCa(join(plan.stateDir, 'pki'))).cert;
+    caFiles.set(plan.stateDir, ca);
+  }
+  return ca;
+}
+
 export async function wafRequest(
   plan: LabPlan,
   url: string,
-  opts: { method?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+  opts: { method?: string; body?: unknown; rawBody?: Buffer | string; headers?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<WafResponse> {
-  const ca = await readFile((await ensureLabCa(join(plan.stateDir, 'pki'))).cert);
-  const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-  const timeoutMs = opts.timeoutMs ?? 5000;
-  return new Promise((resolve, reject) => {
-    const req = request(
+  const payload = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
+  const call = async () =>
+    httpsRequest(
       url,
+      { ca: await labCa(plan) },
       {
         method: opts.method ?? 'GET',
-        ca,
-        servername: WAF_SERVER_NAME,
-        headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}), ...opts.headers },
-        timeout: timeoutMs,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        serverName: WAF_SERVER_NAME,
+        timeoutMs: opts.timeoutMs ?? 5000,
+        headers: { ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
+        ...(payload !== undefined ? { body: payload } : {}),
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`${url}: no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
+  let r: Awaited<ReturnType<typeof call>>;
+  try {
+    r = await call();
+  } catch (e) {
+    // A lab rebuilt under the same state dir has a new CA file: look it up again once.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    caFiles.delete(plan.stateDir);
+    r = await call();
+  }
+  return { status: r.status, headers: r.headers, body: r.body.toString('utf8') };
 }

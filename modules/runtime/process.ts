@@ -15,6 +15,12 @@ export interface ProcessSpec {
   cwd?: string;
   /** Restart policy (the lab supervisor; production: the systemd unit's `Restart=`). Omitted = on-failure with the defaults below. */
   restart?: RestartPolicy;
+  /**
+   * Run before EVERY start, restarts included, as the service's user in its namespace; a
+   * failure is logged and ignored (systemd's `ExecStartPre=-…`). E.g. Patroni's fencing of an
+   * orphaned postmaster (modules/services/fromTopology/postgres.ts, ADR 0006).
+   */
+  execStartPre?: { command: string; args: string[] };
 }
 
 /**

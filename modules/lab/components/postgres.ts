@@ -12,7 +12,7 @@ import { type LabComponent, type LabContext, ownerOf, waitFor } from '../context
 import { type PatroniNodeEndpoint, patroniNodes } from '../endpoints.ts';
 import { guestPath, materialiseGuest } from '../guests.ts';
 import { applyDynamicConfig } from '../patroniApi.ts';
-import { patroniClusterAny } from '../probes.ts';
+import { patroniClusterAny, replicationState } from '../probes.ts';
 import type { LabPlan } from '../types.ts';
 
 const USER = 'postgres';
@@ -52,6 +52,8 @@ function patroniProcess(ctx: LabContext, n: PatroniNodeEndpoint): ProcessSpec {
     command: '/usr/bin/patroni',
     args: [guestPath(ctx.plan, n.guest, PG_PATHS.config)],
     cwd: pgSocketDir(ctx.plan, n),
+    // As production's systemd drop-in (ADR 0006): fence a postmaster a crashed Patroni left running.
+    execStartPre: { command: guestPath(ctx.plan, n.guest, PG_PATHS.fenceScript), args: [] },
   };
 }
 
@@ -110,14 +112,11 @@ export function postgresComponents(domain: string): LabComponent[] {
           ctx,
           `a leader and a synchronous standby for ${domain}`,
           async () => {
-            const c = await patroniClusterAny(
-              ctx.plan,
-              nodes.map((n) => n.restUrl),
-            );
-            const leader = c.members.find((m) => m.role === 'leader' && m.state === 'running');
-            const sync = c.members.find((m) => m.role === 'sync_standby' && (m.state === 'running' || m.state === 'streaming'));
-            if (!leader || !sync) throw new Error(`members: ${c.members.map((m) => `${m.name}=${m.role}/${m.state}`).join(', ') || 'none'}`);
-            ctx.log(`${domain}: leader ${leader.name}, sync standby ${sync.name}`);
+            // The leader's own pg_stat_replication, not the DCS roles: they can disagree (ADR 0006).
+            const r = await replicationState(ctx.plan, domain);
+            if (!r.leader || !r.syncStandby)
+              throw new Error(`primaries: ${r.primaries.join(', ') || 'none'}; streaming synchronous standby: ${r.syncStandby ?? 'none'}; answering: ${r.answered.join(', ') || 'none'}`);
+            ctx.log(`${domain}: leader ${r.leader}, sync standby ${r.syncStandby}`);
             return true;
           },
           { timeoutMs: 180_000, logs: nodes.map((n) => n.process) },

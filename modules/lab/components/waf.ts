@@ -15,7 +15,7 @@ import type { LabComponent, LabContext } from '../context.ts';
 import { ownerOf, waitFor } from '../context.ts';
 import { type EdgeSite, edgeSites } from '../edgeEndpoints.ts';
 import { labProfileOf, materialiseGuest } from '../guests.ts';
-import { hostClientCert, httpsGetJson } from '../probes.ts';
+import { wafRequest } from '../wafClient.ts';
 
 /** The WAF's nginx paths in the lab: those of the adapter's input for the lab profile. */
 export function wafDirs(ctx: Pick<LabContext, 'plan'>, e: EdgeSite): { confDir: string; runDir: string } {
@@ -47,12 +47,11 @@ export function wafComponent(): LabComponent {
       return edgeSites(ctx.plan).map((e) => wafProcessSpec({ name: e.waf.process, ...wafDirs(ctx, e), netns: e.site.netns }));
     },
     async waitHealthy(ctx) {
-      const tls = await hostClientCert(ctx.plan);
       for (const e of edgeSites(ctx.plan)) {
         await waitFor(
           ctx,
           `WAF ${e.site.id} to answer /health over TLS`,
-          async () => ((await httpsGetJson<{ status?: string }>(`${e.waf.url}/health`, tls, 3000)).status === 200 ? true : undefined),
+          async () => ((await wafRequest(ctx.plan, `${e.waf.url}/health`, { timeoutMs: 3000 })).status === 200 ? true : undefined),
           { timeoutMs: 60_000, logs: [e.waf.process, e.refservice.process] },
         );
       }

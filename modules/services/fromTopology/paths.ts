@@ -9,6 +9,9 @@ export const PG_PATHS = {
   dataDir: '/var/lib/postgresql/15/main',
   socketDir: '/var/run/postgresql',
   pgpass: '/var/lib/postgresql/.pgpass.patroni',
+  /** Fencing of an orphaned postmaster before every Patroni start (ADR 0006). */
+  fenceScript: '/usr/local/lib/hds-platform/patroni-fence-orphan',
+  fenceDropIn: '/etc/systemd/system/patroni.service.d/hds-fence-orphan.conf',
 } as const;
 
 export const PGBACKREST_PATHS = {

@@ -13,7 +13,7 @@
 import { PORTS } from '../../model/ports.ts';
 import { dcsMembers, pgNodes, pgRoleNames } from '../../model/roles.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
-import { type PatroniClusterInput, patroniConfigPath, postBootstrapPath, renderPatroni } from '../postgres/render.ts';
+import { type PatroniClusterInput, patroniConfigPath, postBootstrapPath, renderFenceOrphanScript, renderPatroni, renderPatroniFenceDropIn } from '../postgres/render.ts';
 import type { GuestFile } from '../types.ts';
 import { at, clientTls, envSecret, place, serverTls, serviceAddress, TLS, zoneSubnetOf } from './common.ts';
 import { PG_PATHS, PGBACKREST_PATHS, WATCHDOG_PATHS } from './paths.ts';
@@ -108,6 +108,9 @@ export function patroniFilesFor(t: Topology, p: DeploymentProfile, g: Guest): Gu
       'the post-bootstrap script',
       'postgresql',
     ),
+    // Fencing (ADR 0006): a postmaster a crashed Patroni left running is stopped before Patroni starts.
+    { path: at(p, g, PG_PATHS.fenceScript), content: renderFenceOrphanScript({ dataDir: at(p, g, PG_PATHS.dataDir) }), mode: 0o755, service: 'postgresql' },
+    { path: at(p, g, PG_PATHS.fenceDropIn), content: renderPatroniFenceDropIn(at(p, g, PG_PATHS.fenceScript)), mode: 0o644, service: 'postgresql' },
     // Fencing (ADR 0006): Patroni's watchdog on the Linux software watchdog.
     { path: at(p, g, WATCHDOG_PATHS.modulesLoad), content: '# Managed by hds-platform: Patroni watchdog (fencing, ADR 0006).\nsoftdog\n', mode: 0o644, service: 'postgresql' },
     {

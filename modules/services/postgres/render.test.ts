@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { type PatroniClusterInput, renderPatroni } from './render.ts';
+import { type PatroniClusterInput, renderFenceOrphanScript, renderPatroni, renderPatroniFenceDropIn } from './render.ts';
 
 const pw = (s: string) => `${s}-0123456789abcdef`;
 const node = (site: string, address: string) => ({
@@ -109,5 +109,19 @@ describe('renderPatroni', () => {
     expect(() => renderPatroni({ ...input, nodes: input.nodes.slice(0, 1) })).toThrow(/needs 2 nodes/);
     expect(() => renderPatroni({ ...input, allowedSubnets: ['0.0.0.0/0'] })).toThrow(/too wide/);
     expect(() => renderPatroni({ ...input, users: { ...input.users, app: { username: 'a', password: 'x' } } })).toThrow(/too short/);
+  });
+});
+
+describe('fencing of an orphaned postmaster (ADR 0006)', () => {
+  it('stops only a postmaster running on its own data directory, immediately, and never fails the start', () => {
+    const s = renderFenceOrphanScript({ dataDir: "/srv/lab/pg data/it's" });
+    expect(s.startsWith('#!/bin/sh\n')).toBe(true);
+    expect(s).toContain(`data='/srv/lab/pg data/it'\\''s'`);
+    expect(s).toMatch(/'\/usr\/lib\/postgresql\/15\/bin\/pg_ctl' status -D "\$data"/);
+    expect(s).toMatch(/pg_ctl' stop -D "\$data" -m immediate/);
+    expect(s.trimEnd().endsWith('exit 0')).toBe(true);
+  });
+  it('is wired before every Patroni start by a systemd drop-in whose failure is ignored', () => {
+    expect(renderPatroniFenceDropIn('/usr/local/lib/hds-platform/patroni-fence-orphan')).toContain('[Service]\nExecStartPre=-/usr/local/lib/hds-platform/patroni-fence-orphan\n');
   });
 });

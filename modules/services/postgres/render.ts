@@ -108,6 +108,48 @@ export function patroniConfigPath(node: Pick<PatroniNodeInput, 'name'>): string 
   return `${node.name}/patroni.yml`;
 }
 
+/**
+ * Fencing of an orphaned postmaster (ADR 0006), run before every start of Patroni (systemd
+ * `ExecStartPre=-` in production, the lab supervisor's pre-start in the lab), as `postgres`.
+ *
+ * Patroni starts PostgreSQL in its own session, so a Patroni that crashes leaves the postmaster
+ * running. Patroni 3.0.2 restarted next to a running primary rewrites postgresql.conf without
+ * `synchronous_standby_names` and, seeing the DCS `/sync` key already name the standby it would
+ * pick, never sets it again: the primary acknowledges commits the standby does not have while
+ * the DCS still allows that standby's promotion — RPO 0 silently lost (measured in the lab:
+ * minutes of exposure after one Patroni kill). In production the watchdog resets the VM when
+ * Patroni dies, unless Patroni comes back within its timeout; this stop closes that window too.
+ * Patroni then starts PostgreSQL under its control: primary again with a synchronous standby if it
+ * still holds the leader key, else a replica (pg_rewind).
+ */
+export function renderFenceOrphanScript(input: { dataDir: string; binDir?: string }): string {
+  const bin = input.binDir ?? DEFAULT_BIN_DIR;
+  return [
+    '#!/bin/sh',
+    '# Fencing of an orphaned postmaster before Patroni starts — rendered by hds-platform (ADR 0006), do not edit.',
+    '# A postmaster still running on the data directory was left by a Patroni that crashed: stop it',
+    '# at once (immediate shutdown, as the watchdog reset would) so Patroni restarts it under its control.',
+    'set -u',
+    `data=${shellQuote(input.dataDir)}`,
+    `if ${shellQuote(`${bin}/pg_ctl`)} status -D "$data" >/dev/null 2>&1; then`,
+    '  echo "hds-fence: stopping the postmaster left running on $data (immediate shutdown)" >&2',
+    `  ${shellQuote(`${bin}/pg_ctl`)} stop -D "$data" -m immediate -w -t 30 >&2`,
+    'fi',
+    'exit 0',
+    '',
+  ].join('\n');
+}
+
+/** systemd drop-in of Debian's patroni.service: the fencing script before every start. */
+export function renderPatroniFenceDropIn(scriptPath: string): string {
+  return [
+    '# Managed by hds-platform (ADR 0006): stop a postmaster a crashed Patroni left running, before Patroni starts.',
+    '[Service]',
+    `ExecStartPre=-${scriptPath}`,
+    '',
+  ].join('\n');
+}
+
 export function postBootstrapPath(domain: string): string {
   return `${domain}-post-bootstrap.sh`;
 }
