@@ -64,6 +64,22 @@ describe('analyseFault', () => {
     expect(analyseFault(unhealthy, ledger, observations, 0, siteOf, targets).verdict).toBe('fail');
   });
 
+  it('switchover: the switch and the failback are two interruptions, each measured from its own start', () => {
+    // Switch at 10 s (writes stop 10–17 s), hold 20 s, failback from 30 s (writes stop 30–36 s).
+    const sw: FaultWindow = { spec: { kind: 'switchover', holdSeconds: 20 }, description: 'switchover', injectedAt: 10_000, healStartedAt: 30_000, healedAt: 31_000, failbackAt: 31_000, healthyAt: 40_000 };
+    const both = (t: number): LedgerEntry['outcome'] => ((t >= 10_000 && t < 17_000) || (t >= 30_000 && t < 36_000) ? 'failed' : 'ok');
+    const l = [...writer('api-DC1', 'DC1', 'api', 0, 50_000, both), ...writer('api-DC2', 'DC2', 'api', 0, 50_000, both)];
+    const r = analyseFault(sw, l, [obs(9_000, 'pg-1', 'pg-2'), obs(18_000, 'pg-2', 'pg-1'), obs(37_000, 'pg-1', 'pg-2')], 0, siteOf, targets);
+    expect(r.rtoMs).toBe(17_020 - 10_000);
+    expect(r.failbackRtoMs).toBe(36_020 - 30_000);
+    expect(r.events.map((e) => e.kind)).toContain('failback-write-after');
+    expect(r.dimaShare).toBeCloseTo((7.02 + 6.02) / 2592, 6);
+    expect(r.verdict).toBe('pass');
+    const slowBack = (t: number): LedgerEntry['outcome'] => ((t >= 10_000 && t < 17_000) || t >= 30_000 ? 'failed' : 'ok');
+    const l2 = [...writer('api-DC1', 'DC1', 'api', 0, 50_000, slowBack), ...writer('api-DC2', 'DC2', 'api', 0, 50_000, slowBack)];
+    expect(analyseFault(sw, l2, [], 0, siteOf, targets).reasons).toContain('writes did not come back after the failback');
+  });
+
   it('partition: only the leader’s site has to keep writing', () => {
     const p: FaultWindow = { ...w, spec: { kind: 'partition', holdSeconds: 30 }, description: 'DC1↔DC2 cut' };
     const { site: _s, ...partition } = p;

@@ -18,6 +18,8 @@ export interface FaultWindow {
   healedAt: number;
   /** When the cluster was back to leader + synchronous standby after healing (undefined: never within the wait). */
   healthyAt?: number;
+  /** When the heal began (the hold's end); a switchover's failback starts here. */
+  healStartedAt?: number;
   /** Switchover: when the failback completed. */
   failbackAt?: number;
 }
@@ -89,15 +91,32 @@ export function analyseFault(w: FaultWindow, ledger: LedgerEntry[], obs: Observa
   const apiSites = [...new Set(ledger.filter((e) => e.path === 'api').map((e) => e.site))].sort();
   const duringLeader = newLeader ? siteOfLeader(newLeader) : undefined;
   const surviving = survivingSites(w, apiSites, duringLeader);
-  let rtoEnd = 0;
-  let unrecovered = false;
-  for (const site of surviving) {
-    const mine = sorted.filter((e) => e.path === 'api' && e.site === site);
-    const end = interruptionEnd(mine, w.injectedAt, w.healedAt);
-    if (end === undefined) unrecovered = true;
-    else rtoEnd = Math.max(rtoEnd, end);
+  // A switchover's failback is a second interruption, measured on its own from the heal's start:
+  // the switch's interruption ends before it.
+  const failback = w.failbackAt !== undefined && w.healStartedAt !== undefined;
+  const until = failback ? w.healStartedAt! - 1 : w.healedAt;
+  const apiEnd = (from: number, to: number): number | undefined => {
+    let end = 0;
+    for (const site of surviving) {
+      const e = interruptionEnd(
+        sorted.filter((x) => x.path === 'api' && x.site === site),
+        from,
+        to,
+      );
+      if (e === undefined) return undefined;
+      end = Math.max(end, e);
+    }
+    return end;
+  };
+  const rtoEnd = apiEnd(w.injectedAt, until);
+  const rtoMs = rtoEnd === undefined ? undefined : rtoEnd === 0 ? 0 : rtoEnd - w.injectedAt;
+  let failbackRtoMs: number | undefined;
+  if (failback) {
+    const fbEnd = apiEnd(w.healStartedAt!, w.healedAt);
+    failbackRtoMs = fbEnd === undefined ? undefined : fbEnd === 0 ? 0 : fbEnd - w.healStartedAt!;
+    if (failbackRtoMs !== undefined && failbackRtoMs > 0)
+      events.push({ kind: 'failback-write-after', at: w.healStartedAt! + failbackRtoMs, detail: `writes acknowledged again after the failback through the WAF of ${surviving.join(', ')}` });
   }
-  const rtoMs = unrecovered ? undefined : rtoEnd === 0 ? 0 : rtoEnd - w.injectedAt;
   if (rtoMs !== undefined && rtoMs > 0) events.push({ kind: 'first-write-after', at: w.injectedAt + rtoMs, detail: `writes acknowledged again through the WAF of ${surviving.join(', ')}` });
   // Write gap: the longest interruption of any writer (API or SQL) of the surviving sites.
   let gapEnd: number | undefined = 0;
@@ -105,7 +124,7 @@ export function analyseFault(w: FaultWindow, ledger: LedgerEntry[], obs: Observa
     const end = interruptionEnd(
       sorted.filter((e) => e.writer === writer),
       w.injectedAt,
-      w.healedAt,
+      until,
     );
     gapEnd = end === undefined || gapEnd === undefined ? undefined : Math.max(gapEnd, end);
   }
@@ -118,6 +137,8 @@ export function analyseFault(w: FaultWindow, ledger: LedgerEntry[], obs: Observa
   // A crash or a switchover has no surviving-site notion: the bound applies to every site.
   if (rtoMs === undefined) reasons.push(`writes through ${surviving.join(', ') || 'the WAF'} did not come back before healing`);
   else if (rtoMs > rtoBound) reasons.push(`RTO ${(rtoMs / 1000).toFixed(1)} s > ${t.rtoSeconds} s`);
+  if (failback && failbackRtoMs === undefined) reasons.push('writes did not come back after the failback');
+  else if (failbackRtoMs !== undefined && failbackRtoMs > rtoBound) reasons.push(`failback RTO ${(failbackRtoMs / 1000).toFixed(1)} s > ${t.rtoSeconds} s`);
   if (lost > 0) reasons.push(`${lost} acknowledged write(s) lost`);
   if (w.healthyAt === undefined) reasons.push('not back to leader + synchronous standby after healing');
   return {
@@ -126,9 +147,10 @@ export function analyseFault(w: FaultWindow, ledger: LedgerEntry[], obs: Observa
     events,
     ...(rtoMs !== undefined ? { rtoMs } : {}),
     ...(writeGapMs !== undefined ? { writeGapMs } : {}),
+    ...(failbackRtoMs !== undefined ? { failbackRtoMs } : {}),
     rpoExposureMs,
     lost,
-    dimaShare: (rtoMs ?? w.healedAt - w.injectedAt) / (t.dimaMonthSeconds * 1000),
+    dimaShare: ((rtoMs ?? w.healedAt - w.injectedAt) + (failbackRtoMs ?? 0)) / (t.dimaMonthSeconds * 1000),
     verdict: reasons.length ? 'fail' : 'pass',
     reasons,
   };

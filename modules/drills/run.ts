@@ -200,6 +200,7 @@ export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: s
       try {
         await sleep(spec.holdSeconds * 1000);
       } finally {
+        w.healStartedAt = Date.now() - epoch;
         await f.heal();
         w.healedAt = Date.now() - epoch;
         if (spec.kind === 'switchover') w.failbackAt = w.healedAt;

@@ -52,17 +52,21 @@ export interface LedgerEntry {
   error?: string;
 }
 
-export type TimelineEventKind =
-  | 'injected'
-  | 'detected'
-  | 'leader-lost'
-  | 'promoted'
-  | 'proxy-switched'
-  | 'first-write-after'
-  | 'sync-standby-lost'
-  | 'healed'
-  | 'sync-standby-back'
-  | 'failback';
+/** Every kind of timeline event, in the order they usually happen (the PV labels each). */
+export const TIMELINE_EVENT_KINDS = [
+  'injected',
+  'detected',
+  'leader-lost',
+  'promoted',
+  'proxy-switched',
+  'first-write-after',
+  'sync-standby-lost',
+  'healed',
+  'sync-standby-back',
+  'failback',
+  'failback-write-after',
+] as const;
+export type TimelineEventKind = (typeof TIMELINE_EVENT_KINDS)[number];
 
 export interface TimelineEvent {
   kind: TimelineEventKind;
@@ -78,13 +82,15 @@ export interface FaultResult {
   events: TimelineEvent[];
   /** ms from injection to the first acknowledged write through a surviving site's WAF (the RTO); undefined when writes never stopped. */
   rtoMs?: number;
+  /** Switchover: ms from the failback's start to the first acknowledged write through the WAF after it (a second interruption). */
+  failbackRtoMs?: number;
   /** ms from injection to the first acknowledged write through any path after the first failure. */
   writeGapMs?: number;
   /** ms during which the leader ran without a synchronous standby (RPO exposure). */
   rpoExposureMs: number;
   /** Acknowledged writes lost (must be 0). */
   lost: number;
-  /** Unavailability set against the month's DIMA budget: rtoMs / budget. */
+  /** Unavailability set against the month's DIMA budget: (rtoMs + failbackRtoMs) / budget. */
   dimaShare: number;
   /** Verdict against the targets: RTO bound, 0 lost, back to leader + sync standby. */
   verdict: 'pass' | 'fail';

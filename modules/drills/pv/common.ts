@@ -84,6 +84,7 @@ export function dimaText(f: FaultResult, run: DrillRun, lang: Lang): string {
 export function figureRows(f: FaultResult, run: DrillRun, lang: Lang): Row[] {
   return [
     { label: L('rto', lang), value: gap(f?.rtoMs, lang) },
+    ...(f?.failbackRtoMs !== undefined ? [{ label: L('failbackRto', lang), value: gap(f.failbackRtoMs, lang) }] : []),
     { label: L('writeGap', lang), value: gap(f?.writeGapMs, lang) },
     { label: L('rpoExposure', lang), value: seconds(f?.rpoExposureMs, lang) },
     { label: L('lost', lang), value: int(f?.lost) },

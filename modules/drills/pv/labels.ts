@@ -48,6 +48,7 @@ const LABELS = {
   hold: { fr: 'Maintien de la panne', en: 'Fault held for' },
   figures: { fr: 'Mesures', en: 'Figures' },
   rto: { fr: 'RTO', en: 'RTO' },
+  failbackRto: { fr: 'RTO du retour (failback)', en: 'Failback RTO' },
   writeGap: { fr: 'Interruption des écritures', en: 'Write gap' },
   rpoExposure: { fr: 'Fenêtre d’exposition PDMA/RPO (sans standby synchrone)', en: 'PDMA/RPO exposure window (no synchronous standby)' },
   rpoExposureShort: { fr: 'Exposition RPO', en: 'RPO exposure' },
@@ -144,6 +145,7 @@ const EVENTS: Record<string, Text> = {
   healed: { fr: 'panne réparée', en: 'fault healed' },
   'sync-standby-back': { fr: 'standby synchrone rétabli', en: 'synchronous standby back' },
   failback: { fr: 'retour au leader initial (failback)', en: 'failback to the first leader' },
+  'failback-write-after': { fr: 'première écriture acquittée après le retour', en: 'first acknowledged write after the failback' },
 };
 
 export function eventLabel(kind: string, lang: Lang): string {

@@ -41,7 +41,7 @@ function operatorOf(o: string | undefined): string {
 
 function summarize(run: DrillRun, dir: string, json: boolean | undefined): number {
   const rel = relative(process.cwd(), dir) || '.';
-  if (json) printJson({ id: run.id, dir: rel, verdict: run.verdict, faults: run.faults.map((f) => ({ kind: f.spec.kind, site: f.site, rtoSeconds: f.rtoMs === undefined ? null : f.rtoMs / 1000, lost: f.lost, verdict: f.verdict, reasons: f.reasons })), checker: run.checker });
+  if (json) printJson({ id: run.id, dir: rel, verdict: run.verdict, faults: run.faults.map((f) => ({ kind: f.spec.kind, site: f.site, rtoSeconds: f.rtoMs === undefined ? null : f.rtoMs / 1000, ...(f.failbackRtoMs !== undefined ? { failbackRtoSeconds: f.failbackRtoMs / 1000 } : {}), lost: f.lost, verdict: f.verdict, reasons: f.reasons })), checker: run.checker });
   else {
     for (const l of table(
       ['fault', 'site', 'hold s', 'RTO s', 'write gap s', 'RPO exposure s', 'lost', 'verdict'],
