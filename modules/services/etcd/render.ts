@@ -90,6 +90,12 @@ export function renderEtcd(input: EtcdClusterInput): RenderedFile[] {
       'auto-compaction-retention': '1h',
       'heartbeat-interval': 100,
       'election-timeout': 1000,
+      // Pre-vote (ADR 0006): a member cut off from the leader but not from the witness (the DC1↔DC2
+      // partition, DC3 seeing both) asks before campaigning and is refused while the leader still
+      // holds a quorum; without it each of its elections deposed the leader in turn, the DCS
+      // flapped and Patroni could not release the lost synchronous standby: writes stopped for
+      // the whole partition (campaign of 2026-11-30: ~43 s for 40 s partitions).
+      'pre-vote': true,
       'cipher-suites': [
         'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
         'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
