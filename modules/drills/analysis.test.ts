@@ -50,7 +50,7 @@ describe('analyseFault', () => {
     const r = analyseFault(w, ledger, observations, 0, siteOf, targets);
     expect(r.rtoMs).toBe(22_020 - 10_000);
     expect(r.verdict).toBe('pass');
-    expect(r.events.map((e) => e.kind)).toEqual(['injected', 'detected', 'sync-standby-lost', 'leader-lost', 'promoted', 'proxy-switched', 'first-write-after', 'healed', 'sync-standby-back']);
+    expect(r.events.map((e) => e.kind)).toEqual(['injected', 'detected', 'sync-standby-lost', 'leader-lost', 'promoted', 'proxy-switched', 'first-write-after', 'healed', 'site-back', 'sync-standby-back']);
     expect(r.rpoExposureMs).toBe(50_000 - 12_000);
     expect(r.dimaShare).toBeCloseTo(12.02 / 2592, 6);
   });
@@ -60,6 +60,14 @@ describe('analyseFault', () => {
     const stuck = ledger.map((e) => (e.writer === 'api-DC2' && e.start >= 10_000 ? { ...e, outcome: 'failed' as const } : e));
     expect(analyseFault(w, stuck, observations, 0, siteOf, targets).reasons[0]).toMatch(/did not come back/);
     expect(analyseFault(w, ledger, observations, 0, siteOf, { ...targets, rtoSeconds: 10 }).reasons).toEqual(['RTO 12.0 s > 10 s']);
+    // The site the fault hit must write again by itself within 30 s of the heal.
+    const hitStuck = [
+      ...writer('api-DC1', 'DC1', 'api', 0, 75_000, (t) => (t >= 10_000 ? 'failed' : 'ok')),
+      ...writer('api-DC2', 'DC2', 'api', 0, 75_000, (t) => (t >= 10_000 && t < 22_000 ? 'failed' : 'ok')),
+    ];
+    expect(analyseFault(w, hitStuck, observations, 0, siteOf, targets).reasons).toEqual(['writes through DC1 did not come back within 30 s of the heal']);
+    // Not judged when the workload stopped too soon after the heal to tell.
+    expect(analyseFault(w, hitStuck.filter((e) => e.start < 60_000), observations, 0, siteOf, targets).reasons).toEqual([]);
     const { healthyAt: _h, ...unhealthy } = w;
     expect(analyseFault(unhealthy, ledger, observations, 0, siteOf, targets).verdict).toBe('fail');
   });

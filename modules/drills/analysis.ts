@@ -8,6 +8,8 @@ import type { CheckerResult, FaultResult, FaultSpec, LedgerEntry, SeriesPoint, T
 
 /** An acknowledged operation slower than this counts as an interruption (a commit that hung); normal API writes take 0.1-1.3 s on the lab under load. */
 export const SLOW_MS = 2500;
+/** How long after the heal the site a fault hit may take to write again (judged when the workload ran that long). */
+export const HIT_SITE_GRACE_MS = 30_000;
 
 export interface FaultWindow {
   spec: FaultSpec;
@@ -31,7 +33,7 @@ export interface Targets {
 
 /** The API writers whose writes must come back: every site but the one lost; for a partition, the leader's site. */
 export function survivingSites(w: FaultWindow, apiSites: string[], leaderSiteDuring: string | undefined): string[] {
-  if (w.spec.kind === 'site-loss' || w.spec.kind === 'dc3-loss' || w.spec.kind === 'waf-loss') return apiSites.filter((s) => s !== w.site);
+  if (w.spec.kind === 'site-loss' || w.spec.kind === 'dc3-loss' || w.spec.kind === 'waf-loss' || w.spec.kind === 'hsm-loss') return apiSites.filter((s) => s !== w.site);
   if (w.spec.kind === 'partition') return leaderSiteDuring ? [leaderSiteDuring] : apiSites;
   return apiSites;
 }
@@ -118,6 +120,16 @@ export function analyseFault(w: FaultWindow, ledger: LedgerEntry[], obs: Observa
       events.push({ kind: 'failback-write-after', at: w.healStartedAt! + failbackRtoMs, detail: `writes acknowledged again after the failback through the WAF of ${surviving.join(', ')}` });
   }
   if (rtoMs !== undefined && rtoMs > 0) events.push({ kind: 'first-write-after', at: w.injectedAt + rtoMs, detail: `writes acknowledged again through the WAF of ${surviving.join(', ')}` });
+  // The site the fault hit writes again by itself once healed (a returning site rejoins): its
+  // first fast acknowledged API write after the heal. Judged only when the workload ran long
+  // enough after the heal to tell.
+  let hitSiteStuck = false;
+  if (w.site && apiSites.includes(w.site) && !surviving.includes(w.site)) {
+    const hit = sorted.filter((e) => e.path === 'api' && e.site === w.site && e.start >= w.healedAt);
+    const back = hit.find((e) => !bad(e));
+    if (back) events.push({ kind: 'site-back', at: back.end, detail: `writes acknowledged again through the WAF of ${w.site}` });
+    else if (hit.length > 0 && hit[hit.length - 1]!.start - w.healedAt >= HIT_SITE_GRACE_MS) hitSiteStuck = true;
+  }
   // Write gap: the longest interruption of any writer (API or SQL) of the surviving sites.
   let gapEnd: number | undefined = 0;
   for (const writer of new Set(sorted.filter((e) => surviving.includes(e.site)).map((e) => e.writer))) {
@@ -139,6 +151,7 @@ export function analyseFault(w: FaultWindow, ledger: LedgerEntry[], obs: Observa
   else if (rtoMs > rtoBound) reasons.push(`RTO ${(rtoMs / 1000).toFixed(1)} s > ${t.rtoSeconds} s`);
   if (failback && failbackRtoMs === undefined) reasons.push('writes did not come back after the failback');
   else if (failbackRtoMs !== undefined && failbackRtoMs > rtoBound) reasons.push(`failback RTO ${(failbackRtoMs / 1000).toFixed(1)} s > ${t.rtoSeconds} s`);
+  if (hitSiteStuck) reasons.push(`writes through ${w.site} did not come back within ${HIT_SITE_GRACE_MS / 1000} s of the heal`);
   if (lost > 0) reasons.push(`${lost} acknowledged write(s) lost`);
   if (w.healthyAt === undefined) reasons.push('not back to leader + synchronous standby after healing');
   return {

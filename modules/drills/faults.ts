@@ -10,18 +10,19 @@
  * | patroni-crash | `kill -9` of the leader's Patroni | the supervisor restarts it (systemd Restart=on-failure) |
  * | etcd-loss | SIGSTOP of a site's etcd member (frozen, not dead) | SIGCONT |
  * | waf-loss | the site's WAF port dropped (iptables) | rules flushed |
+ * | hsm-loss | the site's HSM token gone (its SoftHSM object store moved aside: the key store's session and handles fail, as with an HSM unreachable) | store moved back; the services re-open their session on their own |
  * | switchover | planned switchover to the synchronous standby (Patroni REST) | failback to the first leader |
  *
  * Packets are dropped, not refused: peers see what a lost site looks like (silence), not an
  * error. Rules live in two chains of our own (HDS-DRILL-IN/OUT) inside the lab's namespaces,
  * which `lab down` deletes with the namespaces anyway.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PORTS } from '../model/ports.ts';
 import { runCommand, runCommandOk } from '../lab/command.ts';
 import { pgDataDir } from '../lab/components/postgres.ts';
-import { edgeSites } from '../lab/edgeEndpoints.ts';
+import { edgeSites, hsmPaths } from '../lab/edgeEndpoints.ts';
 import { etcdMembers, patroniNodes } from '../lab/endpoints.ts';
 import { labSiteOf } from '../lab/guests.ts';
 import { netnsPids } from '../lab/supervisor.ts';
@@ -57,6 +58,7 @@ export const FAULT_CATALOG: Record<FaultKind, { needsSite: boolean; fr: string; 
   'patroni-crash': { needsSite: false, fr: 'Arrêt brutal (kill -9) du Patroni leader', en: 'kill -9 of the leader’s Patroni' },
   'etcd-loss': { needsSite: true, fr: 'Membre etcd d’un site gelé', en: 'A site’s etcd member frozen' },
   'waf-loss': { needsSite: true, fr: 'WAF d’un site injoignable', en: 'A site’s WAF unreachable' },
+  'hsm-loss': { needsSite: true, fr: 'Jeton HSM d’un site indisponible', en: 'A site’s HSM token unavailable' },
   switchover: { needsSite: false, fr: 'Bascule planifiée puis retour (failback)', en: 'Planned switchover, then failback' },
 };
 
@@ -100,6 +102,25 @@ async function dropPeer(netns: string, peer: string): Promise<void> {
 /** Removes every drill rule from every lab namespace (also after a crashed drill). */
 export async function healAll(plan: LabPlan): Promise<void> {
   for (const s of plan.sites) await flush(s.netns);
+  // An HSM token a crashed drill left aside is put back.
+  for (const s of plan.sites) await restoreToken(hsmPaths(plan.stateDir, s.id).tokenDir);
+}
+
+const AWAY = '.drill-away';
+
+/** Moves a token's object store aside and leaves an empty one: the token is gone for SoftHSM. */
+async function hideToken(tokenDir: string): Promise<void> {
+  await rename(tokenDir, tokenDir + AWAY);
+  await mkdir(tokenDir, { mode: 0o700 });
+}
+
+/** Puts a token moved aside back (only over the empty directory hideToken left). */
+async function restoreToken(tokenDir: string): Promise<void> {
+  if (!(await stat(tokenDir + AWAY).then(() => true, () => false))) return;
+  await rmdir(tokenDir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ENOENT') throw new Error(`cannot put the HSM token back: ${tokenDir} is not the empty directory the drill left (${e.code})`);
+  });
+  await rename(tokenDir + AWAY, tokenDir);
 }
 
 /** Launchers whose command line repeats the service's: the supervisor's wrapper, user switch, namespace entry. */
@@ -189,6 +210,14 @@ export async function injectFault(ctx: FaultContext, spec: FaultSpec): Promise<I
       await ensureChains(e.site.netns);
       await ipt(e.site.netns, ['-A', CHAIN_IN, '-p', 'tcp', '--dport', String(PORTS.waf), '-j', 'DROP']);
       return { spec, site, description: `WAF of ${site} unreachable (port ${PORTS.waf} dropped)`, heal: () => flush(e.site.netns) };
+    }
+    case 'hsm-loss': {
+      const site = siteOf(plan, spec);
+      const e = edgeSites(plan).find((x) => x.site.id === site);
+      if (!e) throw new Error(`no HSM token in ${site}`);
+      const tokenDir = hsmPaths(plan.stateDir, site).tokenDir;
+      await hideToken(tokenDir);
+      return { spec, site, description: `HSM token of ${site} unavailable (object store moved aside)`, heal: () => restoreToken(tokenDir) };
     }
     case 'switchover': {
       const from = await leaderNode();

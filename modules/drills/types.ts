@@ -15,6 +15,7 @@ export const FAULT_KINDS = [
   'etcd-loss',
   'dc3-loss',
   'waf-loss',
+  'hsm-loss',
   'switchover',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -62,6 +63,7 @@ export const TIMELINE_EVENT_KINDS = [
   'first-write-after',
   'sync-standby-lost',
   'healed',
+  'site-back',
   'sync-standby-back',
   'failback',
   'failback-write-after',

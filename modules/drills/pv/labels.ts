@@ -144,6 +144,7 @@ const EVENTS: Record<string, Text> = {
   'sync-standby-lost': { fr: 'perte du standby synchrone', en: 'synchronous standby lost' },
   healed: { fr: 'panne réparée', en: 'fault healed' },
   'sync-standby-back': { fr: 'standby synchrone rétabli', en: 'synchronous standby back' },
+  'site-back': { fr: 'le site touché écrit de nouveau', en: 'the site hit writes again' },
   failback: { fr: 'retour au leader initial (failback)', en: 'failback to the first leader' },
   'failback-write-after': { fr: 'première écriture acquittée après le retour', en: 'first acknowledged write after the failback' },
 };

@@ -3,7 +3,7 @@
  * graphene-pk11 (PKCS#11), exactly as the reference service does.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as graphene from 'graphene-pk11';
@@ -141,6 +141,30 @@ describe('HSM key store on SoftHSM2', () => {
     } finally {
       mod.finalize();
     }
+  });
+
+  it('a token that goes away fails the operation; once it is back the store re-opens its session by itself', async () => {
+    store?.close();
+    store = HsmKeyStore.open({ softhsmConfPath: conf1, tokenLabel: 'hds-dc1', userPin });
+    const tokens = path.join(dir, 'dc1', 'tokens');
+    const dk = randomBytes(32);
+    const before = store.wrapDataKey('documents', dk);
+    // The HSM unreachable (drill fault hsm-loss): the token's object files are gone.
+    await rename(tokens, `${tokens}.away`);
+    await mkdir(tokens, { mode: 0o700 });
+    try {
+      expect(() => store?.wrapDataKey('documents', dk)).toThrow(/CKR_|no initialised token/);
+    } finally {
+      await rm(tokens, { recursive: true });
+      await rename(`${tokens}.away`, tokens);
+    }
+    const reopenedBefore = store.reopened;
+    const after = store.wrapDataKey('documents', dk);
+    expect(store.unwrapDataKey('documents', after).equals(dk)).toBe(true);
+    expect(store.unwrapDataKey('documents', before).equals(dk)).toBe(true);
+    expect(store.reopened).toBeGreaterThan(reopenedBefore);
+    store.close();
+    store = undefined;
   });
 
   it('token files are not readable by others', async () => {

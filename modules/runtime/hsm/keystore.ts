@@ -83,42 +83,95 @@ function assertDomain(domain: string): void {
   if (!DOMAIN_RE.test(domain)) throw new Error(`invalid key domain ${JSON.stringify(domain)} (expected ${DOMAIN_RE})`);
 }
 
+/**
+ * PKCS#11 errors after which the session or the cached key handles are gone (HSM restarted,
+ * token unreachable then back, session closed by the device): the store drops its handles,
+ * opens a new session and retries the operation once. Other errors (wrong data, a missing
+ * key, a locked PIN) are thrown as they are.
+ */
+const RECOVERABLE =
+  /CKR_(?:OBJECT_HANDLE_INVALID|KEY_HANDLE_INVALID|WRAPPING_KEY_HANDLE_INVALID|UNWRAPPING_KEY_HANDLE_INVALID|SESSION_HANDLE_INVALID|SESSION_CLOSED|DEVICE_ERROR|DEVICE_REMOVED|TOKEN_NOT_PRESENT|TOKEN_NOT_RECOGNIZED|USER_NOT_LOGGED_IN|GENERAL_ERROR)\b/;
+
+export function isRecoverableHsmError(e: unknown): boolean {
+  return RECOVERABLE.test(e instanceof Error ? e.message : String(e));
+}
+
 export class HsmKeyStore {
   private closed = false;
   private readonly keys = new Map<string, graphene.SecretKey>();
+  /** Sessions re-opened after a recoverable PKCS#11 error (for health reporting and tests). */
+  reopened = 0;
 
   private constructor(
     private readonly module: LoadedModule,
-    private readonly session: graphene.Session,
+    private session: graphene.Session,
     readonly tokenLabel: string,
+    private readonly opts: HsmKeyStoreOptions,
   ) {}
 
   /** Opens a logged-in read/write session on the token labelled `tokenLabel`. */
   static open(opts: HsmKeyStoreOptions): HsmKeyStore {
     const m = acquireModule(opts.modulePath ?? DEFAULT_MODULE, opts.softhsmConfPath);
     try {
-      const slots = m.mod.getSlots(true);
-      let slot: graphene.Slot | undefined;
-      for (let i = 0; i < slots.length; i++) {
-        const s = slots.items(i);
-        const t = s.getToken();
-        if (t.label.trim() === opts.tokenLabel && (t.flags & graphene.TokenFlag.TOKEN_INITIALIZED) !== 0) {
-          slot = s;
-          break;
-        }
-      }
-      if (!slot) throw new Error(`no initialised token labelled ${opts.tokenLabel}`);
-      const session = slot.open(graphene.SessionFlag.SERIAL_SESSION | graphene.SessionFlag.RW_SESSION);
-      try {
-        session.login(opts.userPin, graphene.UserType.USER);
-      } catch (e) {
-        session.close();
-        throw new Error(`login to token ${opts.tokenLabel} failed: ${(e as Error).message}`);
-      }
-      return new HsmKeyStore(m, session, opts.tokenLabel);
+      return new HsmKeyStore(m, HsmKeyStore.login(m, opts), opts.tokenLabel, opts);
     } catch (e) {
       releaseModule(m);
       throw e;
+    }
+  }
+
+  private static login(m: LoadedModule, opts: HsmKeyStoreOptions): graphene.Session {
+    const slots = m.mod.getSlots(true);
+    let slot: graphene.Slot | undefined;
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots.items(i);
+      const t = s.getToken();
+      if (t.label.trim() === opts.tokenLabel && (t.flags & graphene.TokenFlag.TOKEN_INITIALIZED) !== 0) {
+        slot = s;
+        break;
+      }
+    }
+    if (!slot) throw new Error(`no initialised token labelled ${opts.tokenLabel}`);
+    const session = slot.open(graphene.SessionFlag.SERIAL_SESSION | graphene.SessionFlag.RW_SESSION);
+    try {
+      session.login(opts.userPin, graphene.UserType.USER);
+    } catch (e) {
+      session.close();
+      throw new Error(`login to token ${opts.tokenLabel} failed: ${(e as Error).message}`);
+    }
+    return session;
+  }
+
+  /**
+   * Runs `op`; after a recoverable PKCS#11 error, drops the cached handles, opens a new
+   * session (the old one closed if it still can be) and runs `op` once more.
+   */
+  private withRecovery<T>(op: () => T): T {
+    this.assertOpen();
+    try {
+      return op();
+    } catch (e) {
+      if (!isRecoverableHsmError(e)) throw e;
+      this.keys.clear();
+      try {
+        this.session.close();
+      } catch {
+        /* the device may already have closed it */
+      }
+      // A token that went away and came back is not seen again by a running SoftHSM until the
+      // library is re-initialised (a network HSM's client reconnects by itself): when this store
+      // is the module's only user, re-initialise it, then log in again.
+      if (this.module.refs === 1) {
+        try {
+          this.module.mod.finalize();
+        } catch {
+          /* already finalised */
+        }
+        this.module.mod.initialize();
+      }
+      this.session = HsmKeyStore.login(this.module, this.opts);
+      this.reopened++;
+      return op();
     }
   }
 
@@ -179,6 +232,10 @@ export class HsmKeyStore {
   wrapDataKey(domain: string, dataKey: Buffer): Buffer {
     this.assertOpen();
     if (![16, 24, 32].includes(dataKey.length)) throw new Error(`data key must be 16, 24 or 32 bytes, got ${dataKey.length}`);
+    return this.withRecovery(() => this.wrapOnce(domain, dataKey));
+  }
+
+  private wrapOnce(domain: string, dataKey: Buffer): Buffer {
     const kek = this.requireKey(domain);
     const tmp = this.session.create({
       class: graphene.ObjectClass.SECRET_KEY,
@@ -198,7 +255,10 @@ export class HsmKeyStore {
 
   /** Unwraps a data key wrapped by wrapDataKey for the same domain. */
   unwrapDataKey(domain: string, wrapped: Buffer): Buffer {
-    this.assertOpen();
+    return this.withRecovery(() => this.unwrapOnce(domain, wrapped));
+  }
+
+  private unwrapOnce(domain: string, wrapped: Buffer): Buffer {
     const kek = this.requireKey(domain);
     const key = this.session.unwrapKey(WRAP_MECHANISM, kek, wrapped, {
       class: graphene.ObjectClass.SECRET_KEY,
@@ -217,7 +277,10 @@ export class HsmKeyStore {
 
   /** Metadata of every secret key stored on the token; no key material. */
   keyInventory(): KeyMetadata[] {
-    this.assertOpen();
+    return this.withRecovery(() => this.inventoryOnce());
+  }
+
+  private inventoryOnce(): KeyMetadata[] {
     const out: KeyMetadata[] = [];
     const found = this.session.find({ class: graphene.ObjectClass.SECRET_KEY, token: true });
     for (let i = 0; i < found.length; i++) {
@@ -266,6 +329,8 @@ export class HsmKeyStore {
     }
     try {
       this.session.close();
+    } catch {
+      /* a session the device already dropped */
     } finally {
       releaseModule(this.module);
     }
