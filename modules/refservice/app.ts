@@ -10,7 +10,37 @@ import { HsmKeyStore, WRAP_MECHANISM_NAME } from '../runtime/hsm/keystore.ts';
 import { type RefServiceConfig, readSecretFile } from './config.ts';
 import { createDb, type Db, schemaGate } from './db.ts';
 import { createLogger, type Logger } from './log.ts';
-import { createRefServiceHandler } from './server.ts';
+import { createRefServiceHandler, handleClientError } from './server.ts';
+
+/**
+ * node:http timeouts of the service (the defaults cut a large upload or race the proxy):
+ * - keepAliveTimeout: an idle kept-alive connection is closed by the service after 75 s, i.e.
+ *   later than the WAF's nginx drops its idle upstream connections (upstream `keepalive_timeout`,
+ *   60 s by default). With node's default of 5 s the service closed connections nginx still had
+ *   in its pool; nginx, busy inspecting the next large body (seconds, in one worker), then sent
+ *   that body on a closed connection: `sendfile() failed (32: Broken pipe) while sending request
+ *   to upstream`, a 502 for a POST (never retried). The rule: the side that opens connections
+ *   (the proxy) must be the one that closes idle ones.
+ * - requestTimeout: a whole request, 27 MB body included, within 5 minutes (≈ 90 KB/s for a
+ *   direct client; behind the WAF the body arrives from nginx's buffer at LAN speed).
+ * - headersTimeout: the headers within 20 s.
+ * - timeout: a connection silent for 2 minutes in the middle of a request is closed.
+ */
+export const HTTP_TIMEOUTS = {
+  keepAliveTimeoutMs: 75_000,
+  requestTimeoutMs: 300_000,
+  headersTimeoutMs: 20_000,
+  socketTimeoutMs: 120_000,
+} as const;
+
+/** Applies HTTP_TIMEOUTS and the JSON answer to unparsable requests to a server. */
+export function configureHttpServer(server: http.Server): void {
+  server.keepAliveTimeout = HTTP_TIMEOUTS.keepAliveTimeoutMs;
+  server.requestTimeout = HTTP_TIMEOUTS.requestTimeoutMs;
+  server.headersTimeout = HTTP_TIMEOUTS.headersTimeoutMs;
+  server.timeout = HTTP_TIMEOUTS.socketTimeoutMs;
+  server.on('clientError', handleClientError);
+}
 
 export interface RunningRefService {
   port: number;
@@ -54,8 +84,7 @@ export async function startRefService(cfg: RefServiceConfig, opts: StartOptions 
         ...(cfg.maxBodyBytes !== undefined ? { maxBodyBytes: cfg.maxBodyBytes } : {}),
       }),
     );
-    server.requestTimeout = 30_000;
-    server.headersTimeout = 10_000;
+    configureHttpServer(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(cfg.listen.port, cfg.listen.host, () => resolve());

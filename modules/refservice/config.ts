@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
+import { MAX_DOCUMENT_REQUEST_BYTES } from '../model/documents.ts';
 
 export interface RefServiceConfig {
   /** Instance name, logged on every line, e.g. `refservice-dc1`. */
@@ -39,7 +40,10 @@ export interface RefServiceConfig {
     /** Create the domain key if missing (default false: the lab provisions keys once). */
     createMissingKey?: boolean;
   };
-  /** Maximum request body in bytes, default 8 MiB. */
+  /**
+   * Maximum request body in bytes, default (and at most) MAX_DOCUMENT_REQUEST_BYTES of
+   * modules/model/documents.ts: a 20 MiB document in base64 plus its metadata. Lower only.
+   */
   maxBodyBytes?: number;
 }
 
@@ -104,7 +108,7 @@ export function parseConfig(raw: unknown): RefServiceConfig {
   const sc = optStr(hsm.softhsmConfPath, 'hsm.softhsmConfPath');
   if (sc !== undefined) cfg.hsm.softhsmConfPath = sc;
   if (hsm.createMissingKey !== undefined) cfg.hsm.createMissingKey = hsm.createMissingKey as boolean;
-  const mb = optInt(r.maxBodyBytes, 'maxBodyBytes', 1024, 256 * 1024 * 1024);
+  const mb = optInt(r.maxBodyBytes, 'maxBodyBytes', 1024, MAX_DOCUMENT_REQUEST_BYTES);
   if (mb !== undefined) cfg.maxBodyBytes = mb;
   return cfg;
 }

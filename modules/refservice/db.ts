@@ -234,16 +234,26 @@ export async function insertDocument(db: Db, doc: DocumentRow): Promise<void> {
   );
 }
 
-export async function getDocument(db: Db, id: string, correlationId?: string): Promise<DocumentRow | undefined> {
-  const r = await db.withRetry(
+/**
+ * Ciphertext bytes fetched per query when reading a document back. bytea comes back from pg in
+ * hex text (2 characters a byte): whole, a 20 MiB document would be a 40 MB string plus its
+ * buffer; in slices (substring() reads only the TOAST chunks it needs) it is one preallocated
+ * buffer and one 8 MB string at a time.
+ */
+export const CONTENT_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** Reads a document, its ciphertext in CONTENT_CHUNK_BYTES slices on one connection (documents are never updated). */
+export async function getDocument(db: Db, id: string, correlationId?: string, chunkBytes = CONTENT_CHUNK_BYTES): Promise<DocumentRow | undefined> {
+  return db.withRetry(
     'getDocument',
-    (c) =>
-      c.query<{
+    async (c) => {
+      const r = await c.query<{
         id: string;
         title: string;
         patient_id: string;
         category: string;
-        content_ciphertext: Buffer;
+        content_length: number;
+        first_chunk: Buffer;
         content_iv: Buffer;
         content_tag: Buffer;
         wrapped_key: Buffer;
@@ -252,24 +262,47 @@ export async function getDocument(db: Db, id: string, correlationId?: string): P
         size_bytes: number;
         correlation_id: string | null;
         created_at: Date;
-      }>('SELECT * FROM documents WHERE id = $1', [id]),
+      }>(
+        `SELECT id, title, patient_id, category, octet_length(content_ciphertext) AS content_length,
+                substring(content_ciphertext FROM 1 FOR $2) AS first_chunk, content_iv, content_tag, wrapped_key,
+                key_domain, key_mechanism, size_bytes, correlation_id, created_at
+           FROM documents WHERE id = $1`,
+        [id, chunkBytes],
+      );
+      const row = r.rows[0];
+      if (!row) return undefined;
+      let ciphertext = row.first_chunk;
+      if (ciphertext.length < row.content_length) {
+        ciphertext = Buffer.allocUnsafe(row.content_length);
+        let off = row.first_chunk.copy(ciphertext, 0);
+        while (off < row.content_length) {
+          const n = Math.min(chunkBytes, row.content_length - off);
+          const q = await c.query<{ chunk: Buffer | null }>('SELECT substring(content_ciphertext FROM $2 FOR $3) AS chunk FROM documents WHERE id = $1', [
+            id,
+            off + 1,
+            n,
+          ]);
+          const chunk = q.rows[0]?.chunk;
+          if (!chunk || chunk.length !== n) throw new Error(`document ${id}: content changed while it was read`);
+          off += chunk.copy(ciphertext, off);
+        }
+      }
+      const doc: DocumentRow = {
+        id: row.id,
+        title: row.title,
+        patientId: row.patient_id,
+        category: row.category,
+        sealed: { ciphertext, iv: row.content_iv, tag: row.content_tag, wrappedKey: row.wrapped_key },
+        keyDomain: row.key_domain,
+        keyMechanism: row.key_mechanism,
+        sizeBytes: row.size_bytes,
+        createdAt: row.created_at,
+      };
+      if (row.correlation_id !== null) doc.correlationId = row.correlation_id;
+      return doc;
+    },
     correlationId,
   );
-  const row = r.rows[0];
-  if (!row) return undefined;
-  const doc: DocumentRow = {
-    id: row.id,
-    title: row.title,
-    patientId: row.patient_id,
-    category: row.category,
-    sealed: { ciphertext: row.content_ciphertext, iv: row.content_iv, tag: row.content_tag, wrappedKey: row.wrapped_key },
-    keyDomain: row.key_domain,
-    keyMechanism: row.key_mechanism,
-    sizeBytes: row.size_bytes,
-    createdAt: row.created_at,
-  };
-  if (row.correlation_id !== null) doc.correlationId = row.correlation_id;
-  return doc;
 }
 
 /** One quick round trip, no retry (health checks must answer fast): false on any error or after `timeoutMs`. */

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_DOCUMENT_BYTES, MAX_DOCUMENT_REQUEST_BYTES } from '../model/documents.ts';
 import { writeFileAtomic } from '../runtime/fsutil.ts';
 import { HsmKeyStore } from '../runtime/hsm/keystore.ts';
 import { generatePin, initToken } from '../runtime/hsm/token.ts';
@@ -170,6 +171,63 @@ describe('reference service (real PostgreSQL + SoftHSM2)', () => {
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.some((l) => l.correlation_id === 'it-store-0001' && l.status === 201 && l.path === '/documents')).toBe(true);
+  });
+
+  it('stores and reads back a document of the maximum size byte-exact; one byte more is 413 in JSON', async () => {
+    const content = randomBytes(MAX_DOCUMENT_BYTES);
+    const body = JSON.stringify({ title: 'Dossier numérisé', patientId: 'pat-max', category: 'scan', contentBase64: content.toString('base64') });
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_DOCUMENT_REQUEST_BYTES);
+    const post = await request({ url: `${appUrl}/documents`, method: 'POST', headers: { 'content-type': 'application/json' }, body, timeoutMs: 60_000 });
+    expect(post.status).toBe(201);
+    const id = (JSON.parse(post.body) as { id: string }).id;
+    const get = await request({ url: `${appUrl}/documents/${id}`, timeoutMs: 60_000 });
+    expect(get.status).toBe(200);
+    expect(Number(get.headers['content-length'])).toBe(Buffer.byteLength(get.body));
+    const doc = JSON.parse(get.body) as { contentBase64: string; patientId: string };
+    expect(doc.patientId).toBe('pat-max');
+    expect(Buffer.from(doc.contentBase64, 'base64').equals(content)).toBe(true);
+    const c = appClient();
+    await c.connect();
+    try {
+      const r = await c.query('SELECT size_bytes, octet_length(content_ciphertext) AS n FROM documents WHERE id = $1', [id]);
+      expect(r.rows[0]).toEqual({ size_bytes: MAX_DOCUMENT_BYTES, n: MAX_DOCUMENT_BYTES });
+    } finally {
+      await c.end();
+    }
+    const over = JSON.stringify({ title: 't', patientId: 'p', category: 'c', contentBase64: randomBytes(MAX_DOCUMENT_BYTES + 1).toString('base64') });
+    const r = await request({ url: `${appUrl}/documents`, method: 'POST', headers: { 'content-type': 'application/json' }, body: over, timeoutMs: 60_000 });
+    expect(r.status).toBe(413);
+    expect(JSON.parse(r.body)).toMatchObject({ maxDocumentBytes: MAX_DOCUMENT_BYTES, error: expect.stringMatching(/^document too large/) });
+    expect(svc?.output()).not.toMatch(/Maximum call stack|"msg":"request failed"/);
+  });
+
+  it('two large POSTs in a row on one kept-alive connection, the second after the connection sat idle 6 s (as nginx reuses it): no connection error', async () => {
+    // A raw connection, as a proxy uses its upstream pool: it writes the next request without
+    // checking whether the service closed the idle connection meanwhile (node's default
+    // keep-alive timeout of 5 s did: nginx then got EPIPE while sending the body, a 502).
+    const conn = rawHttp(appPort);
+    try {
+      const post = (n: number) => {
+        const body = Buffer.from(
+          JSON.stringify({
+            title: `large ${n}`,
+            patientId: 'p-large',
+            category: 'c',
+            contentBase64: randomBytes(Math.floor(7.9 * 1024 * 1024)).toString('base64'),
+          }),
+        );
+        return conn.send(`POST /documents HTTP/1.1\r\nHost: refservice\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`, body);
+      };
+      const first = await post(1);
+      expect(first.status).toBe(201);
+      expect(first.headers['keep-alive']).toBe('timeout=75');
+      await new Promise((r) => setTimeout(r, 6000));
+      const second = await post(2);
+      expect(second.status).toBe(201);
+      expect(conn.closedEarly()).toBe(false);
+    } finally {
+      conn.close();
+    }
   });
 
   it('answers 400/404/405/415 on bad calls', async () => {
@@ -450,5 +508,59 @@ async function startCuttableProxy(targetPort: number): Promise<CuttableProxy> {
       server.close();
       cut();
     },
+  };
+}
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** HTTP/1.1 over one raw TCP connection: requests written blindly, one response read after each (Content-Length framing). */
+function rawHttp(port: number): { send(head: string, body: Buffer): Promise<RawResponse>; closedEarly(): boolean; close(): void } {
+  const sock = net.connect(port, '127.0.0.1');
+  let buf = Buffer.alloc(0);
+  let closed = false;
+  let waiter: (() => void) | undefined;
+  sock.on('data', (c: Buffer) => {
+    buf = Buffer.concat([buf, c]);
+    waiter?.();
+  });
+  sock.on('error', () => undefined);
+  sock.on('close', () => {
+    closed = true;
+    waiter?.();
+  });
+  const response = () =>
+    new Promise<RawResponse>((resolve, reject) => {
+      const check = () => {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end >= 0) {
+          const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
+          const headers: Record<string, string> = {};
+          for (const l of lines.slice(1)) headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
+          const len = Number(headers['content-length'] ?? 0);
+          if (buf.length >= end + 4 + len) {
+            const body = buf.subarray(end + 4, end + 4 + len);
+            buf = buf.subarray(end + 4 + len);
+            waiter = undefined;
+            resolve({ status: Number(lines[0]?.split(' ')[1]), headers, body });
+            return;
+          }
+        }
+        if (closed) reject(new Error('connection closed by the service before a complete response'));
+      };
+      waiter = check;
+      check();
+    });
+  return {
+    async send(head, body) {
+      sock.write(head);
+      sock.write(body);
+      return response();
+    },
+    closedEarly: () => closed,
+    close: () => sock.destroy(),
   };
 }

@@ -4,13 +4,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { MAX_DOCUMENT_REQUEST_BYTES } from '../model/documents.ts';
 import { request } from '../testkit/http.ts';
 import { parseConfig } from './config.ts';
 import { connectionStringWithPassword, createDb, DatabaseUnavailableError, type Db, isRetryable, schemaGate } from './db.ts';
 import { type KeyWrapper, open, seal } from './envelope.ts';
 import { createLogger } from './log.ts';
 import { refServiceProcessSpec } from './process.ts';
-import { createRefServiceHandler, parseNewDocument } from './server.ts';
+import { createRefServiceHandler } from './server.ts';
 
 function fakeHsm(): KeyWrapper {
   const kek = randomBytes(32);
@@ -60,22 +61,15 @@ describe('parseConfig', () => {
   it('accepts a valid config', () => {
     expect(parseConfig(validCfg)).toEqual(validCfg);
   });
+  it('lets maxBodyBytes lower the body limit only (never above the model, modules/model/documents.ts)', () => {
+    expect(parseConfig({ ...validCfg, maxBodyBytes: 1024 * 1024 }).maxBodyBytes).toBe(1024 * 1024);
+    expect(parseConfig({ ...validCfg, maxBodyBytes: MAX_DOCUMENT_REQUEST_BYTES }).maxBodyBytes).toBe(MAX_DOCUMENT_REQUEST_BYTES);
+    expect(() => parseConfig({ ...validCfg, maxBodyBytes: MAX_DOCUMENT_REQUEST_BYTES + 1 })).toThrow(/maxBodyBytes/);
+  });
   it('rejects an embedded password and a bad domain', () => {
     expect(() => parseConfig({ ...validCfg, database: { connectionString: 'postgresql://u:secret@h/db' } })).toThrow(/password/);
     expect(() => parseConfig({ ...validCfg, hsm: { ...validCfg.hsm, domain: 'Bad Domain' } })).toThrow(/domain/);
     expect(() => parseConfig({ ...validCfg, listen: { host: 'x' } })).toThrow(/port/);
-  });
-});
-
-describe('parseNewDocument', () => {
-  it('validates the payload strictly', () => {
-    const ok = parseNewDocument(Buffer.from(JSON.stringify({ title: 't', patientId: 'p-1', category: 'cr', contentBase64: 'aGVsbG8=' })));
-    expect(ok.content.toString()).toBe('hello');
-    const bad = (o: unknown) => () => parseNewDocument(Buffer.from(JSON.stringify(o)));
-    expect(bad({ title: 't', patientId: 'p 1', category: 'cr', contentBase64: 'aGVsbG8=' })).toThrow(/patientId/);
-    expect(bad({ title: 't', patientId: 'p', category: 'cr', contentBase64: 'not base64!' })).toThrow(/base64/);
-    expect(bad({ title: 't', patientId: 'p', category: 'cr', contentBase64: 'aGVsbG8=', extra: 1 })).toThrow(/unknown field/);
-    expect(() => parseNewDocument(Buffer.from('{'))).toThrow(/JSON/);
   });
 });
 

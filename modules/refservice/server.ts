@@ -2,8 +2,13 @@
  * The reference documents API on node:http (no framework):
  *   GET  /health          -> 200 {status:"ok"} when the database (a trivial query within 2 s, schema
  *                            in place) and the HSM key answer, else 503 {status:"degraded", …}
- *   POST /documents       -> 201 {id}; JSON {title, patientId, category, contentBase64}
- *   GET  /documents/:uuid -> 200 {id, title, patientId, category, createdAt, contentBase64}
+ *   POST /documents       -> 201 {id}; JSON {title, patientId, category, contentBase64}; a document
+ *                            above the limits (modules/model/documents.ts) -> 413 {error,
+ *                            maxDocumentBytes, maxRequestBytes}
+ *   GET  /documents/:uuid -> 200 {id, title, patientId, category, createdAt, contentBase64}, streamed
+ * Documents of every allowed size (20 MiB of content) are parsed linearly and decoded in place
+ * (payload.ts). Every error is answered in JSON; an answer given before the body was read drains
+ * the rest (bounded), so a proxy still sending it never meets a closed connection.
  * Every response carries X-Correlation-ID (the incoming one when well formed, else a new UUID),
  * and every request is logged as one JSON line with it (EXG_SEC_6.1). A database that does not
  * answer (after the bounded retries of db.ts) gives 503 {"error":"database unavailable"} with
@@ -11,9 +16,26 @@
  */
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { DatabaseUnavailableError, type Db, getDocument, insertDocument, ping, type SchemaGate } from './db.ts';
+import { STATUS_CODES } from 'node:http';
+import type stream from 'node:stream';
+import { MAX_DOCUMENT_REQUEST_BYTES } from '../model/documents.ts';
+import { DatabaseUnavailableError, type Db, type DocumentRow, getDocument, insertDocument, ping, type SchemaGate } from './db.ts';
 import { type KeyWrapper, open, seal } from './envelope.ts';
 import type { Logger } from './log.ts';
+import {
+  ClientGoneError,
+  DEFAULT_LIMITS,
+  type DocumentLimits,
+  declaredLength,
+  documentTooLarge,
+  drainRequest,
+  HttpError,
+  parseNewDocument,
+  readBody,
+  sendDocumentJson,
+} from './payload.ts';
+
+export { HttpError, type NewDocument, parseNewDocument } from './payload.ts';
 
 export interface RefServiceDeps {
   db: Db;
@@ -23,22 +45,15 @@ export interface RefServiceDeps {
   domain: string;
   keyMechanism: string;
   log: Logger;
+  /** Largest request body, default MAX_DOCUMENT_REQUEST_BYTES (the configuration may only lower it). */
   maxBodyBytes?: number;
 }
 
 const CORRELATION_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const CODE_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** How long an early answer (413, 415, …) keeps reading the rest of the request before closing. */
+const DRAIN_MS = 60_000;
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -49,47 +64,6 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
     ...headers,
   });
   res.end(text);
-}
-
-async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > limit) throw new HttpError(413, 'request body too large');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new HttpError(413, 'request body too large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-export interface NewDocument {
-  title: string;
-  patientId: string;
-  category: string;
-  content: Buffer;
-}
-
-/** Validates the POST /documents payload. */
-export function parseNewDocument(body: Buffer): NewDocument {
-  let v: unknown;
-  try {
-    v = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'body is not valid JSON');
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HttpError(400, 'body must be a JSON object');
-  const o = v as Record<string, unknown>;
-  const allowed = new Set(['title', 'patientId', 'category', 'contentBase64']);
-  for (const k of Object.keys(o)) if (!allowed.has(k)) throw new HttpError(400, `unknown field ${k}`);
-  const { title, patientId, category, contentBase64 } = o;
-  if (typeof title !== 'string' || title.length < 1 || title.length > 200) throw new HttpError(400, 'title must be a string of 1..200 characters');
-  if (typeof patientId !== 'string' || !CODE_RE.test(patientId)) throw new HttpError(400, 'patientId must match [A-Za-z0-9._-]{1,64}');
-  if (typeof category !== 'string' || !CODE_RE.test(category)) throw new HttpError(400, 'category must match [A-Za-z0-9._-]{1,64}');
-  if (typeof contentBase64 !== 'string' || contentBase64.length === 0 || !BASE64_RE.test(contentBase64))
-    throw new HttpError(400, 'contentBase64 must be non-empty standard base64');
-  return { title, patientId, category, content: Buffer.from(contentBase64, 'base64') };
 }
 
 /** true when `p` resolves within `ms`, false when it rejects or takes longer (never rejects). */
@@ -107,7 +81,40 @@ function withinMs(p: Promise<unknown>, ms: number): Promise<boolean> {
 }
 
 export function createRefServiceHandler(deps: RefServiceDeps): http.RequestListener {
-  const limit = deps.maxBodyBytes ?? 8 * 1024 * 1024;
+  const limits: DocumentLimits = { ...DEFAULT_LIMITS, maxRequestBytes: deps.maxBodyBytes ?? MAX_DOCUMENT_REQUEST_BYTES };
+  // After an early answer, the rest of a body is still read up to what the WAF in front may let through.
+  const drainBytes = Math.max(limits.maxRequestBytes, MAX_DOCUMENT_REQUEST_BYTES);
+  const bodyTooLarge = () => documentTooLarge(limits, `the request body exceeds ${limits.maxRequestBytes} bytes`);
+
+  /** Reads, validates and seals a new document: the body and the plaintext are not kept beyond this call. */
+  async function sealNewDocument(req: http.IncomingMessage, cid: string): Promise<DocumentRow> {
+    const declared = declaredLength(req);
+    // Larger than anything we would read: answered at once, connection closed (the rest is not read).
+    if (declared !== undefined && declared > drainBytes) throw documentTooLarge(limits, `the request body declares ${declared} bytes`, true);
+    const doc = await parseNewDocument(await readBody(req, limits.maxRequestBytes, bodyTooLarge), limits);
+    const id = randomUUID();
+    return {
+      id,
+      title: doc.title,
+      patientId: doc.patientId,
+      category: doc.category,
+      sealed: seal(doc.content, id, deps.domain, deps.hsm),
+      keyDomain: deps.domain,
+      keyMechanism: deps.keyMechanism,
+      sizeBytes: doc.content.length,
+      correlationId: cid,
+    };
+  }
+
+  /** Reads and opens a document (AES-GCM tag checked before anything is sent). */
+  async function loadDocument(id: string, cid: string): Promise<{ fields: Record<string, unknown>; content: Buffer } | undefined> {
+    const row = await getDocument(deps.db, id, cid);
+    if (!row) return undefined;
+    return {
+      fields: { id: row.id, title: row.title, patientId: row.patientId, category: row.category, createdAt: row.createdAt?.toISOString() },
+      content: open(row.sealed, row.id, row.keyDomain, deps.hsm),
+    };
+  }
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse, cid: string): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -133,22 +140,10 @@ export function createRefServiceHandler(deps: RefServiceDeps): http.RequestListe
       if (method !== 'POST') throw new HttpError(405, 'method not allowed');
       const ct = String(req.headers['content-type'] ?? '');
       if (!/^application\/json\b/i.test(ct)) throw new HttpError(415, 'content-type must be application/json');
-      const doc = parseNewDocument(await readBody(req, limit));
+      const row = await sealNewDocument(req, cid);
       await deps.schema?.ensure();
-      const id = randomUUID();
-      const sealed = seal(doc.content, id, deps.domain, deps.hsm);
-      await insertDocument(deps.db, {
-        id,
-        title: doc.title,
-        patientId: doc.patientId,
-        category: doc.category,
-        sealed,
-        keyDomain: deps.domain,
-        keyMechanism: deps.keyMechanism,
-        sizeBytes: doc.content.length,
-        correlationId: cid,
-      });
-      send(res, 201, { id });
+      await insertDocument(deps.db, row);
+      send(res, 201, { id: row.id });
       return;
     }
 
@@ -158,16 +153,10 @@ export function createRefServiceHandler(deps: RefServiceDeps): http.RequestListe
       const id = (m[1] ?? '').toLowerCase();
       if (!UUID_RE.test(id)) throw new HttpError(400, 'document id must be a UUID');
       await deps.schema?.ensure();
-      const row = await getDocument(deps.db, id, cid);
-      if (!row) throw new HttpError(404, 'document not found');
-      const content = open(row.sealed, row.id, row.keyDomain, deps.hsm);
-      send(res, 200, {
-        id: row.id,
-        title: row.title,
-        patientId: row.patientId,
-        category: row.category,
-        createdAt: row.createdAt?.toISOString(),
-        contentBase64: content.toString('base64'),
+      const doc = await loadDocument(id, cid);
+      if (!doc) throw new HttpError(404, 'document not found');
+      await sendDocumentJson(res, doc.fields, doc.content).catch((err: unknown) => {
+        throw new ClientGoneError(`response: ${(err as Error).message}`);
       });
       return;
     }
@@ -175,35 +164,92 @@ export function createRefServiceHandler(deps: RefServiceDeps): http.RequestListe
     throw new HttpError(404, 'not found');
   }
 
+  /**
+   * Answers with a JSON error. Before the request body was read to its end, the rest is drained
+   * (bounded) so that a proxy still sending it is not cut off; `close` errors close instead.
+   */
+  function answer(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    status: number,
+    body: Record<string, unknown>,
+    headers: Record<string, string> = {},
+    close = false,
+  ): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (req.socket.destroyed) return;
+    if (!req.complete) {
+      if (close) headers = { ...headers, connection: 'close' };
+      else drainRequest(req, drainBytes, DRAIN_MS);
+    }
+    send(res, status, body, headers);
+  }
+
   return (req, res) => {
     const started = process.hrtime.bigint();
     const incoming = req.headers['x-correlation-id'];
     const cid = typeof incoming === 'string' && CORRELATION_RE.test(incoming) ? incoming : randomUUID();
+    // A client that goes away must never become an unhandled 'error' event.
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
     res.setHeader('X-Correlation-ID', cid);
-    res.on('finish', () => {
+    let logged = false;
+    const logRequest = (aborted: boolean) => {
+      if (logged) return;
+      logged = true;
       deps.log.info('request', {
         correlation_id: cid,
         method: req.method,
         path: (req.url ?? '').split('?')[0],
-        status: res.statusCode,
+        status: aborted ? 0 : res.statusCode,
+        ...(aborted ? { aborted: true } : {}),
         duration_ms: Number((process.hrtime.bigint() - started) / 1_000_000n),
       });
-    });
+    };
+    res.once('finish', () => logRequest(false));
+    res.once('close', () => logRequest(!res.writableFinished));
     route(req, res, cid).catch((err: unknown) => {
       if (err instanceof HttpError) {
-        if (!res.headersSent) send(res, err.status, { error: err.message, correlationId: cid });
-        else res.destroy();
+        answer(req, res, err.status, { error: err.message, ...err.fields, correlationId: cid }, {}, err.close);
+        return;
+      }
+      if (err instanceof ClientGoneError) {
+        deps.log.info('client went away', { correlation_id: cid, error: err.message });
+        res.destroy();
         return;
       }
       if (err instanceof DatabaseUnavailableError) {
         deps.log.warn('database unavailable', { correlation_id: cid, op: err.op, error: err.message, code: err.code });
-        if (!res.headersSent) send(res, 503, { error: 'database unavailable', correlationId: cid }, { 'retry-after': '5' });
-        else res.destroy();
+        answer(req, res, 503, { error: 'database unavailable', correlationId: cid }, { 'retry-after': '5' });
         return;
       }
       deps.log.error('request failed', { correlation_id: cid, error: (err as Error).message, code: (err as { code?: string }).code });
-      if (!res.headersSent) send(res, 503, { error: 'service unavailable', correlationId: cid });
-      else res.destroy();
+      answer(req, res, 503, { error: 'service unavailable', correlationId: cid });
     });
   };
+}
+
+const CLIENT_ERROR_STATUS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'request headers too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request timeout'],
+  HPE_HEADERS_TIMEOUT: [408, 'request timeout'],
+};
+
+/**
+ * The http server's 'clientError' handler: a request node could not parse (or that timed out)
+ * gets a JSON answer too, then the connection is closed.
+ */
+export function handleClientError(err: Error & { code?: string }, socket: stream.Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, message] = CLIENT_ERROR_STATUS[err.code ?? ''] ?? [400, 'malformed HTTP request'];
+  const body = JSON.stringify({ error: message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
