@@ -1,14 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import type { Observation } from './observe.ts';
 import { analyseFault, check, type FaultWindow, interruptionEnd, seriesOf } from './analysis.ts';
+import type { Observation } from './observe.ts';
 import type { LedgerEntry } from './types.ts';
 
 /** A writer doing one op per 200 ms from `from` to `to` (ms); `outcome(t)` decides each op. */
-function writer(name: string, site: string, path: 'api' | 'sql', from: number, to: number, outcome: (t: number) => LedgerEntry['outcome'], latency = 20): LedgerEntry[] {
+function writer(
+  name: string,
+  site: string,
+  path: 'api' | 'sql',
+  from: number,
+  to: number,
+  outcome: (t: number) => LedgerEntry['outcome'],
+  latency = 20,
+): LedgerEntry[] {
   const out: LedgerEntry[] = [];
   for (let t = from, i = 0; t < to; t += 200, i++) {
     const o = outcome(t);
-    out.push({ id: `${name}-${i}`, writer: name, path, site, start: t, end: t + (o === 'unknown' ? 3000 : latency), outcome: o, ...(path === 'sql' && o === 'ok' ? { server: t < 20_000 ? '10.0.0.1' : '10.0.0.2', timeline: t < 20_000 ? 1 : 2 } : {}) });
+    out.push({
+      id: `${name}-${i}`,
+      writer: name,
+      path,
+      site,
+      start: t,
+      end: t + (o === 'unknown' ? 3000 : latency),
+      outcome: o,
+      ...(path === 'sql' && o === 'ok' ? { server: t < 20_000 ? '10.0.0.1' : '10.0.0.2', timeline: t < 20_000 ? 1 : 2 } : {}),
+    });
   }
   return out;
 }
@@ -39,18 +56,43 @@ describe('interruptionEnd', () => {
 });
 
 describe('analyseFault', () => {
-  const w: FaultWindow = { spec: { kind: 'site-loss', site: 'DC1', holdSeconds: 30 }, site: 'DC1', description: 'DC1 cut off', injectedAt: 10_000, healedAt: 40_000, healthyAt: 55_000 };
+  const w: FaultWindow = {
+    spec: { kind: 'site-loss', site: 'DC1', holdSeconds: 30 },
+    site: 'DC1',
+    description: 'DC1 cut off',
+    injectedAt: 10_000,
+    healedAt: 40_000,
+    healthyAt: 55_000,
+  };
   const ledger = [
     ...writer('api-DC1', 'DC1', 'api', 0, 60_000, (t) => (t >= 10_000 && t < 40_000 ? 'failed' : 'ok')),
     ...writer('api-DC2', 'DC2', 'api', 0, 60_000, (t) => (t >= 10_000 && t < 22_000 ? (t < 11_000 ? 'unknown' : 'failed') : 'ok')),
   ];
-  const observations = [obs(9_500, 'pg-1', 'pg-2'), obs(12_000, 'pg-1', undefined), obs(20_000, undefined, undefined, []), obs(21_000, 'pg-2', undefined, []), obs(21_500, 'pg-2', undefined), obs(50_000, 'pg-2', 'pg-1')];
+  const observations = [
+    obs(9_500, 'pg-1', 'pg-2'),
+    obs(12_000, 'pg-1', undefined),
+    obs(20_000, undefined, undefined, []),
+    obs(21_000, 'pg-2', undefined, []),
+    obs(21_500, 'pg-2', undefined),
+    obs(50_000, 'pg-2', 'pg-1'),
+  ];
 
   it('site loss: the RTO is measured on the surviving site only, with the timeline of the failover', () => {
     const r = analyseFault(w, ledger, observations, 0, siteOf, targets);
     expect(r.rtoMs).toBe(22_020 - 10_000);
     expect(r.verdict).toBe('pass');
-    expect(r.events.map((e) => e.kind)).toEqual(['injected', 'detected', 'sync-standby-lost', 'leader-lost', 'promoted', 'proxy-switched', 'first-write-after', 'healed', 'site-back', 'sync-standby-back']);
+    expect(r.events.map((e) => e.kind)).toEqual([
+      'injected',
+      'detected',
+      'sync-standby-lost',
+      'leader-lost',
+      'promoted',
+      'proxy-switched',
+      'first-write-after',
+      'healed',
+      'site-back',
+      'sync-standby-back',
+    ]);
     expect(r.rpoExposureMs).toBe(50_000 - 12_000);
     expect(r.dimaShare).toBeCloseTo(12.02 / 2592, 6);
   });
@@ -67,14 +109,31 @@ describe('analyseFault', () => {
     ];
     expect(analyseFault(w, hitStuck, observations, 0, siteOf, targets).reasons).toEqual(['writes through DC1 did not come back within 30 s of the heal']);
     // Not judged when the workload stopped too soon after the heal to tell.
-    expect(analyseFault(w, hitStuck.filter((e) => e.start < 60_000), observations, 0, siteOf, targets).reasons).toEqual([]);
+    expect(
+      analyseFault(
+        w,
+        hitStuck.filter((e) => e.start < 60_000),
+        observations,
+        0,
+        siteOf,
+        targets,
+      ).reasons,
+    ).toEqual([]);
     const { healthyAt: _h, ...unhealthy } = w;
     expect(analyseFault(unhealthy, ledger, observations, 0, siteOf, targets).verdict).toBe('fail');
   });
 
   it('switchover: the switch and the failback are two interruptions, each measured from its own start', () => {
     // Switch at 10 s (writes stop 10–17 s), hold 20 s, failback from 30 s (writes stop 30–36 s).
-    const sw: FaultWindow = { spec: { kind: 'switchover', holdSeconds: 20 }, description: 'switchover', injectedAt: 10_000, healStartedAt: 30_000, healedAt: 31_000, failbackAt: 31_000, healthyAt: 40_000 };
+    const sw: FaultWindow = {
+      spec: { kind: 'switchover', holdSeconds: 20 },
+      description: 'switchover',
+      injectedAt: 10_000,
+      healStartedAt: 30_000,
+      healedAt: 31_000,
+      failbackAt: 31_000,
+      healthyAt: 40_000,
+    };
     const both = (t: number): LedgerEntry['outcome'] => ((t >= 10_000 && t < 17_000) || (t >= 30_000 && t < 36_000) ? 'failed' : 'ok');
     const l = [...writer('api-DC1', 'DC1', 'api', 0, 50_000, both), ...writer('api-DC2', 'DC2', 'api', 0, 50_000, both)];
     const r = analyseFault(sw, l, [obs(9_000, 'pg-1', 'pg-2'), obs(18_000, 'pg-2', 'pg-1'), obs(37_000, 'pg-1', 'pg-2')], 0, siteOf, targets);

@@ -33,7 +33,8 @@ export interface Targets {
 
 /** The API writers whose writes must come back: every site but the one lost; for a partition, the leader's site. */
 export function survivingSites(w: FaultWindow, apiSites: string[], leaderSiteDuring: string | undefined): string[] {
-  if (w.spec.kind === 'site-loss' || w.spec.kind === 'dc3-loss' || w.spec.kind === 'waf-loss' || w.spec.kind === 'hsm-loss') return apiSites.filter((s) => s !== w.site);
+  if (w.spec.kind === 'site-loss' || w.spec.kind === 'dc3-loss' || w.spec.kind === 'waf-loss' || w.spec.kind === 'hsm-loss')
+    return apiSites.filter((s) => s !== w.site);
   if (w.spec.kind === 'partition') return leaderSiteDuring ? [leaderSiteDuring] : apiSites;
   return apiSites;
 }
@@ -64,13 +65,25 @@ export function leaderAt(obs: Observation[], at: number): Observation | undefine
   return best;
 }
 
-export function analyseFault(w: FaultWindow, ledger: LedgerEntry[], obs: Observation[], lost: number, siteOfLeader: (name: string) => string | undefined, t: Targets): FaultResult {
+export function analyseFault(
+  w: FaultWindow,
+  ledger: LedgerEntry[],
+  obs: Observation[],
+  lost: number,
+  siteOfLeader: (name: string) => string | undefined,
+  t: Targets,
+): FaultResult {
   const events: TimelineEvent[] = [{ kind: 'injected', at: w.injectedAt, detail: w.description }];
   const before = leaderAt(obs, w.injectedAt);
   const leaderBefore = before?.leader;
   const sorted = [...ledger].sort((a, b) => a.start - b.start);
   const firstBad = sorted.find((e) => e.end >= w.injectedAt && e.start <= w.healedAt && bad(e));
-  if (firstBad) events.push({ kind: 'detected', at: firstBad.end, detail: `first ${firstBad.outcome === 'ok' ? 'slow' : firstBad.outcome} operation (${firstBad.writer}${firstBad.error ? `: ${firstBad.error}` : ''})` });
+  if (firstBad)
+    events.push({
+      kind: 'detected',
+      at: firstBad.end,
+      detail: `first ${firstBad.outcome === 'ok' ? 'slow' : firstBad.outcome} operation (${firstBad.writer}${firstBad.error ? `: ${firstBad.error}` : ''})`,
+    });
   const noLeader = obs.find((o) => o.at >= w.injectedAt && o.at <= w.healedAt + 60_000 && o.patroni && !o.leader);
   if (noLeader) events.push({ kind: 'leader-lost', at: noLeader.at, detail: `no reachable primary (was ${leaderBefore ?? '?'})` });
   const promoted = leaderBefore ? obs.find((o) => o.at >= w.injectedAt && o.leader && o.leader !== leaderBefore) : undefined;
@@ -81,13 +94,18 @@ export function analyseFault(w: FaultWindow, ledger: LedgerEntry[], obs: Observa
   if (proxy) events.push({ kind: 'proxy-switched', at: proxy.at, detail: `HAProxy writes to ${newLeader} only` });
   const syncLost = firstChange(obs, w.injectedAt, (o) => Boolean(o.syncStandby), true);
   const syncLostAt = syncLost && syncLost.at <= w.healedAt + 120_000 ? syncLost.at : undefined;
-  if (syncLostAt !== undefined) events.push({ kind: 'sync-standby-lost', at: syncLostAt, detail: 'the leader runs without a synchronous standby (RPO exposure)' });
+  if (syncLostAt !== undefined)
+    events.push({ kind: 'sync-standby-lost', at: syncLostAt, detail: 'the leader runs without a synchronous standby (RPO exposure)' });
   events.push({ kind: 'healed', at: w.healedAt, detail: 'fault healed' });
   const syncBackObs = syncLostAt !== undefined ? obs.find((o) => o.at > syncLostAt && o.syncStandby && o.leader) : undefined;
   // The runner's own wait for leader + synchronous standby also dates it (the observer may have stopped first).
   const syncBackAt = syncLostAt === undefined ? undefined : (syncBackObs?.at ?? w.healthyAt);
   if (syncBackAt !== undefined)
-    events.push({ kind: 'sync-standby-back', at: syncBackAt, detail: syncBackObs ? `${syncBackObs.leader} + synchronous standby ${syncBackObs.syncStandby}` : 'leader + synchronous standby (Patroni)' });
+    events.push({
+      kind: 'sync-standby-back',
+      at: syncBackAt,
+      detail: syncBackObs ? `${syncBackObs.leader} + synchronous standby ${syncBackObs.syncStandby}` : 'leader + synchronous standby (Patroni)',
+    });
   if (w.failbackAt !== undefined) events.push({ kind: 'failback', at: w.failbackAt, detail: 'failback to the first leader' });
 
   const apiSites = [...new Set(ledger.filter((e) => e.path === 'api').map((e) => e.site))].sort();
@@ -117,9 +135,14 @@ export function analyseFault(w: FaultWindow, ledger: LedgerEntry[], obs: Observa
     const fbEnd = apiEnd(w.healStartedAt!, w.healedAt);
     failbackRtoMs = fbEnd === undefined ? undefined : fbEnd === 0 ? 0 : fbEnd - w.healStartedAt!;
     if (failbackRtoMs !== undefined && failbackRtoMs > 0)
-      events.push({ kind: 'failback-write-after', at: w.healStartedAt! + failbackRtoMs, detail: `writes acknowledged again after the failback through the WAF of ${surviving.join(', ')}` });
+      events.push({
+        kind: 'failback-write-after',
+        at: w.healStartedAt! + failbackRtoMs,
+        detail: `writes acknowledged again after the failback through the WAF of ${surviving.join(', ')}`,
+      });
   }
-  if (rtoMs !== undefined && rtoMs > 0) events.push({ kind: 'first-write-after', at: w.injectedAt + rtoMs, detail: `writes acknowledged again through the WAF of ${surviving.join(', ')}` });
+  if (rtoMs !== undefined && rtoMs > 0)
+    events.push({ kind: 'first-write-after', at: w.injectedAt + rtoMs, detail: `writes acknowledged again through the WAF of ${surviving.join(', ')}` });
   // The site the fault hit writes again by itself once healed (a returning site rejoins): its
   // first fast acknowledged API write after the heal. Judged only when the workload ran long
   // enough after the heal to tell.
@@ -209,7 +232,9 @@ export function check(ledger: LedgerEntry[], onLeader: Set<string>, onStandby: S
     if (e.timeline === undefined) continue;
     for (const [tl, at] of firstAckOf)
       if (tl > e.timeline && e.start > at) {
-        splitBrain.push(`${e.id} acknowledged by ${e.server} on timeline ${e.timeline} at +${(e.end / 1000).toFixed(1)} s, after timeline ${tl} took writes at +${(at / 1000).toFixed(1)} s`);
+        splitBrain.push(
+          `${e.id} acknowledged by ${e.server} on timeline ${e.timeline} at +${(e.end / 1000).toFixed(1)} s, after timeline ${tl} took writes at +${(at / 1000).toFixed(1)} s`,
+        );
         break;
       }
   }

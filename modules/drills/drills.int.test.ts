@@ -41,10 +41,23 @@ describe.skipIf(!isRoot)('drills against the real lab (root)', () => {
    * verdict keeps the 30 s target.
    */
   async function drill(spec: FaultSpec, rtoBoundMs = RTO_TARGET_SECONDS * 1000): Promise<DrillRun> {
-    const { run, dir } = await runDrill({ plan, title: spec.kind, kind: 'single', faults: [spec], rate: 4, operator: 'ci', runsDir, lang: 'fr', log, warmupSeconds: 3 });
+    const { run, dir } = await runDrill({
+      plan,
+      title: spec.kind,
+      kind: 'single',
+      faults: [spec],
+      rate: 4,
+      operator: 'ci',
+      runsDir,
+      lang: 'fr',
+      log,
+      warmupSeconds: 3,
+    });
     for (const f of ['pv.json', 'pv.md', 'pv.html', 'ledger.ndjson', 'observations.ndjson']) expect(existsSync(join(dir, f)), f).toBe(true);
     const f = run.faults[0]!;
-    log(`${spec.kind}: RTO ${f.rtoMs === undefined ? 'never' : (f.rtoMs / 1000).toFixed(1)} s, gap ${f.writeGapMs === undefined ? 'never' : (f.writeGapMs / 1000).toFixed(1)} s, lost ${f.lost}, ${run.checker.acknowledged} acknowledged`);
+    log(
+      `${spec.kind}: RTO ${f.rtoMs === undefined ? 'never' : (f.rtoMs / 1000).toFixed(1)} s, gap ${f.writeGapMs === undefined ? 'never' : (f.writeGapMs / 1000).toFixed(1)} s, lost ${f.lost}, ${run.checker.acknowledged} acknowledged`,
+    );
     expect(run.checker.lost, 'acknowledged writes lost').toEqual([]);
     expect(run.checker.splitBrain).toEqual([]);
     expect(run.checker.acknowledged).toBeGreaterThan(20);
@@ -52,7 +65,10 @@ describe.skipIf(!isRoot)('drills against the real lab (root)', () => {
     expect(f.rtoMs!).toBeLessThanOrEqual(rtoBoundMs);
     expect(f.events.some((e) => e.kind === 'healed')).toBe(true);
     expect(f.lost).toBe(0);
-    expect(f.reasons.filter((r) => !r.startsWith('RTO ')), f.reasons.join('; ')).toEqual([]);
+    expect(
+      f.reasons.filter((r) => !r.startsWith('RTO ')),
+      f.reasons.join('; '),
+    ).toEqual([]);
     // The PV's evidence hashes are those of the files beside it.
     const pv = JSON.parse(readFileSync(join(dir, 'pv.json'), 'utf8')) as DrillRun;
     expect(pv.evidence.map((e) => e.path).sort()).toEqual(['excerpts.json', 'ledger.ndjson', 'observations.ndjson']);
@@ -61,7 +77,9 @@ describe.skipIf(!isRoot)('drills against the real lab (root)', () => {
 
   it('site loss of the leader’s DC: the other DC takes over, 0 writes lost, the site rejoins as synchronous standby', async () => {
     const r = await drill({ kind: 'site-loss', site: 'DC1', holdSeconds: 45 }, 45_000);
-    expect(r.faults[0]!.events.map((e) => e.kind)).toEqual(expect.arrayContaining(['injected', 'promoted', 'first-write-after', 'healed', 'sync-standby-back']));
+    expect(r.faults[0]!.events.map((e) => e.kind)).toEqual(
+      expect.arrayContaining(['injected', 'promoted', 'first-write-after', 'healed', 'sync-standby-back']),
+    );
   });
 
   it('DC1↔DC2 partition with DC3 seeing both: the leader goes on alone, 0 writes lost', async () => {

@@ -19,15 +19,15 @@
  */
 import { mkdir, readFile, rename, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PORTS } from '../model/ports.ts';
 import { runCommand, runCommandOk } from '../lab/command.ts';
 import { pgDataDir } from '../lab/components/postgres.ts';
 import { edgeSites, hsmPaths } from '../lab/edgeEndpoints.ts';
 import { etcdMembers, patroniNodes } from '../lab/endpoints.ts';
 import { labSiteOf } from '../lab/guests.ts';
-import { netnsPids } from '../lab/supervisor.ts';
 import { patroniRequest } from '../lab/patroniApi.ts';
+import { netnsPids } from '../lab/supervisor.ts';
 import type { LabPlan } from '../lab/types.ts';
+import { PORTS } from '../model/ports.ts';
 import type { FaultKind, FaultSpec } from './types.ts';
 
 const CHAIN_IN = 'HDS-DRILL-IN';
@@ -116,7 +116,13 @@ async function hideToken(tokenDir: string): Promise<void> {
 
 /** Puts a token moved aside back (only over the empty directory hideToken left). */
 async function restoreToken(tokenDir: string): Promise<void> {
-  if (!(await stat(tokenDir + AWAY).then(() => true, () => false))) return;
+  if (
+    !(await stat(tokenDir + AWAY).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
   await rmdir(tokenDir).catch((e: NodeJS.ErrnoException) => {
     if (e.code !== 'ENOENT') throw new Error(`cannot put the HSM token back: ${tokenDir} is not the empty directory the drill left (${e.code})`);
   });

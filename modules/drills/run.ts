@@ -13,8 +13,8 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { labComponents } from '../lab/components/all.ts';
-import { refserviceDomain } from '../lab/edgeEndpoints.ts';
-import { haproxyEndpoints, patroniNodes } from '../lab/endpoints.ts';
+import { edgeSites, refserviceDomain } from '../lab/edgeEndpoints.ts';
+import { etcdMembers, haproxyEndpoints, patroniNodes } from '../lab/endpoints.ts';
 import { labStatus } from '../lab/lab.ts';
 import { appClient, replicationState } from '../lab/probes.ts';
 import { logPath } from '../lab/supervisor.ts';
@@ -82,6 +82,15 @@ function logSizes(plan: LabPlan, names: string[]): Map<string, number> {
   return m;
 }
 
+/** Routine lines dropped from excerpts: Patroni's heartbeat, and the tracebacks of health checks that close TLS abruptly. */
+const ROUTINE =
+  /INFO: no action\.|Exception happened during processing of request|^\s|Traceback \(most recent call last\)|^[A-Za-z.]*Error: |archive-push command (?:begin|end)|pushed WAL file/;
+
+/** The lines of a process log worth reading in a PV. */
+export function relevantLines(lines: string[]): string[] {
+  return lines.filter((l) => l.trim() !== '' && !ROUTINE.test(l));
+}
+
 async function excerpt(plan: LabPlan, name: string, from: number, to: number, max = 20): Promise<string[]> {
   if (to <= from) return [];
   const f = await open(logPath(plan.stateDir, name), 'r').catch(() => undefined);
@@ -90,7 +99,7 @@ async function excerpt(plan: LabPlan, name: string, from: number, to: number, ma
     const len = Math.min(to - from, 256 * 1024);
     const buf = Buffer.alloc(len);
     await f.read(buf, 0, len, from);
-    const lines = buf.toString('utf8').split('\n').filter(Boolean);
+    const lines = relevantLines(buf.toString('utf8').split('\n'));
     return lines.length <= max ? lines : [...lines.slice(0, max - 5), `… ${lines.length - max + 1} more lines …`, ...lines.slice(-4)];
   } finally {
     await f.close();
@@ -154,7 +163,12 @@ export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: s
   const ledger: LedgerEntry[] = [];
   const epoch = started.getTime();
   const warmup = (o.warmupSeconds ?? 5) * 1000;
-  const logNames = [...patroniNodes(plan, domain).map((n) => n.process), ...haproxyEndpoints(plan).map((h) => h.process), 'refservice-dc1', 'refservice-dc2'];
+  const logNames = [
+    ...patroniNodes(plan, domain).map((n) => n.process),
+    ...haproxyEndpoints(plan).map((h) => h.process),
+    ...etcdMembers(plan).map((m) => m.name),
+    ...edgeSites(plan).map((e) => e.refservice.process),
+  ];
 
   const observer = startObserver(plan, domain, epoch);
   const workload = startWorkload({
@@ -215,7 +229,7 @@ export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: s
       const after = logSizes(plan, logNames);
       for (const n of logNames) {
         const lines = await excerpt(plan, n, before.get(n) ?? 0, after.get(n) ?? 0);
-        if (lines.length) excerpts.push({ event: 'injected', source: n, lines });
+        if (lines.length) excerpts.push({ fault: i + 1, event: 'injected', source: n, lines });
       }
       await sleep(warmup);
     }

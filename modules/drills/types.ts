@@ -136,6 +136,8 @@ export interface EvidenceFile {
 }
 
 export interface LogExcerpt {
+  /** 1-based index of the fault in the run. */
+  fault: number;
   event: TimelineEventKind;
   /** Process log the lines come from, e.g. `patroni-lab-dc1-pg-documents-01`. */
   source: string;

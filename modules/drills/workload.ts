@@ -46,7 +46,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function classifySqlError(e: unknown): 'failed' | 'unknown' {
   const msg = e instanceof Error ? e.message : String(e);
   // Refused before the commit could happen: connect errors, read-only replica, auth.
-  if (/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|read-only transaction|cannot execute|password authentication|the database system is (starting up|shutting down)|Connection terminated due to connection timeout|timeout expired/i.test(msg))
+  if (
+    /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|read-only transaction|cannot execute|password authentication|the database system is (starting up|shutting down)|Connection terminated due to connection timeout|timeout expired/i.test(
+      msg,
+    )
+  )
     return msg.includes('Query read timeout') ? 'unknown' : 'failed';
   return 'unknown';
 }

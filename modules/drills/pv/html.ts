@@ -23,7 +23,7 @@ import {
 } from './common.ts';
 import { escHtml as esc } from './escape.ts';
 import { jsonSha256 } from './json.ts';
-import { colon, duration, eventLabel, int, label as L, more, percent, seconds } from './labels.ts';
+import { colon, duration, eventLabel, faultPrefix, int, label as L, more, percent, seconds } from './labels.ts';
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2330;background:#f5f6f8}
@@ -103,7 +103,10 @@ export function toHtml(run: DrillRun, lang: Lang = 'fr'): string {
     `<section id="logs"><h2>${esc(L('logs', lang))}</h2>${
       excerpts.length
         ? excerpts
-            .map((x) => `<h3>${esc(eventLabel(x?.event, lang))} — <code>${esc(x?.source)}</code></h3><pre>${arr(x?.lines).map(esc).join('\n')}</pre>`)
+            .map(
+              (x) =>
+                `<h3>${esc(faultPrefix(x?.fault, lang))}${esc(eventLabel(x?.event, lang))} — <code>${esc(x?.source)}</code></h3><pre>${arr(x?.lines).map(esc).join('\n')}</pre>`,
+            )
             .join('')
         : `<p>${esc(L('noLog', lang))}</p>`
     }</section>`,

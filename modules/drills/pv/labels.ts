@@ -149,6 +149,11 @@ const EVENTS: Record<string, Text> = {
   'failback-write-after': { fr: 'première écriture acquittée après le retour', en: 'first acknowledged write after the failback' },
 };
 
+/** `Défaillance 3 — ` before an excerpt's event (nothing for an excerpt without its fault). */
+export function faultPrefix(fault: unknown, lang: Lang): string {
+  return typeof fault === 'number' && Number.isInteger(fault) && fault > 0 ? `${lang === 'fr' ? 'Défaillance' : 'Fault'} ${fault} — ` : '';
+}
+
 export function eventLabel(kind: string, lang: Lang): string {
   return EVENTS[kind]?.[lang] ?? kind;
 }

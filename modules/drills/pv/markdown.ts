@@ -21,7 +21,7 @@ import {
 } from './common.ts';
 import { mdCode, mdFence, mdLine, mdText as t } from './escape.ts';
 import { jsonSha256 } from './json.ts';
-import { colon, eventLabel, int, label as L, more, percent, seconds } from './labels.ts';
+import { colon, eventLabel, faultPrefix, int, label as L, more, percent, seconds } from './labels.ts';
 
 const kv = (rows: Row[], lang: Lang) => rows.map((r) => `- **${t(r.label)}**${colon(lang)}${t(r.value)}`).join('\n');
 
@@ -116,7 +116,8 @@ export function toMarkdown(run: DrillRun, lang: Lang = 'fr'): string {
   out.push(`## ${t(L('logs', lang))}`, '');
   const excerpts = arr(run.excerpts);
   if (!excerpts.length) out.push(t(L('noLog', lang)), '');
-  for (const x of excerpts) out.push(`### ${t(eventLabel(x?.event, lang))} — ${mdCode(x?.source, false)}`, '', ...mdFence(arr(x?.lines)), '');
+  for (const x of excerpts)
+    out.push(`### ${t(faultPrefix(x?.fault, lang))}${t(eventLabel(x?.event, lang))} — ${mdCode(x?.source, false)}`, '', ...mdFence(arr(x?.lines)), '');
 
   out.push(`## ${t(L('evidence', lang))}`, '');
   const evidence = arr(run.evidence);

@@ -1,9 +1,11 @@
 /** The drill PV: labels FR/EN, verdicts, number formats, escaping, determinism, the SVG chart, writing all or nothing. */
+
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OutputError } from '../../loader/safeOutput.ts';
+import { relevantLines } from '../run.ts';
 import { type DrillRun, FAULT_KINDS, TIMELINE_EVENT_KINDS } from '../types.ts';
 import { chartSvg } from './chart.ts';
 import { mdCode, mdFence, mdLine, mdText } from './escape.ts';
@@ -212,7 +214,7 @@ describe('Markdown and HTML', () => {
     const md = toMarkdown(run);
     expect(md).toContain('### Indices de split-brain (deux leaders acceptant des écritures) (1)');
     expect(md).toContain('- sql-DC2-000342 acknowledged by 10.20.2.11 on timeline 3 at +82.6 s, after timeline 4 took writes at +82.4 s');
-    expect(md).toContain('### promotion d’un nouveau leader — `patroni-lab-dc2-pg-documents-01`\n\n```text\n2026-11-30 07:30:18,602 INFO');
+    expect(md).toContain('### Défaillance 1 — promotion d’un nouveau leader — `patroni-lab-dc2-pg-documents-01`\n\n```text\n2026-11-30 07:30:18,602 INFO');
     expect(md).toContain('| `logs/patroni-lab-dc1-pg-documents-01.log` | journal Patroni DC1 | 41877 | `');
     const html = toHtml(run);
     expect(html).toContain('<pre>2026-11-30 07:30:18,602 INFO: Got response from pg-documents-dc1-01: timeout\n');
@@ -393,5 +395,24 @@ describe('writePv', () => {
     expect(() => writePv(dir, fixtureRun())).toThrow(OutputError);
     expect(existsSync(join(dir, 'pv.json'))).toBe(false);
     expect(existsSync(join(dir, 'pv.md'))).toBe(false);
+  });
+});
+
+describe('log excerpts', () => {
+  it('keep what happened and drop Patroni’s heartbeat and the tracebacks of health checks', () => {
+    const kept = relevantLines([
+      '2026-11-30 09:40:23,264 INFO: no action. I am (lab-dc1-pg-documents-01), the leader with the lock',
+      "2026-11-30 09:40:23,357 INFO: Updating synchronous privilege temporarily from ['lab-dc2'] to []",
+      '2026-11-30 09:40:24,001 WARNING: Exception happened during processing of request from 10.199.4.138:44234',
+      '2026-11-30 09:40:24,002 WARNING: Traceback (most recent call last):',
+      '  File "/usr/lib/python3.11/ssl.py", line 1243, in send',
+      'ssl.SSLEOFError: EOF occurred in violation of protocol (_ssl.c:2393)',
+      'hds-fence: stopping the postmaster left running on /data (immediate shutdown)',
+      '',
+    ]);
+    expect(kept).toEqual([
+      "2026-11-30 09:40:23,357 INFO: Updating synchronous privilege temporarily from ['lab-dc2'] to []",
+      'hds-fence: stopping the postmaster left running on /data (immediate shutdown)',
+    ]);
   });
 });

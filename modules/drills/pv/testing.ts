@@ -120,6 +120,7 @@ export function fixtureRun(): DrillRun {
     series,
     excerpts: [
       {
+        fault: 1,
         event: 'promoted',
         source: 'patroni-lab-dc2-pg-documents-01',
         lines: [
@@ -129,11 +130,13 @@ export function fixtureRun(): DrillRun {
         ],
       },
       {
+        fault: 1,
         event: 'proxy-switched',
         source: 'haproxy-lab-dc2',
         lines: ['[WARNING] (1) : Server pg_documents/pg-documents-dc1-01 is DOWN, reason: Layer7 timeout, check duration: 2001ms. 1 active server left.'],
       },
       {
+        fault: 2,
         event: 'promoted',
         source: 'patroni-lab-dc1-pg-documents-01',
         lines: [
