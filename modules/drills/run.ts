@@ -39,6 +39,8 @@ export interface DrillOptions {
   operator: string;
   /** Where run directories go (git-ignored). */
   runsDir: string;
+  /** The environments directory the plan came from (the per-site workload agents load it again); default the shipped one. */
+  environmentsDir?: string;
   lang: 'fr' | 'en';
   log(line: string): void;
   /** Seconds of workload before the first fault and after the last one is healed. */
@@ -173,6 +175,7 @@ export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: s
   const observer = startObserver(plan, domain, epoch);
   const workload = startWorkload({
     plan,
+    ...(o.environmentsDir !== undefined ? { environmentsDir: o.environmentsDir } : {}),
     domain,
     runId: id,
     epoch,
@@ -185,6 +188,7 @@ export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: s
   const windows: FaultWindow[] = [];
   const excerpts: LogExcerpt[] = [];
   try {
+    await workload.ready();
     await sleep(warmup);
     // Faults healed but not yet recovered from: a combined fault (whileHealing) joins them.
     let pending: FaultWindow[] = [];

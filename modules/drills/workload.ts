@@ -2,15 +2,21 @@
  * The drill workload: bounded in rate and time, through the real paths, every operation in the
  * ledger. Per site with a WAF: an API writer (POST /documents through the site's WAF → reference
  * service → HAProxy → leader) and an SQL writer (INSERT into drill.ledger through the site's
- * HAProxy write port, as the domain's application role). Clients run from the host: on the
- * users' side of the WAFs and the applications' side of HAProxy, over the lab bridge.
+ * HAProxy write port, as the domain's application role). Each site's writers run INSIDE that
+ * site's namespace (a `hdsctl drill agent` child per site, its ledger entries streamed back as
+ * JSON lines): a lost site's own users and applications keep writing to their local WAF and
+ * HAProxy, as they would in a real datacenter cut off from the others — so an isolated old
+ * leader that acknowledged a write would be caught by the checker.
  *
  * Outcomes: ok (acknowledged), failed (refused before anything could commit: connection refused,
  * HTTP 4xx/502/503), unknown (timed out or cut after the request was sent: it may have
  * committed). Drill rows live in their own schema (`drill`), apart from business data; the API
  * documents carry the patient id `drill-<run>` and category DRILL; `--cleanup` removes both.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { basename, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { edgeSites } from '../lab/edgeEndpoints.ts';
 import { haproxyEndpoints } from '../lab/endpoints.ts';
@@ -38,7 +44,14 @@ export interface WorkloadOptions {
 
 export interface Workload {
   writers: string[];
+  /** Resolves once every writer recorded a first operation (the agents are up). */
+  ready(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** One site's writers (`hdsctl drill agent` runs this inside the site's namespace). */
+export interface SiteWriterOptions extends WorkloadOptions {
+  site: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -67,7 +80,7 @@ export async function ensureDrillSchema(client: pg.Client): Promise<void> {
   );
 }
 
-export function startWorkload(o: WorkloadOptions): Workload {
+export function startSiteWriters(o: SiteWriterOptions): Workload {
   let stopping = false;
   const loops: Promise<void>[] = [];
   const writers: string[] = [];
@@ -81,7 +94,7 @@ export function startWorkload(o: WorkloadOptions): Workload {
     if (wait > 0) await sleep(wait);
   };
 
-  for (const e of edgeSites(o.plan)) {
+  for (const e of edgeSites(o.plan).filter((x) => x.site.id === o.site)) {
     const apiWriter = `api-${e.site.id}`;
     writers.push(apiWriter);
     loops.push(
@@ -116,7 +129,7 @@ export function startWorkload(o: WorkloadOptions): Workload {
     );
   }
 
-  for (const h of haproxyEndpoints(o.plan)) {
+  for (const h of haproxyEndpoints(o.plan).filter((x) => x.site.id === o.site)) {
     const sqlWriter = `sql-${h.site.id}`;
     const port = h.clusters.find((c) => c.domain === o.domain)!.writePort;
     writers.push(sqlWriter);
@@ -157,9 +170,119 @@ export function startWorkload(o: WorkloadOptions): Workload {
 
   return {
     writers,
+    ready: async () => {},
     async stop() {
       stopping = true;
       await Promise.all(loops);
+    },
+  };
+}
+
+/** The sites that have writers: those with a WAF or a HAProxy. */
+export function writerSites(plan: LabPlan): Array<{ id: string; netns: string }> {
+  const out = new Map<string, string>();
+  for (const e of edgeSites(plan)) out.set(e.site.id, e.site.netns);
+  for (const h of haproxyEndpoints(plan)) out.set(h.site.id, h.site.netns);
+  return [...out].map(([id, netns]) => ({ id, netns }));
+}
+
+const HDSCTL = fileURLToPath(new URL('../../bin/hdsctl.js', import.meta.url));
+
+/**
+ * Starts one `hdsctl drill agent` per site inside the site's namespace and records what they
+ * stream back. Stopping sends SIGTERM (each agent finishes its operations in flight, at most
+ * OP_TIMEOUT_MS) and waits for every agent to exit.
+ */
+export function startWorkload(o: WorkloadOptions & { environmentsDir?: string }): Workload {
+  // The agents rebuild the same plan: same environment, same state directory (<root>/<env>).
+  const env = o.plan.topology.environment.name;
+  if (basename(o.plan.stateDir) !== env) throw new Error(`the lab state directory ${o.plan.stateDir} does not end with the environment name ${env}`);
+  const agents: Array<{ site: string; child: ReturnType<typeof spawn>; done: Promise<void>; stderr: string[] }> = [];
+  const writers: string[] = [];
+  const seen = new Set<string>();
+  for (const s of writerSites(o.plan)) {
+    writers.push(
+      ...edgeSites(o.plan)
+        .filter((e) => e.site.id === s.id)
+        .map(() => `api-${s.id}`),
+      ...haproxyEndpoints(o.plan)
+        .filter((h) => h.site.id === s.id)
+        .map(() => `sql-${s.id}`),
+    );
+    const args = [
+      'netns',
+      'exec',
+      s.netns,
+      process.execPath,
+      HDSCTL,
+      'drill',
+      'agent',
+      '--env',
+      env,
+      ...(o.environmentsDir ? ['--dir', o.environmentsDir] : []),
+      '--site',
+      s.id,
+      '--domain',
+      o.domain,
+      '--run',
+      o.runId,
+      '--epoch',
+      String(o.epoch),
+      '--rate',
+      String(o.rate),
+    ];
+    const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HDS_STATE_DIR: dirname(o.plan.stateDir), NO_COLOR: '1' } });
+    const stderr: string[] = [];
+    let buf = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      buf += chunk;
+      let nl = buf.indexOf('\n');
+      while (nl >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim()) {
+          try {
+            const e = JSON.parse(line) as LedgerEntry;
+            seen.add(e.writer);
+            o.record(e);
+          } catch {
+            stderr.push(`unreadable ledger line: ${line.slice(0, 120)}`);
+          }
+        }
+        nl = buf.indexOf('\n');
+      }
+    });
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (c: string) => {
+      stderr.push(...c.split('\n').filter(Boolean));
+      if (stderr.length > 50) stderr.splice(0, stderr.length - 50);
+    });
+    const done = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    agents.push({ site: s.id, child, done, stderr });
+  }
+  return {
+    writers,
+    async ready(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (writers.some((w) => !seen.has(w))) {
+        const gone = agents.find((a) => a.child.exitCode !== null || a.child.signalCode !== null);
+        if (gone) throw new Error(`drill agent of ${gone.site} exited: ${gone.stderr.slice(-5).join(' | ') || 'no output'}`);
+        if (Date.now() > deadline) throw new Error(`drill agents not writing after ${timeoutMs / 1000} s: ${writers.filter((w) => !seen.has(w)).join(', ')}`);
+        await sleep(200);
+      }
+    },
+    async stop() {
+      for (const a of agents) a.child.kill('SIGTERM');
+      const deadline = sleep(OP_TIMEOUT_MS + 7000).then(() => 'timeout' as const);
+      for (const a of agents) {
+        if ((await Promise.race([a.done.then(() => 'done' as const), deadline])) === 'timeout') {
+          a.child.kill('SIGKILL');
+          await a.done;
+        }
+        if (a.child.exitCode !== 0 && a.child.signalCode !== 'SIGTERM')
+          throw new Error(`drill agent of ${a.site} exited with ${a.child.exitCode ?? a.child.signalCode}: ${a.stderr.slice(-5).join(' | ')}`);
+      }
     },
   };
 }
