@@ -147,6 +147,21 @@ describe('analyseFault', () => {
     expect(analyseFault(sw, l2, [], 0, siteOf, targets).reasons).toContain('writes did not come back after the failback');
   });
 
+  it('a promotion after the heal does not decide which site had to keep writing during the fault', () => {
+    // Partition with the leader (pg-1, DC1) kept: DC1 writes after 7 s, DC2 only after the heal
+    // at 40 s; a switchover to pg-2 happens at 100 s, long after this fault.
+    const p: FaultWindow = { spec: { kind: 'partition', holdSeconds: 30 }, description: 'DC1↔DC2 cut', injectedAt: 10_000, healedAt: 40_000, healthyAt: 45_000 };
+    const l = [
+      ...writer('api-DC1', 'DC1', 'api', 0, 120_000, (t) => (t >= 10_000 && t < 17_000 ? 'unknown' : 'ok')),
+      ...writer('api-DC2', 'DC2', 'api', 0, 120_000, (t) => (t >= 10_000 && t < 40_000 ? 'unknown' : 'ok')),
+    ];
+    const later = [obs(9_000, 'pg-1', 'pg-2'), obs(20_000, 'pg-1', undefined), obs(45_000, 'pg-1', 'pg-2'), obs(100_000, 'pg-2', 'pg-1')];
+    const r = analyseFault(p, l, later, 0, siteOf, targets);
+    expect(r.events.map((e) => e.kind)).not.toContain('promoted');
+    expect(r.rtoMs).toBeLessThan(10_000);
+    expect(r.verdict).toBe('pass');
+  });
+
   it('partition: only the leader’s site has to keep writing', () => {
     const p: FaultWindow = { ...w, spec: { kind: 'partition', holdSeconds: 30 }, description: 'DC1↔DC2 cut' };
     const { site: _s, ...partition } = p;

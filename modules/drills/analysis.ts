@@ -86,7 +86,9 @@ export function analyseFault(
     });
   const noLeader = obs.find((o) => o.at >= w.injectedAt && o.at <= w.healedAt + 60_000 && o.patroni && !o.leader);
   if (noLeader) events.push({ kind: 'leader-lost', at: noLeader.at, detail: `no reachable primary (was ${leaderBefore ?? '?'})` });
-  const promoted = leaderBefore ? obs.find((o) => o.at >= w.injectedAt && o.leader && o.leader !== leaderBefore) : undefined;
+  // A promotion after the heal belongs to the recovery (or to the next fault), not to this one:
+  // counting it made a partition's surviving site the wrong one (campaign of 2026-11-30).
+  const promoted = leaderBefore ? obs.find((o) => o.at >= w.injectedAt && o.at <= w.healedAt && o.leader && o.leader !== leaderBefore) : undefined;
   if (promoted) events.push({ kind: 'promoted', at: promoted.at, detail: `${promoted.leader} leads (was ${leaderBefore})` });
   const newLeader = promoted?.leader ?? leaderBefore;
   // The HAProxy of a surviving site sends writes to the new leader only.
