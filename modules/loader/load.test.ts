@@ -47,7 +47,7 @@ describe('YAML problems are located', () => {
     const dir = scratch();
     writeFileSync(join(dir, 'demo.yaml'), `${readFileSync(join(dir, 'demo.yaml'), 'utf8')}name: other\n`);
     const { lines } = load(dir);
-    expect(lines).toEqual(['demo.yaml:52:1 /name: duplicate key "name" (first at line 4; keep one of them)']);
+    expect(lines).toEqual(['demo.yaml:81:1 /name: duplicate key "name" (first at line 4; keep one of them)']);
   });
 
   it('an alias bomb is refused for that file only; the other files load', () => {

@@ -12,6 +12,7 @@ import { expandServices, type GuestDraft } from './services.ts';
 import { sloFor } from './slo.ts';
 import type { BackupPolicy, Guest, HypervisorClusterView, Nic, Topology, Totals, ZoneView } from './topology.ts';
 import { type BackupDoc, type EnvironmentDoc, type PlatformDoc, type Segregation, ZONES, type Zone } from './types.ts';
+import { resolveVirtualPatches } from './virtualPatches.ts';
 
 export interface Expansion {
   topology: Topology | undefined;
@@ -163,6 +164,7 @@ export function expand(platform: PlatformDoc, env: EnvironmentDoc): Expansion {
     ...(env.services.postgresql
       ? { postgresql: { replication: env.services.postgresql.replication, onStandbyLoss: env.services.postgresql.onStandbyLoss ?? 'continue-alone' } }
       : {}),
+    ...(env.services.waf ? { virtualPatches: resolveVirtualPatches(env.services.waf.virtualPatches ?? []) } : {}),
     totals: totals(guests, envSites),
   };
   return { topology, diagnostics };

@@ -42,6 +42,13 @@ export const PORTS = {
   blackbox: 9115,
   prometheusWeb: 9090,
   refservice: 8080,
+  /**
+   * WAF log relay, loopback only on each WAF (issue 11, EXG_SEC_5.4): TCP = ModSecurity's JSON
+   * audit entries (`SecAuditLogType HTTPS`), UDP = nginx's error log as syslog. Never on a NIC.
+   */
+  wafLogRelay: 8514,
+  /** WAF log relay's Prometheus metrics (blocked requests per rule family and route), admin plane. */
+  wafLogMetrics: 9145,
 } as const;
 
 /** At most this many business domains share one HAProxy port range (5000-5019). */

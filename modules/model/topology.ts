@@ -6,6 +6,7 @@ import type { ZoneSubnet } from './addressPlan.ts';
 import type { GuestRole } from './roles.ts';
 import type { Slo } from './slo.ts';
 import type { EnvironmentClass, GuestSize, Segregation, SiteRole, Zone } from './types.ts';
+import type { VirtualPatch } from './virtualPatches.ts';
 
 export const SERVICE_KINDS = [
   'waf',
@@ -164,5 +165,7 @@ export interface Topology {
   backup?: BackupPolicy;
   /** Present when the environment declares PostgreSQL: its replication design (ADR 0006). */
   postgresql?: { replication: 'synchronous' | 'asynchronous'; onStandbyLoss: 'continue-alone' | 'stop-writes' };
+  /** Present when the environment declares a WAF: its valid virtual patches, resolved (virtualPatches.ts). */
+  virtualPatches?: VirtualPatch[];
   totals: { bySite: Record<string, Totals>; all: Totals };
 }

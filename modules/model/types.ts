@@ -9,6 +9,7 @@
  *
  * Everything here is plain data; the expansion to a Topology is in expand.ts.
  */
+import type { VirtualPatchDoc } from './virtualPatches.ts';
 
 /** Environment classes named by the CCTP (§6.2.8) plus the local embedded lab. */
 export const ENVIRONMENT_CLASSES = [
@@ -150,6 +151,8 @@ export interface WafDoc {
   mode: 'active-active';
   terminatesTls: boolean;
   node: GuestSize;
+  /** Virtual patches rendered into every WAF of the environment (virtualPatches.ts, EXG_WAF_1). */
+  virtualPatches?: VirtualPatchDoc[];
 }
 
 export interface HsmDoc {

@@ -11,6 +11,7 @@ import { type Expansion, expand, segregationOf } from './expand.ts';
 import { BACKUP_SITE_MIN_DISTANCE_KM, distanceKm } from './geo.ts';
 import { declaredSites } from './services.ts';
 import type { EnvironmentDoc, PlatformDoc, Segregation } from './types.ts';
+import { checkVirtualPatches } from './virtualPatches.ts';
 
 /** Proxmox VE clusters are kept at 25 nodes or fewer (corosync latency and quorum comfort). */
 export const MAX_NODES_PER_CLUSTER = 25;
@@ -111,6 +112,10 @@ export function checkEnvironment(p: PlatformDoc, env: EnvironmentDoc): Diagnosti
         report(['services', 'postgresql', 'witnessSite'], 'E_WITNESS_SITE', `domain ${d.name}: the etcd witness is in ${pg.witnessSite}, a data site`, 'put the witness in the third site (DC3) so either datacenter can be lost', ['EXG_PCA_2']);
       }
     });
+  }
+  // Virtual patches of the WAF (virtualPatches.ts): ids, CVEs, dates, variables, match, rule ids.
+  for (const v of checkVirtualPatches(env.services.waf?.virtualPatches ?? [])) {
+    report(['services', 'waf', 'virtualPatches', ...v.path], v.code, v.message, v.hint, ['EXG_WAF_1']);
   }
   const ceph = env.services.ceph?.stretched;
   if (ceph?.sites.includes(ceph.witnessSite)) {

@@ -1,6 +1,7 @@
 /**
  * Network: default deny, every open flow declared in the flow matrix, administration only
- * through the bastions, no management interface in the front zone, distinct planes, the WAF.
+ * through the bastions, no management interface in the front zone, distinct planes, the WAF and
+ * its virtual patches.
  */
 import { PORTS } from '../../modules/model/ports.ts';
 import type { Topology } from '../../modules/model/topology.ts';
@@ -192,6 +193,7 @@ const MANAGEMENT_PORTS = new Set([
     PORTS.haproxyStats,
     PORTS.nodeExporter,
     PORTS.pgExporter,
+    PORTS.wafLogMetrics,
     PORTS.etcdClient,
     PORTS.etcdPeer,
     PORTS.postgres,
@@ -478,4 +480,64 @@ const wafHardened: Rule = {
   },
 };
 
-export const NETWORK_RULES: Rule[] = [defaultDeny, flowsDeclared, adminThroughBastions, noManagementInFront, distinctPlanes, wafHardened];
+const virtualPatchesCurrent: Rule = {
+  id: 'NET-007',
+  set: 'network',
+  severity: 'medium',
+  title: t('Correctifs virtuels du WAF justifiés et non expirés', 'WAF virtual patches justified and not expired'),
+  description: t(
+    'Modèle : chaque correctif virtuel du WAF (services.waf.virtualPatches) cite au moins une CVE ou porte une justification, et sa date d’expiration (expires) n’est pas antérieure à la date du rapport (--today). Un correctif expiré reste rendu et actif (le retirer en silence serait pire) : c’est sa revue qui est en retard. La règle ne vérifie pas que l’application a été corrigée ni que le correctif bloque l’attaque (test d’intégration modules/lab/wafPatches.int.test.ts).',
+    'Model: every WAF virtual patch (services.waf.virtualPatches) cites at least one CVE or carries a justification, and its expiry date (expires) is not before the report date (--today). An expired patch stays rendered and active (removing it silently would be worse): its review is overdue. The rule does not check that the application was fixed or that the patch blocks the attack (integration test modules/lab/wafPatches.int.test.ts).',
+  ),
+  remediation: t(
+    'Revoir le correctif : le retirer (hdsctl waf patch remove) si l’application est corrigée, sinon repousser expires avec la raison ; citer la CVE ou justifier le correctif.',
+    'Review the patch: remove it (hdsctl waf patch remove) once the application is fixed, else move expires on with the reason; cite the CVE or justify the patch.',
+  ),
+  requirements: [...cctp('EXG_WAF_1', 'EXG_SEC_5.4'), ...secnum('12')],
+  needs: ['topology'],
+  appliesTo: (i) => Boolean(i.topology?.guests.some((g) => g.service === 'waf')),
+  check: (input) => {
+    const out: Violation[] = [];
+    (input.environment?.doc.services.waf?.virtualPatches ?? []).forEach((p, k) => {
+      const at = (field: string, v: unknown) => envDoc(input, ['services', 'waf', 'virtualPatches', k, field], v);
+      if (p.expires < input.today)
+        out.push({
+          subject: p.id,
+          message: t(
+            `Le correctif virtuel ${p.id} a expiré le ${p.expires} (revue en retard).`,
+            `Virtual patch ${p.id} expired on ${p.expires} (review overdue).`,
+          ),
+          evidence: [at('expires', p.expires)],
+        });
+      if ((p.cve ?? []).length === 0 && !p.justification?.trim())
+        out.push({
+          subject: p.id,
+          message: t(`Le correctif virtuel ${p.id} ne cite ni CVE ni justification.`, `Virtual patch ${p.id} cites neither a CVE nor a justification.`),
+          evidence: [at('id', p.id)],
+        });
+    });
+    return out;
+  },
+  fixtures: {
+    pass: { description: 'shipped patches, all justified and before their expiry', mutate: () => {} },
+    fail: {
+      description: 'one patch expired the day before the report, another without CVE or justification',
+      mutate: (i) => {
+        const list = i.environment!.doc.services.waf!.virtualPatches!;
+        list[0]!.expires = '2026-11-22';
+        delete list[1]!.cve;
+        delete list[1]!.justification;
+      },
+    },
+  },
+};
+
+export const NETWORK_RULES: Rule[] = [
+  defaultDeny,
+  flowsDeclared,
+  adminThroughBastions,
+  noManagementInFront,
+  distinctPlanes,
+  wafHardened,
+  virtualPatchesCurrent,
+];

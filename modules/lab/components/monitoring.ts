@@ -110,6 +110,7 @@ function monitoringProcesses(ctx: LabContext): ProcessSpec[] {
         pg: { host: n.address, port: n.pgPort, database: 'postgres', sslmode: 'require' },
         pgUser: pgRoleNames(n.domain).monitor,
         passwordFile: passwordFile(ctx),
+        queriesFile: guestPath(plan, n.guest, MONITORING_PATHS.pgExporterQueries),
       }),
     );
   const nodeExporters = plan.sites.map((s) =>

@@ -8,6 +8,8 @@
 import { chmod } from 'node:fs/promises';
 import { ensureDir } from '../../runtime/fsutil.ts';
 import { wafConfigTestCommand, wafProcessSpec } from '../../runtime/processes/waf.ts';
+import { REPO_ROOT } from '../../loader/paths.ts';
+import { wafLogRelayProcessSpec } from '../../runtime/processes/wafLogRelay.ts';
 import { WAF_WORKER_USER, wafInput } from '../../services/fromTopology/waf.ts';
 import { wafRuntimePaths } from '../../services/waf/render.ts';
 import { runCommand } from '../command.ts';
@@ -21,6 +23,11 @@ import { wafRequest } from '../wafClient.ts';
 export function wafDirs(ctx: Pick<LabContext, 'plan'>, e: EdgeSite): { confDir: string; runDir: string } {
   const input = wafInput(ctx.plan.topology, labProfileOf(ctx.plan), e.guest);
   return { confDir: input.confDir, runDir: input.runDir };
+}
+
+/** The supervisor name of a site's WAF log relay, e.g. `waf-log-relay-dc1`. */
+export function wafLogRelayProcessName(e: EdgeSite): string {
+  return `waf-log-relay-${e.site.id.toLowerCase()}`;
 }
 
 export function wafComponent(): LabComponent {
@@ -44,7 +51,11 @@ export function wafComponent(): LabComponent {
       }
     },
     processes(ctx) {
-      return edgeSites(ctx.plan).map((e) => wafProcessSpec({ name: e.waf.process, ...wafDirs(ctx, e), netns: e.site.netns }));
+      // The log relay first: nginx and ModSecurity send it their audit entries and error lines (issue 11).
+      return edgeSites(ctx.plan).flatMap((e) => [
+        wafLogRelayProcessSpec({ name: wafLogRelayProcessName(e), confDir: wafDirs(ctx, e).confDir, repoRoot: REPO_ROOT, netns: e.site.netns }),
+        wafProcessSpec({ name: e.waf.process, ...wafDirs(ctx, e), netns: e.site.netns }),
+      ]);
     },
     async waitHealthy(ctx) {
       for (const e of edgeSites(ctx.plan)) {

@@ -64,6 +64,8 @@ export interface PostgresExporterProcessInput extends Common {
   pgUser: string;
   /** 0600 file holding that role's password (readable by `user`). */
   passwordFile: string;
+  /** Extra queries (`--extend.query-path`), e.g. the rendered replication query. */
+  queriesFile?: string;
   bin?: string;
 }
 
@@ -72,7 +74,8 @@ export interface PostgresExporterProcessInput extends Common {
  * Site/cluster labels come from the Prometheus scrape config, not from the exporter.
  */
 export function postgresExporterProcessSpec(i: PostgresExporterProcessInput): ProcessSpec {
-  return withCommon(i, i.bin ?? '/usr/bin/prometheus-postgres-exporter', [`--web.listen-address=${i.listen}`, '--log.format=json'], {
+  const extra = i.queriesFile ? [`--extend.query-path=${i.queriesFile}`] : [];
+  return withCommon(i, i.bin ?? '/usr/bin/prometheus-postgres-exporter', [`--web.listen-address=${i.listen}`, '--log.format=json', ...extra], {
     DATA_SOURCE_URI: `${i.pg.host}:${i.pg.port}/${i.pg.database}?sslmode=${i.pg.sslmode ?? 'disable'}`,
     DATA_SOURCE_USER: i.pgUser,
     DATA_SOURCE_PASS_FILE: i.passwordFile,

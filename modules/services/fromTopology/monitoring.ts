@@ -8,6 +8,8 @@
  *   are not: they have their own SNMP supervision),
  * and probes every WAF through its front address with the local blackbox exporter
  * (flow monitoring-probe, EXG_DIS_1.5): GET /health, and a SQL injection that must get a 403.
+ * It also scrapes every WAF's log relay on its admin address (PORTS.wafLogMetrics): blocked
+ * requests per rule family and declared route, for the SOC's dashboards (EXG_SEC_5.4, issue 11).
  * Non-event rules (EXG_MON_4): one per business domain, no insert for NON_EVENT_MINUTES.
  */
 import { PORTS } from '../../model/ports.ts';
@@ -38,6 +40,7 @@ export function monitoringInput(t: Topology, p: DeploymentProfile, g: Guest): Mo
     nodeExporters: t.guests
       .filter((x) => !isHsm(x) && x.nics.some((n) => n.zone === 'admin'))
       .map((x) => ({ target: admin(x, PORTS.nodeExporter), site: x.site })),
+    wafLogRelays: t.guests.filter(isWaf).map((w) => ({ target: admin(w, PORTS.wafLogMetrics), site: w.site })),
     blackboxExporter: admin(g, PORTS.blackbox),
     healthProbes: probes,
     wafBlockingProbes: probes.map((x) => ({ ...x, name: x.name.replace(/-health$/, '-blocks-sqli') })),

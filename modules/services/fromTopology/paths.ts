@@ -35,4 +35,9 @@ export const HAPROXY_PATHS = { config: '/etc/haproxy/haproxy.cfg' } as const;
 
 export const WAF_PATHS = { confDir: '/etc/nginx', runDir: '/var/lib/nginx/hds', tmpfiles: '/etc/tmpfiles.d/hds-waf.conf' } as const;
 
-export const MONITORING_PATHS = { confDir: '/etc/prometheus', dataDir: '/var/lib/prometheus/metrics2' } as const;
+export const MONITORING_PATHS = {
+  confDir: '/etc/prometheus',
+  dataDir: '/var/lib/prometheus/metrics2',
+  /** postgres_exporter's extra queries on every data node (`--extend.query-path`). */
+  pgExporterQueries: '/etc/prometheus-postgres-exporter/hds-queries.yaml',
+} as const;

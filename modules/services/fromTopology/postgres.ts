@@ -13,10 +13,11 @@
 import { PORTS } from '../../model/ports.ts';
 import { dcsMembers, pgNodes, pgRoleNames } from '../../model/roles.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
+import { renderPgExporterQueries } from '../monitoring/render.ts';
 import { type PatroniClusterInput, patroniConfigPath, postBootstrapPath, renderFenceOrphanScript, renderPatroni, renderPatroniFenceDropIn } from '../postgres/render.ts';
 import type { GuestFile } from '../types.ts';
 import { at, clientTls, envSecret, place, serverTls, serviceAddress, TLS, zoneSubnetOf } from './common.ts';
-import { PG_PATHS, PGBACKREST_PATHS, WATCHDOG_PATHS } from './paths.ts';
+import { MONITORING_PATHS, PG_PATHS, PGBACKREST_PATHS, WATCHDOG_PATHS } from './paths.ts';
 import type { DeploymentProfile } from './profile.ts';
 
 /** Zone subnets whose guests open PostgreSQL connections to a data node of `domain` (flow matrix). */
@@ -108,6 +109,8 @@ export function patroniFilesFor(t: Topology, p: DeploymentProfile, g: Guest): Gu
       'the post-bootstrap script',
       'postgresql',
     ),
+    // The replication the primary really has, for the PostgresPrimaryNotSynchronous alert (ADR 0006).
+    { path: at(p, g, MONITORING_PATHS.pgExporterQueries), content: renderPgExporterQueries(), mode: 0o644, service: 'monitoring' },
     // Fencing (ADR 0006): a postmaster a crashed Patroni left running is stopped before Patroni starts.
     { path: at(p, g, PG_PATHS.fenceScript), content: renderFenceOrphanScript({ dataDir: at(p, g, PG_PATHS.dataDir) }), mode: 0o755, service: 'postgresql' },
     { path: at(p, g, PG_PATHS.fenceDropIn), content: renderPatroniFenceDropIn(at(p, g, PG_PATHS.fenceScript)), mode: 0o644, service: 'postgresql' },

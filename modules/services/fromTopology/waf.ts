@@ -9,14 +9,15 @@
  * service on the WAF's own service address (PORTS.refservice) — the stand-in the lab runs for
  * the applications. That is a property of the environment, not of the deployment profile.
  *
- * Routes: the reference API's positive model (REFERENCE_API_ROUTES) for now. The real
- * per-application API contracts come with the workloads issue.
+ * Routes: the reference API's contract (REFERENCE_API_ROUTES, from modules/model/apiContract.ts)
+ * for now. The real per-application API contracts come with the workloads issue.
  */
 import { PORTS } from '../../model/ports.ts';
 import { isIngressRouter } from '../../model/roles.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
 import type { GuestFile } from '../types.ts';
 import { REFERENCE_API_ROUTES, renderWaf, WAF_FILES, type WafRenderInput, wafRuntimePaths } from '../waf/render.ts';
+import { renderWafLogRelayConfig, WAF_LOG_FILES } from '../waf/logging.ts';
 import { at, place, serviceAddress, TLS } from './common.ts';
 import { WAF_PATHS } from './paths.ts';
 import type { DeploymentProfile } from './profile.ts';
@@ -31,6 +32,15 @@ export function wafUpstreams(t: Topology, p: DeploymentProfile, g: Guest): { ups
   return { upstreams: [{ address: serviceAddress(p, g), port: PORTS.refservice }], ingress: false };
 }
 
+/**
+ * The names a WAF serves (nginx server_name; any other Host gets 421, docs/waf.md): the
+ * environment's public service name `waf.<environment>.hds` (the lab's WAF_SERVER_NAME) and the
+ * guest's own name. A request addressed to the WAF's front address is accepted too (probes).
+ */
+export function wafServerNames(t: Topology, g: Guest): string[] {
+  return [`waf.${t.environment.name}.hds`, g.name];
+}
+
 export function wafInput(t: Topology, p: DeploymentProfile, g: Guest): WafRenderInput {
   const { upstreams, ingress } = wafUpstreams(t, p, g);
   return {
@@ -43,8 +53,13 @@ export function wafInput(t: Topology, p: DeploymentProfile, g: Guest): WafRender
     // The ingress routers' certificate is issued by the platform PKI for the cluster's apps domain.
     ...(ingress ? { upstreamTls: { caFile: at(p, g, TLS.caFile), serverName: `apps.${g.cluster.replace(/^waf-/, 'ocp-')}.${t.environment.name}.hds` } } : {}),
     routes: REFERENCE_API_ROUTES,
+    serverNames: wafServerNames(t, g),
+    virtualPatches: t.virtualPatches ?? [],
     workerUser: WAF_WORKER_USER,
-    workerProcesses: Math.max(2, g.size.vcpu),
+    // Twice the vCPUs, at least 4: a worker inspecting a large body holds its CPU for ~2 s
+    // (docs/waf.md); with more workers than cores, concurrent uploads still leave workers free
+    // to accept and answer, and the kernel shares the CPU among them.
+    workerProcesses: Math.max(4, 2 * g.size.vcpu),
   };
 }
 
@@ -55,6 +70,8 @@ export function wafFilesFor(t: Topology, p: DeploymentProfile, g: Guest): GuestF
   const rt = wafRuntimePaths(input);
   return [
     ...Object.values(WAF_FILES).map((name) => place(byName(name), `${input.confDir}/${name}`, `WAF ${name}`, 'waf')),
+    // The log relay (issue 11): whitelisted SIEM lines and the blocked-request counters, scraped on the admin NIC.
+    place(renderWafLogRelayConfig(input, files, { host: p.address(g, 'admin') }), `${input.confDir}/${WAF_LOG_FILES.relayConfig}`, 'the WAF log relay config', 'waf'),
     {
       path: at(p, g, WAF_PATHS.tmpfiles),
       content: `# Managed by hds-platform: runtime directories of the WAF (pid, logs, ModSecurity temp and audit log).\n${rt.dirs.map((d, i) => `d ${d} ${i === 0 ? '0711' : '0755'} ${i === 0 ? 'root root' : `${WAF_WORKER_USER} ${WAF_WORKER_USER}`} -`).join('\n')}\n`,

@@ -118,7 +118,7 @@ describe('renderMonitoring', () => {
 
   it('promtool check rules accepts the alert rules', async () => {
     const r = await run('promtool', ['check', 'rules', path.join(dir, MONITORING_FILES.rules)]);
-    expect(r.stdout).toMatch(/SUCCESS: 9 rules found/);
+    expect(r.stdout).toMatch(/SUCCESS: 10 rules found/);
   });
 
   it('blackbox exporter --config.check accepts blackbox.yml', async () => {
@@ -144,6 +144,11 @@ describe('renderMonitoring', () => {
             { series: 'patroni_xlog_location{instance="dc2:8008",job="patroni",scope="documents"}', values: '0x30' },
             { series: 'patroni_xlog_replayed_location{instance="dc2:8008",job="patroni",scope="documents"}', values: '0+1048576x5 5242880x25' },
             { series: 'patroni_xlog_replayed_location{instance="dc1:8008",job="patroni",scope="documents"}', values: '0x30' },
+            // DC1's own pg_stat_replication: a synchronous standby until t=15m, none after (the DCS may still name one).
+            { series: 'pg_hds_replication_is_primary{instance="dc1:9187",job="postgres"}', values: '1x30' },
+            { series: 'pg_hds_replication_sync_standbys{instance="dc1:9187",job="postgres"}', values: '1x15 0x15' },
+            { series: 'pg_hds_replication_is_primary{instance="dc2:9187",job="postgres"}', values: '0x30' },
+            { series: 'pg_hds_replication_sync_standbys{instance="dc2:9187",job="postgres"}', values: '0x30' },
             // Writes until t=20m, then none.
             { series: 'pg_stat_database_tup_inserted{instance="dc1:9187",job="postgres",datname="documents"}', values: '0+10x20 200x40' },
             { series: 'up{instance="dc2:9187",job="postgres"}', values: '1x5 0x10' },
@@ -159,6 +164,22 @@ describe('renderMonitoring', () => {
                   exp_annotations: {
                     summary: 'Patroni cluster documents has no synchronous standby',
                     description: 'No member of documents is a synchronous standby for 1 minute: RPO 0 (PDMA 0) is not guaranteed until one is back.',
+                    requirements: 'EXG_PCA_2 EXG_MON_1',
+                  },
+                },
+              ],
+            },
+            { eval_time: '15m', alertname: 'PostgresPrimaryNotSynchronous', exp_alerts: [] },
+            {
+              eval_time: '18m',
+              alertname: 'PostgresPrimaryNotSynchronous',
+              exp_alerts: [
+                {
+                  exp_labels: { severity: 'critical', instance: 'dc1:9187' },
+                  exp_annotations: {
+                    summary: 'PostgreSQL primary dc1:9187 commits without a synchronous standby',
+                    description:
+                      "The primary's own pg_stat_replication shows no standby streaming with sync_state = sync for 1 minute, whatever Patroni's DCS says: acknowledged commits are not replicated synchronously (RPO 0 exposure).",
                     requirements: 'EXG_PCA_2 EXG_MON_1',
                   },
                 },

@@ -3,8 +3,9 @@
  * prometheus 2.42, prometheus-blackbox-exporter 0.23, prometheus-postgres-exporter 0.11).
  *
  * Scraped: Patroni REST /metrics over TLS (lab CA), HAProxy /metrics, PostgreSQL through
- * postgres_exporter, and synthetic user probes through the WAF with the blackbox exporter
- * (EXG_DIS_1.5). Alerts name the requirement ids they serve in their annotations.
+ * postgres_exporter, the WAF log relays (blocked requests per rule family and route, EXG_SEC_5.4),
+ * and synthetic user probes through the WAF with the blackbox exporter (EXG_DIS_1.5). Alerts
+ * name the requirement ids they serve in their annotations.
  *
  * Metric names checked against the installed versions: Patroni 3.0.2 exposes
  * patroni_primary, patroni_replica, patroni_sync_standby, patroni_xlog_location (primary),
@@ -72,9 +73,41 @@ export interface MonitoringRenderInput {
   healthBodyRegex?: string;
   /** Probe that an attack is blocked (403) by the WAF: the base URL gets a SQLi query appended. */
   wafBlockingProbes?: SyntheticProbe[];
+  /**
+   * WAF log relays' metrics endpoints (PORTS.wafLogMetrics on each WAF's admin address), job
+   * `waf_log_relay`: blocked requests per rule family and route (EXG_SEC_5.4), the SIEM feed's health.
+   */
+  wafLogRelays?: ScrapeTarget[];
+  /**
+   * Blocked requests per second on one WAF, over 5 minutes, above which WafBlockedRequestsSurge
+   * fires (default 5: six times the ~0.8/s average of 500,000 blocked requests a week, EXG_SEC_5.4).
+   */
+  wafBlockedPerSecondAlert?: number;
   /** Replication lag alert threshold, bytes (default 16 MiB). */
   replicationLagBytes?: number;
   nonEvents: NonEventRule[];
+}
+
+/**
+ * postgres_exporter's extra query (`--extend.query-path`): the replication a primary really has,
+ * from its own pg_stat_replication. Patroni's `patroni_sync_standby` only repeats the DCS `/sync`
+ * key, which can name a standby the primary does not wait for (ADR 0006): this is the metric that
+ * says whether commits are protected (RPO 0, EXG_PCA_2).
+ */
+export function renderPgExporterQueries(): string {
+  return YAML.stringify(
+    {
+      pg_hds_replication: {
+        query:
+          "SELECT (NOT pg_is_in_recovery())::int AS is_primary, count(*) FILTER (WHERE sync_state = 'sync' AND state = 'streaming') AS sync_standbys FROM pg_stat_replication",
+        metrics: [
+          { is_primary: { usage: 'GAUGE', description: '1 when this instance runs as primary' } },
+          { sync_standbys: { usage: 'GAUGE', description: "standbys streaming with sync_state = 'sync' in this instance's pg_stat_replication" } },
+        ],
+      },
+    },
+    { lineWidth: 0 },
+  );
 }
 
 export const MONITORING_FILES = {
@@ -96,7 +129,14 @@ function validate(i: MonitoringRenderInput): void {
   for (const p of [i.confDir, i.caPath, i.patroniClientCert?.certPath, i.patroniClientCert?.keyPath]) {
     if (p !== undefined && (!p.startsWith('/') || /\s/.test(p))) throw new Error(`path must be absolute without spaces: ${p}`);
   }
-  for (const t of [...i.patroni, ...i.haproxy, ...i.postgresExporters, ...(i.nodeExporters ?? []), { target: i.blackboxExporter, site: 'x' }]) {
+  for (const t of [
+    ...i.patroni,
+    ...i.haproxy,
+    ...i.postgresExporters,
+    ...(i.nodeExporters ?? []),
+    ...(i.wafLogRelays ?? []),
+    { target: i.blackboxExporter, site: 'x' },
+  ]) {
     if (!TARGET_RE.test(t.target)) throw new Error(`invalid scrape target ${t.target} (expected host:port)`);
   }
   for (const p of [...i.healthProbes, ...(i.wafBlockingProbes ?? [])]) {
@@ -112,6 +152,8 @@ function validate(i: MonitoringRenderInput): void {
   }
   const si = i.scrapeIntervalSeconds ?? 15;
   if (!Number.isInteger(si) || si < 1 || si > 300) throw new Error('scrape interval must be 1..300 s');
+  const surge = i.wafBlockedPerSecondAlert ?? 5;
+  if (!(surge > 0 && surge <= 1e6)) throw new Error('wafBlockedPerSecondAlert must be a positive rate');
 }
 
 function staticConfigs(targets: Array<ScrapeTarget & { cluster?: string }>) {
@@ -158,6 +200,8 @@ function renderPrometheus(i: MonitoringRenderInput): string {
   if (i.postgresExporters.length > 0) scrape.push({ job_name: 'postgres', metrics_path: '/metrics', static_configs: staticConfigs(i.postgresExporters) });
   if (i.nodeExporters && i.nodeExporters.length > 0)
     scrape.push({ job_name: 'node', metrics_path: '/metrics', static_configs: staticConfigs(i.nodeExporters) });
+  if (i.wafLogRelays && i.wafLogRelays.length > 0)
+    scrape.push({ job_name: 'waf_log_relay', metrics_path: '/metrics', static_configs: staticConfigs(i.wafLogRelays) });
   scrape.push({ job_name: 'blackbox', metrics_path: '/metrics', static_configs: [{ targets: [i.blackboxExporter] }] });
   if (i.healthProbes.length > 0) scrape.push(probeJob('synthetic_health', BLACKBOX_MODULES.health, i.blackboxExporter, i.healthProbes));
   const waf = (i.wafBlockingProbes ?? []).map((p) => ({ ...p, url: `${p.url}${p.url.includes('?') ? '&' : '?'}id=1%27%20OR%20%271%27%3D%271` }));
@@ -248,6 +292,15 @@ function renderRules(i: MonitoringRenderInput): string {
       'No member of {{ $labels.scope }} is a synchronous standby for 1 minute: RPO 0 (PDMA 0) is not guaranteed until one is back.',
     ),
     rule(
+      'PostgresPrimaryNotSynchronous',
+      'max by (instance) (pg_hds_replication_is_primary) == 1 and on (instance) max by (instance) (pg_hds_replication_sync_standbys) == 0',
+      '1m',
+      'critical',
+      ['EXG_PCA_2', 'EXG_MON_1'],
+      'PostgreSQL primary {{ $labels.instance }} commits without a synchronous standby',
+      "The primary's own pg_stat_replication shows no standby streaming with sync_state = sync for 1 minute, whatever Patroni's DCS says: acknowledged commits are not replicated synchronously (RPO 0 exposure).",
+    ),
+    rule(
       'PostgresReplicationLagHigh',
       `max by (scope) (patroni_xlog_location and on (instance) (patroni_primary == 1)) - on (scope) min by (scope) (patroni_xlog_replayed_location and on (instance) (patroni_replica == 1)) > ${lag}`,
       '2m',
@@ -282,9 +335,67 @@ function renderRules(i: MonitoringRenderInput): string {
       { name: 'hds-availability', rules: availability },
       { name: 'hds-postgres', rules: postgres },
       { name: 'hds-non-events', rules: nonEvents },
+      ...(i.wafLogRelays && i.wafLogRelays.length > 0 ? [{ name: 'hds-waf', rules: wafRules(i) }] : []),
     ],
   };
   return `# Rendered by hds-platform (modules/services/monitoring), do not edit.\n${YAML.stringify(doc, { lineWidth: 0 })}`;
+}
+
+/**
+ * The WAF's security statistics and SIEM feed (issue 11; EXG_SEC_5.4, EXG_WAF_1), from the log
+ * relays' counters (modules/runtime/wafLogRelay): hds_waf_blocked_requests_total{waf,family,route},
+ * hds_waf_rule_matches_total{waf,family,rule_id}, hds_waf_audit_entries_total{waf,outcome},
+ * hds_waf_log_relay_write_errors_total{waf,log}, hds_waf_nginx_errors_total{waf,level,kind}.
+ */
+function wafRules(i: MonitoringRenderInput): AlertRule[] {
+  const surge = i.wafBlockedPerSecondAlert ?? 5;
+  return [
+    rule(
+      'WafLogRelayDown',
+      'up{job="waf_log_relay"} == 0',
+      '2m',
+      'critical',
+      ['EXG_SEC_5.4', 'EXG_WAF_1', 'EXG_MON_1'],
+      'The SIEM feed of WAF {{ $labels.instance }} is down',
+      'The WAF log relay on {{ $labels.instance }} (site {{ $labels.site }}) does not answer for 2 minutes: ModSecurity audit entries are dropped (libmodsecurity does not retry) and no blocked request is counted. Restart the relay.',
+    ),
+    rule(
+      'WafLogRelayWriteErrors',
+      'increase(hds_waf_log_relay_write_errors_total[5m]) > 0',
+      '0m',
+      'critical',
+      ['EXG_SEC_5.4', 'EXG_SEC_6.1'],
+      'WAF {{ $labels.waf }} cannot write its {{ $labels.log }} log',
+      'The WAF log relay failed to append to its {{ $labels.log }} log in the last 5 minutes (disk full, permissions): SIEM lines are lost.',
+    ),
+    rule(
+      'WafAuditEntriesUnreadable',
+      'increase(hds_waf_audit_entries_total{outcome="unreadable"}[15m]) > 0',
+      '0m',
+      'warning',
+      ['EXG_SEC_5.4'],
+      'WAF {{ $labels.waf }} sent audit entries the relay cannot read',
+      'The SIEM has a line per unreadable entry (event waf_audit_unreadable) but without its rule ids: check the libmodsecurity version and the relay.',
+    ),
+    rule(
+      'WafBlockedRequestsSurge',
+      `sum by (waf) (rate(hds_waf_blocked_requests_total[5m])) > ${surge}`,
+      '5m',
+      'warning',
+      ['EXG_SEC_5.4', 'EXG_WAF_1'],
+      'WAF {{ $labels.waf }} blocks {{ $value | humanize }} requests/s',
+      `More than ${surge} requests/s blocked for 10 minutes on {{ $labels.waf }}: an attack in progress, or a release that breaks the API contract (see hds_waf_blocked_requests_total by family and route).`,
+    ),
+    rule(
+      'WafUpstreamErrors',
+      'sum by (waf) (increase(hds_waf_nginx_errors_total{kind=~"upstream_.*"}[5m])) > 10',
+      '5m',
+      'warning',
+      ['EXG_MON_1', 'EXG_WAF_1'],
+      'WAF {{ $labels.waf }} fails to reach its upstreams',
+      'More than 10 upstream errors (connect failures, timeouts, prematurely closed connections) in 5 minutes on {{ $labels.waf }}, for 5 minutes.',
+    ),
+  ];
 }
 
 function renderBlackbox(i: MonitoringRenderInput): string {

@@ -2,8 +2,15 @@
  * WAF renderer: nginx + ModSecurity v3 + OWASP CRS 3.3 (Debian packages), one instance per DC.
  *
  * - TLS termination, TLS 1.2/1.3 only, ECDHE + AES-GCM suites (ANSSI guide TLS, R5–R10).
- * - Positive model of the API (EXG_WAF_1, EXG_SEC_3.5): only declared `METHOD path` pairs pass,
- *   everything else is denied with 403 in ModSecurity phase 1, before the CRS runs.
+ * - API contract (EXG_WAF_1, EXG_SEC_3.5; modules/model/apiContract.ts, rendered by contract.ts):
+ *   only declared `METHOD path` pairs pass (403), with their declared query, content type (415),
+ *   body size (413) and JSON fields (400); the Host must be a served name or the WAF's address
+ *   (421). All of it in ModSecurity phases 1 and 2 before the CRS, which then runs on free text
+ *   with exclusions scoped to one field of one route.
+ * - Errors the WAF itself answers (413, 415, 421, 502, …; not 400/403, see WAF_ERROR_STATUSES)
+ *   carry a JSON body with the status and the correlation id.
+ * - Free-text headers are CRS targets too (crs-targets.conf); the Cookie header is not forwarded
+ *   (the header policy of the contract).
  * - CRS anomaly scoring in blocking mode, paranoia level from the input.
  * - Correlation id (EXG_SEC_6.1): the incoming `X-Correlation-ID` when it is well formed, else
  *   nginx's `$request_id`. It is sent to the upstream, returned to the client, written to the
@@ -13,28 +20,22 @@
  * Pure function: input -> RenderedFile[]. All paths in the output are absolute and come from
  * the input, so the instance runs as root in the lab without touching /etc/nginx.
  */
+import type { VirtualPatch } from '../../model/virtualPatches.ts';
+import { type ApiHeaderPolicy, maxBodyBytes as contractMaxBodyBytes, PLATFORM_HEADER_POLICY, REFERENCE_API_CONTRACT } from '../../model/apiContract.ts';
 import type { RenderedFile } from '../types.ts';
+import { contractRenderProblems, renderContract, renderCrsTargets, type WafRoute, wafRoutesOf } from './contract.ts';
+import { renderAccessLog, renderAuditLogLines, renderErrorLogDirective, type WafLogOptions } from './logging.ts';
+import { renderVirtualPatches } from './patches.ts';
 
-export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
-
-/** One declared operation of the protected API. */
-export interface WafRoute {
-  method: HttpMethod;
-  /**
-   * Regex (PCRE, JS-compatible subset) matched against the *whole* raw request path
-   * (query string excluded); the renderer anchors it, e.g. `/documents/[0-9a-f-]{36}`.
-   */
-  pathRegex: string;
-  /** Free text kept as a comment in the rules, e.g. `read one document`. */
-  description?: string;
-}
+export type { HttpMethod } from '../../model/apiContract.ts';
+export type { WafRoute } from './contract.ts';
 
 export interface WafUpstream {
   address: string;
   port: number;
 }
 
-export interface WafRenderInput {
+export interface WafRenderInput extends WafLogOptions {
   /** Instance name, e.g. `waf-dc1` (used in log file names and the upstream block). */
   name: string;
   /** Absolute directory the rendered files are written to (nginx `-c <confDir>/nginx.conf`). */
@@ -51,22 +52,44 @@ export interface WafRenderInput {
    * waf-to-ingress): TLS 1.2+, certificate verified against `caFile`, SNI/name `serverName`.
    */
   upstreamTls?: { caFile: string; serverName: string };
-  /** The positive model: declared operations. */
+  /** The positive model: declared operations, with their contract (wafRoutesOf(contract)). */
   routes: WafRoute[];
+  /** Header policy of the API contract. @default PLATFORM_HEADER_POLICY (modules/model/apiContract.ts) */
+  headerPolicy?: ApiHeaderPolicy;
+  /**
+   * Public names the WAF serves (nginx server_name; a Host among them or the listen address
+   * passes, any other gets 421). @default none: only the listen address
+   */
+  serverNames?: string[];
+  /** Virtual patches (modules/model/virtualPatches.ts), rendered into WAF_FILES.virtualPatches; none by default. */
+  virtualPatches?: VirtualPatch[];
   /** CRS paranoia level, default 1. */
   paranoiaLevel?: 1 | 2 | 3 | 4;
   /** CRS inbound anomaly threshold, default 5 (one critical rule blocks). */
   inboundAnomalyThreshold?: number;
   /** CRS outbound anomaly threshold, default 4. */
   outboundAnomalyThreshold?: number;
-  /** Maximum request body in bytes, default 10 MiB (nginx and ModSecurity). */
+  /**
+   * Maximum request body in bytes (nginx client_max_body_size, ModSecurity SecRequestBodyLimit).
+   * @default the largest body the routes' contracts accept, else 1 MiB
+   */
   maxBodyBytes?: number;
-  /** Content types the CRS accepts on requests with a body, default `application/json`. */
+  /**
+   * Content types the CRS accepts on requests with a body (920420).
+   * @default the routes' contracts' content types, else `application/json`
+   */
   allowedContentTypes?: string[];
   /** Name of the correlation header, default `X-Correlation-ID`. */
   correlationHeader?: string;
   /** Unix user of the nginx workers; omitted = nginx default (`nobody`). */
   workerUser?: string;
+  /**
+   * nginx worker processes. ModSecurity inspects a request body inside the worker's event loop
+   * (about 2 s of CPU for a 20 MiB document, docs/waf.md): other workers must stay free to accept
+   * and answer, so never fewer than 2. nginx's default accept (no accept_mutex, no reuseport)
+   * hands a new connection to a worker waiting in epoll, never to the one inspecting.
+   * @default 2
+   */
   workerProcesses?: number;
   /** Debian paths; override only on another distribution. */
   paths?: {
@@ -90,6 +113,8 @@ export const WAF_FILES = {
   modsecMain: 'modsecurity/main.conf',
   crsSetup: 'modsecurity/crs-setup.conf',
   positiveModel: 'modsecurity/positive-model.conf',
+  crsTargets: 'modsecurity/crs-targets.conf',
+  virtualPatches: 'modsecurity/virtual-patches.conf',
 } as const;
 
 export function wafRuntimePaths(input: Pick<WafRenderInput, 'runDir' | 'name'>) {
@@ -135,49 +160,39 @@ function validate(input: WafRenderInput): void {
     if (!/^[0-9a-fA-F.:]+$|^[a-z0-9.-]+$/.test(u.address)) throw new Error(`invalid address ${u.address}`);
     if (!Number.isInteger(u.port) || u.port < 1 || u.port > 65535) throw new Error(`invalid port ${u.port}`);
   }
-  if (input.routes.length === 0) throw new Error('the positive model needs at least one route');
-  for (const r of input.routes) {
-    if (/["'\n\r\\]$/.test(r.pathRegex) || /["\n\r]/.test(r.pathRegex)) throw new Error(`route regex must not contain quotes or newlines: ${r.pathRegex}`);
-    if (!r.pathRegex.startsWith('/') && !r.pathRegex.startsWith('^/')) throw new Error(`route regex must start with '/': ${r.pathRegex}`);
-    try {
-      new RegExp(r.pathRegex);
-    } catch (e) {
-      throw new Error(`route regex does not compile: ${r.pathRegex} (${(e as Error).message})`);
-    }
-    if (r.description !== undefined && /[\n\r]/.test(r.description)) throw new Error('route description must be one line');
-  }
+  const contract = contractRenderProblems(input.routes, contractOptions(input));
+  if (contract.length) throw new Error(`cannot render the API contract:\n- ${contract.join('\n- ')}`);
+  if (input.maxBodyBytes !== undefined && (!Number.isInteger(input.maxBodyBytes) || input.maxBodyBytes < 1))
+    throw new Error('maxBodyBytes must be a positive integer');
   const pl = input.paranoiaLevel ?? 1;
   if (![1, 2, 3, 4].includes(pl)) throw new Error(`paranoia level must be 1..4, got ${pl}`);
   if (input.correlationHeader !== undefined && !HEADER_RE.test(input.correlationHeader)) throw new Error('invalid correlation header name');
   for (const ct of input.allowedContentTypes ?? []) if (!/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(ct)) throw new Error(`invalid content type ${ct}`);
   if (input.workerUser !== undefined && !/^[a-z_][a-z0-9_-]*$/.test(input.workerUser)) throw new Error('invalid worker user');
+  if (input.workerProcesses !== undefined && (!Number.isInteger(input.workerProcesses) || input.workerProcesses < 2))
+    throw new Error('workerProcesses must be an integer >= 2 (one worker inspecting a large body must not hold every request)');
 }
 
-/** Strips user-supplied anchors; the renderer anchors the whole `METHOD path` string itself. */
-function unanchor(re: string): string {
-  return re.replace(/^\^/, '').replace(/\$$/, '');
+function contractOptions(input: WafRenderInput) {
+  return {
+    listenAddress: input.listen.address,
+    bodyLimit: bodyLimit(input),
+    ...(input.headerPolicy ? { headers: input.headerPolicy } : {}),
+    ...(input.serverNames ? { serverNames: input.serverNames } : {}),
+  };
 }
 
-function renderPositiveModel(routes: WafRoute[]): string {
-  const lines: string[] = [
-    '# Positive model of the protected API (EXG_WAF_1, EXG_SEC_3.5): generated, do not edit.',
-    '# Phase 1, before the CRS: the request line "METHOD /path" (raw path, query string excluded)',
-    '# must match one declared route, else the request is denied with 403.',
-    'SecAction "id:10000,phase:1,pass,nolog,t:none,setvar:\'tx.hds_route=%{REQUEST_METHOD} %{REQUEST_FILENAME}\'"',
-  ];
-  routes.forEach((r, i) => {
-    const id = 10010 + i;
-    lines.push(`# ${r.method} ${r.pathRegex}${r.description ? ` -- ${r.description}` : ''}`);
-    lines.push(`SecRule TX:hds_route "@rx ^${r.method} (?:${unanchor(r.pathRegex)})$" "id:${id},phase:1,pass,nolog,t:none,skipAfter:END_HDS_POSITIVE_MODEL"`);
-  });
-  lines.push(
-    'SecAction "id:10999,phase:1,deny,status:403,log,auditlog,t:none,' +
-      "msg:'EXG_WAF_1 request outside the API positive model',logdata:'%{tx.hds_route}'," +
-      "tag:'hds/positive-model',tag:'EXG_WAF_1',severity:'CRITICAL'\"",
-    'SecMarker END_HDS_POSITIVE_MODEL',
-    '',
-  );
-  return lines.join('\n');
+/** Largest request body: the input's, else the largest the routes' contracts accept, else 1 MiB. */
+function bodyLimit(input: WafRenderInput): number {
+  if (input.maxBodyBytes !== undefined) return input.maxBodyBytes;
+  const fromContract = contractMaxBodyBytes({ routes: input.routes.flatMap((r) => (r.contract ? [r.contract] : [])) });
+  return fromContract > 0 ? fromContract : 1024 * 1024;
+}
+
+function contentTypes(input: WafRenderInput): string[] {
+  if (input.allowedContentTypes) return input.allowedContentTypes;
+  const fromContract = [...new Set(input.routes.flatMap((r) => r.contract?.body?.contentTypes ?? []))].sort();
+  return fromContract.length ? fromContract : ['application/json'];
 }
 
 function renderCrsSetup(input: WafRenderInput): string {
@@ -185,7 +200,9 @@ function renderCrsSetup(input: WafRenderInput): string {
   const inbound = input.inboundAnomalyThreshold ?? 5;
   const outbound = input.outboundAnomalyThreshold ?? 4;
   const methods = [...new Set(input.routes.map((r) => r.method))].sort().join(' ');
-  const ct = (input.allowedContentTypes ?? ['application/json']).map((c) => `|${c}|`).join(' ');
+  const ct = contentTypes(input)
+    .map((c) => `|${c}|`)
+    .join(' ');
   return [
     '# OWASP CRS 3.3 setup, rendered (replaces /etc/modsecurity/crs/crs-setup.conf).',
     '# Anomaly scoring mode, blocking: rule 949110 denies once the inbound score reaches the threshold.',
@@ -203,7 +220,7 @@ function renderCrsSetup(input: WafRenderInput): string {
 function renderModsecMain(input: WafRenderInput): string {
   const rt = wafRuntimePaths(input);
   const p = { ...WAF_DEFAULT_PATHS, ...(input.paths ?? {}) };
-  const body = input.maxBodyBytes ?? 10 * 1024 * 1024;
+  const body = bodyLimit(input);
   const conf = input.confDir.replace(/\/+$/, '');
   return [
     '# ModSecurity v3 engine configuration, rendered.',
@@ -225,18 +242,10 @@ function renderModsecMain(input: WafRenderInput): string {
     `SecUnicodeMapFile ${p.unicodeMapping} 20127`,
     'SecStatusEngine Off',
     '',
-    '# Audit log: JSON, one entry per line, relevant (4xx except 404, 5xx) or rule-flagged transactions.',
-    '# Parts: A header (transaction.unique_id = correlation id), B request headers, F response',
-    '# headers, H rule messages, Z end. Request/response bodies (C, I, E) are left out: they hold health data.',
-    'SecAuditEngine RelevantOnly',
-    'SecAuditLogRelevantStatus "^(?:5|4(?!04))"',
-    'SecAuditLogParts ABFHZ',
-    'SecAuditLogType Serial',
-    'SecAuditLogFormat JSON',
-    `SecAuditLog ${rt.auditLog}`,
+    ...renderAuditLogLines(input),
     '',
     '# Body processors for the API content types.',
-    'SecRule REQUEST_HEADERS:Content-Type "@rx ^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"',
+    'SecRule REQUEST_HEADERS:Content-Type "@rx ^application/(?:[a-z0-9.-]+\\+)?json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"',
     'SecRule REQBODY_ERROR "!@eq 0" "id:200002,phase:2,t:none,log,deny,status:400,msg:\'Failed to parse request body.\',logdata:\'%{reqbody_error_msg}\',severity:2"',
     'SecRule &ARGS "@ge 1000" "id:200007,phase:2,t:none,log,deny,status:400,msg:\'Too many arguments\',severity:2"',
     'SecRule TX:/^MSC_/ "!@streq 0" "id:200005,phase:2,t:none,log,deny,msg:\'ModSecurity internal error flagged: %{MATCHED_VAR_NAME}\'"',
@@ -245,10 +254,18 @@ function renderModsecMain(input: WafRenderInput): string {
     'SecAction "id:10001,phase:1,pass,nolog,t:none,setvar:\'tx.correlation_id=%{UNIQUE_ID}\'"',
     '',
     `Include ${conf}/${WAF_FILES.positiveModel}`,
+    `Include ${conf}/${WAF_FILES.virtualPatches}`,
     `Include ${conf}/${WAF_FILES.crsSetup}`,
     `Include ${p.crsRulesDir}/*.conf`,
+    `Include ${conf}/${WAF_FILES.crsTargets}`,
     '',
   ].join('\n');
+}
+
+/** The header policy's cookies (apiContract.ts): `drop` = the Cookie header is not forwarded. */
+function cookieLines(input: WafRenderInput): string {
+  if ((input.headerPolicy ?? PLATFORM_HEADER_POLICY).cookies === 'forward') return '';
+  return ['', '      # The API reads no cookie (header policy, modules/model/apiContract.ts): not forwarded.', '      proxy_set_header Cookie "";'].join('\n');
 }
 
 /** Re-encryption to the upstreams (empty without `upstreamTls`, so the lab's file is unchanged). */
@@ -273,18 +290,19 @@ function renderNginxConf(input: WafRenderInput): string {
   const conf = input.confDir.replace(/\/+$/, '');
   const header = input.correlationHeader ?? 'X-Correlation-ID';
   const headerVar = `$http_${header.toLowerCase().replace(/-/g, '_')}`;
-  const body = input.maxBodyBytes ?? 10 * 1024 * 1024;
+  const body = bodyLimit(input);
   const upstream = `${input.name.replace(/-/g, '_')}_backend`;
   const user = input.workerUser !== undefined ? `user ${input.workerUser};\n` : '';
   const servers = input.upstreams
     .map((u) => `    server ${u.address.includes(':') ? `[${u.address}]` : u.address}:${u.port} max_fails=1 fail_timeout=5s;`)
     .join('\n');
   const listen = input.listen.address.includes(':') ? `[${input.listen.address}]` : input.listen.address;
+  const serverNames = [...(input.serverNames ?? []), listen].join(' ');
   return `# nginx WAF instance ${input.name}: rendered by hds-platform (modules/services/waf), do not edit.
 load_module ${p.modsecurityModule};
-${user}worker_processes ${input.workerProcesses ?? 1};
+${user}worker_processes ${input.workerProcesses ?? 2};
 pid ${rt.pidFile};
-error_log ${rt.errorLog} warn;
+${renderErrorLogDirective(input)}
 
 events {
   worker_connections 1024;
@@ -311,20 +329,20 @@ http {
     default $request_id;
   }
 
-  log_format hds_json escape=json '{"time":"$time_iso8601","waf":"${input.name}","correlation_id":"$hds_correlation_id",'
-    '"remote_addr":"$remote_addr","method":"$request_method","uri":"$uri","status":$status,'
-    '"bytes_sent":$bytes_sent,"request_time":$request_time,"upstream":"$upstream_addr",'
-    '"upstream_status":"$upstream_status","tls":"$ssl_protocol/$ssl_cipher"}';
-  access_log ${rt.accessLog} hds_json;
+${renderAccessLog(input, rt.accessLog)}
 
   upstream ${upstream} {
 ${servers}
     keepalive 16;
+    # Idle upstream connections are closed by nginx first: the service keeps them 75 s
+    # (modules/refservice/app.ts), so nginx never sends a body on a connection the service closed.
+    keepalive_timeout 60s;
   }
 
   server {
     listen ${listen}:${input.listen.port} ssl;
-    server_name _;
+    # The Host is checked by the contract's first rules (421 for a name this WAF does not serve).
+    server_name ${serverNames};
 
     # TLS (ANSSI guide TLS): 1.2 and 1.3 only, ECDHE key exchange, AES-GCM only, no tickets.
     ssl_certificate ${input.tls.certPath};
@@ -346,12 +364,14 @@ ${servers}
     add_header Strict-Transport-Security "max-age=63072000" always;
     add_header X-Content-Type-Options nosniff always;
 
+${renderErrorPages(bodyLimit(input))}
+
     location / {
       proxy_pass ${input.upstreamTls ? 'https' : 'http'}://${upstream};${upstreamTlsLines(input)}
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $host;
-      proxy_set_header ${header} $hds_correlation_id;
+      proxy_set_header ${header} $hds_correlation_id;${cookieLines(input)}
       # The WAF is the one source of the correlation id the client sees (no duplicate header).
       proxy_hide_header ${header};
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
@@ -367,6 +387,52 @@ ${servers}
 `;
 }
 
+/**
+ * Statuses the WAF itself answers with a JSON body (status, message, correlation id), by nginx
+ * `error_page`. Not 400 and 403: an error_page is an internal redirect, which in the ModSecurity
+ * connector of Debian 12 (1.0.3) drops the transaction's context, so a request denied in phase 2
+ * (the CRS's 403 and the body contract's 400) would never reach the audit log, i.e. the SIEM.
+ * Phase-1 denials are logged before the redirect (415, 421, 413 on Content-Length), nginx's own
+ * answers (413 of client_max_body_size, 408, 414, 502…) have no ModSecurity verdict to lose.
+ * 400 and 403 keep nginx's small HTML body, and the X-Correlation-ID header like every answer.
+ */
+export const WAF_ERROR_STATUSES: Readonly<Record<number, string>> = {
+  405: 'method not allowed',
+  408: 'request timeout',
+  411: 'length required',
+  413: 'request body too large',
+  414: 'request URI too long',
+  415: 'unsupported content type: see the API contract',
+  421: 'misdirected request: this WAF does not serve that host',
+  429: 'too many requests',
+  500: 'internal error of the WAF',
+  502: 'upstream unavailable',
+  503: 'service unavailable',
+  504: 'upstream timeout',
+};
+
+/**
+ * nginx error pages: an error the WAF answers itself (WAF_ERROR_STATUSES) gets a JSON body with
+ * its status and the correlation id instead of nginx's HTML. Answers of the upstream pass
+ * unchanged (proxy_intercept_errors off). ModSecurity is off in these locations: the request was
+ * judged (and, for a ModSecurity denial, logged) already; on, it would judge it a second time.
+ */
+function renderErrorPages(maxBody: number): string {
+  const lines = ['    # Errors the WAF answers itself (not 400/403, see WAF_ERROR_STATUSES): JSON body with the status and the correlation id.'];
+  for (const [status, msg] of Object.entries(WAF_ERROR_STATUSES)) {
+    const extra = status === '413' ? `,"maxRequestBytes":${maxBody}` : '';
+    lines.push(
+      `    error_page ${status} @hds_error_${status};`,
+      `    location @hds_error_${status} {`,
+      '      modsecurity off;',
+      '      default_type application/json;',
+      `      return ${status} '{"error":"${msg}","status":${status}${extra},"correlationId":"$hds_correlation_id"}\\n';`,
+      '    }',
+    );
+  }
+  return lines.join('\n');
+}
+
 /** Renders the WAF instance: nginx.conf and the ModSecurity/CRS configuration. */
 export function renderWaf(input: WafRenderInput): RenderedFile[] {
   validate(input);
@@ -374,17 +440,11 @@ export function renderWaf(input: WafRenderInput): RenderedFile[] {
     { path: WAF_FILES.nginxConf, content: renderNginxConf(input) },
     { path: WAF_FILES.modsecMain, content: renderModsecMain(input) },
     { path: WAF_FILES.crsSetup, content: renderCrsSetup(input) },
-    { path: WAF_FILES.positiveModel, content: renderPositiveModel(input.routes) },
+    { path: WAF_FILES.positiveModel, content: renderContract(input.routes, contractOptions(input)) },
+    { path: WAF_FILES.crsTargets, content: renderCrsTargets(input.headerPolicy) },
+    { path: WAF_FILES.virtualPatches, content: renderVirtualPatches(input.virtualPatches ?? [], { routes: input.routes }) },
   ];
 }
 
-/** The reference documents API as a positive model (used by the lab and the tests). */
-export const REFERENCE_API_ROUTES: WafRoute[] = [
-  { method: 'GET', pathRegex: '/health', description: 'liveness + database check' },
-  { method: 'POST', pathRegex: '/documents', description: 'store one document' },
-  {
-    method: 'GET',
-    pathRegex: '/documents/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}',
-    description: 'read one document by uuid',
-  },
-];
+/** The reference documents API's contract (modules/model/apiContract.ts) as WAF routes (used by the lab and the tests). */
+export const REFERENCE_API_ROUTES: WafRoute[] = wafRoutesOf(REFERENCE_API_CONTRACT);

