@@ -106,7 +106,18 @@ export function pgbackrestStanzasComponent(): LabComponent {
     processes: () => [],
     async waitHealthy(ctx) {
       for (const d of ctx.plan.postgresDomains) {
-        await pgbackrestOnRepo(ctx.plan, [`--stanza=${d.name}`, 'stanza-create'], 180_000);
+        // The primary archives its first WAL meanwhile: pgBackRest's archive lock on the repository
+        // host can be held for a moment (error [050]); like a cron job, try again a few times.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await pgbackrestOnRepo(ctx.plan, [`--stanza=${d.name}`, 'stanza-create'], 180_000);
+            break;
+          } catch (e) {
+            if (attempt >= 5 || !/\[050\]|unable to acquire lock/.test((e as Error).message)) throw e;
+            ctx.log(`pgbackrest: stanza ${d.name}: repository lock busy (archiving), retry ${attempt} in ${attempt} s`);
+            await new Promise((r) => setTimeout(r, attempt * 1000));
+          }
+        }
         ctx.log(`pgbackrest: stanza ${d.name} created`);
         await pgbackrestOnRepo(ctx.plan, [`--stanza=${d.name}`, 'check'], 180_000);
         ctx.log(`pgbackrest: check ${d.name} ok (WAL archived to ${backupSite(ctx.plan).id})`);
