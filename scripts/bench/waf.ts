@@ -32,8 +32,8 @@ import { MAX_DOCUMENT_BYTES } from '../../modules/model/documents.ts';
 import { ensureAppDatabase } from '../../modules/refservice/db.ts';
 import { refServiceProcessSpec } from '../../modules/refservice/process.ts';
 import { writeFileAtomic } from '../../modules/runtime/fsutil.ts';
-import { HsmKeyStore } from '../../modules/runtime/hsm/keystore.ts';
-import { generatePin, initToken } from '../../modules/runtime/hsm/token.ts';
+import { provisionHsmToken } from '../../modules/runtime/hsm/provision.ts';
+import { generatePin } from '../../modules/runtime/hsm/token.ts';
 import { ensureCert, ensureLabCa } from '../../modules/runtime/pki.ts';
 import { wafProcessSpec } from '../../modules/runtime/processes/waf.ts';
 import { renderSoftHsmConf, SOFTHSM_CONF_FILE } from '../../modules/services/hsm/render.ts';
@@ -100,10 +100,7 @@ async function startStack(dir: string): Promise<Stack> {
     await writeRenderedFiles(hsmDir, renderSoftHsmConf({ tokenDir: path.join(hsmDir, 'tokens') }));
     const conf = path.join(hsmDir, SOFTHSM_CONF_FILE);
     const userPin = generatePin();
-    await initToken({ confPath: conf, label: 'hds-bench', soPin: generatePin(), userPin });
-    const store = HsmKeyStore.open({ softhsmConfPath: conf, tokenLabel: 'hds-bench', userPin });
-    store.ensureDomainKeys(['documents']);
-    store.close();
+    await provisionHsmToken({ confPath: conf, tokenLabel: 'hds-bench', soPin: generatePin(), userPin, domains: ['documents'] });
 
     const secrets = path.join(dir, 'secrets');
     await mkdir(secrets, { mode: 0o700 });
