@@ -108,8 +108,9 @@ describe('PostgreSQL data nodes of production (EXG_PCA_2, EXG_PRA_2)', () => {
     }
   });
 
-  it('both nodes of a domain share scope and DCS, reach each other under pg_hba, and list every etcd member incl. the DC3 witness', () => {
-    const members = prod.guests.filter((g) => g.cluster === 'pg-dcs').map((g) => `${g.nics[0]!.ip}:2379`);
+  it('both nodes of a domain share scope, reach each other under pg_hba, and use only the etcd members of their own site and of the DC3 witness (never the other data site: issue 10)', () => {
+    const dcs = prod.guests.filter((g) => g.cluster === 'pg-dcs');
+    const members = dcs.map((g) => `${g.nics[0]!.ip}:2379`);
     expect(members).toHaveLength(3);
     expect(members).toContain(`${ip(witness, 'back')}:2379`);
     expect(witness.site).toBe('DC3');
@@ -121,7 +122,10 @@ describe('PostgreSQL data nodes of production (EXG_PCA_2, EXG_PRA_2)', () => {
       ];
       for (const [x, y] of pairs) {
         expect(x.c.scope).toBe(y.c.scope);
-        expect(x.c.etcd3.hosts).toEqual(members);
+        const own = dcs.find((m) => m.site === x.g.site)!;
+        expect(x.c.etcd3.hosts).toEqual([`${own.nics[0]!.ip}:2379`, `${ip(witness, 'back')}:2379`]);
+        expect(x.c.etcd3.use_proxies).toBe(true);
+        expect(dcs.filter((m) => m.site === y.g.site).some((m) => x.c.etcd3.hosts.includes(`${m.nics[0]!.ip}:2379`))).toBe(false);
         const repl = (x.c.postgresql.pg_hba as string[]).filter((l) => l.startsWith('hostssl replication')).map((l) => l.split(/\s+/)[3]!);
         expect(repl.some((cidr) => inCidr(ip(y.g, 'back'), cidr))).toBe(true);
         expect(x.c.postgresql.connect_address).toBe(`${ip(x.g, 'back')}:5432`);

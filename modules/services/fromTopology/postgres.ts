@@ -28,9 +28,24 @@ export function pgClientSubnets(t: Topology, domain: string): string[] {
   return [...subnets].sort();
 }
 
-/** host:port of every DCS member, as Patroni's etcd3 section lists them. */
-export function etcdHosts(t: Topology, p: DeploymentProfile): string[] {
-  return dcsMembers(t).map((g) => `${serviceAddress(p, g)}:${PORTS.etcdClient}`);
+/**
+ * host:port of the DCS members `self`'s Patroni talks to: those of its own site and of the sites
+ * that hold no data node of the domain (the DC3 tie-breaker) — never a member in the other data
+ * site. Rendered with `use_proxies: true`, so Patroni does not discover the rest of the cluster.
+ *
+ * Why (docs/adr/0006-ha-design.md, issue 10): when a data site is lost, its packets are dropped,
+ * not refused. Patroni 3.0.2's etcd3 watch on a member there stays on a dead socket until TCP
+ * keepalive gives up (~31 s measured), and the surviving standby keeps following the expired
+ * leader key. With the lost site's member never in the list, that cannot happen. Coverage: the
+ * etcd quorum needs 2 of the 3 sites; if it exists and `self`'s site is up, at least one of
+ * {own site's member, tie-breaker's member} is in it.
+ */
+export function etcdHosts(t: Topology, p: DeploymentProfile, self: Guest, domain: string): string[] {
+  const otherDataSites = new Set(pgNodes(t, domain).map((g) => g.site).filter((s) => s !== self.site));
+  const members = dcsMembers(t).filter((g) => !otherDataSites.has(g.site));
+  // Own site first: it is the nearest, and the order is the one Patroni tries first.
+  members.sort((a, b) => Number(b.site === self.site) - Number(a.site === self.site) || a.name.localeCompare(b.name));
+  return members.map((g) => `${serviceAddress(p, g)}:${PORTS.etcdClient}`);
 }
 
 /**
@@ -62,7 +77,7 @@ export function patroniInput(t: Topology, p: DeploymentProfile, domain: string, 
     domain,
     configRoot: at(p, self, PG_PATHS.configRoot),
     allowedSubnets: pgClientSubnets(t, domain),
-    etcd: { hosts: etcdHosts(t, p), caFile: at(p, self, TLS.caFile), certFile: at(p, self, TLS.clientCert), keyFile: at(p, self, TLS.clientKey) },
+    etcd: { hosts: etcdHosts(t, p, self, domain), caFile: at(p, self, TLS.caFile), certFile: at(p, self, TLS.clientCert), keyFile: at(p, self, TLS.clientKey) },
     users: {
       superuser: cred(roles.superuser, 'superuser'),
       replication: cred(roles.replication, 'replication'),

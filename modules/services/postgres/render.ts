@@ -64,6 +64,7 @@ export interface PatroniClusterInput {
   binDir?: string;
   /** Subnets allowed in pg_hba (the supernet of the environment). */
   allowedSubnets: string[];
+  /** The DCS endpoints this node uses, and only those (rendered with `use_proxies: true`). */
   etcd: { hosts: string[]; caFile: string; certFile: string; keyFile: string };
   users: {
     superuser: Credentials;
@@ -259,6 +260,9 @@ export function renderPatroni(input: PatroniClusterInput): RenderedFile[] {
       },
       etcd3: {
         hosts: input.etcd.hosts,
+        // The listed hosts are the only ones used: no discovery of the other members (see
+        // etcdHosts in fromTopology/postgres.ts — never a member of the other data site).
+        use_proxies: true,
         protocol: 'https',
         cacert: input.etcd.caFile,
         cert: input.etcd.certFile,
