@@ -255,8 +255,11 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     const u = new URL(url);
     const ca = join(stateDir, 'pki', 'ca.crt');
     let uploading = true;
+    const uploadStart = performance.now();
+    let uploadMs = 0;
     const upload = execa('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', ca, '--resolve', `${WAF_SERVER_NAME}:${u.port || 443}:${u.hostname}`, '-H', 'content-type: application/json', '--data-binary', `@${file}`, `https://${WAF_SERVER_NAME}:${u.port || 443}/documents`], { reject: false, timeout: 120_000 }).finally(() => {
       uploading = false;
+      uploadMs = performance.now() - uploadStart;
     });
     await sleep(300);
     const latencies: number[] = [];
@@ -272,9 +275,12 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     expect(latencies.length).toBeGreaterThan(0);
     const sorted = [...latencies].sort((a, b) => a - b);
     const shown = `latencies (ms): ${latencies.map((x) => x.toFixed(0)).join(' ')}`;
-    log(`/health during a ${MAX_DOCUMENT_BYTES} B upload: ${shown}`);
+    log(`/health during a ${MAX_DOCUMENT_BYTES} B upload of ${uploadMs.toFixed(0)} ms: ${shown}`);
     expect(sorted[Math.floor((sorted.length - 1) / 2)]!, shown).toBeLessThan(100);
-    expect(sorted[sorted.length - 1]!, shown).toBeLessThan(2000);
+    // "Never blocked": a probe queued behind the inspection would wait for most of it (seconds).
+    // Measured against the upload of the same run, not a fixed figure, so a machine loaded by
+    // other work (one CI probe took 2.1 s of an 8 s upload) does not decide the verdict.
+    expect(sorted[sorted.length - 1]!, `${shown}; upload ${uploadMs.toFixed(0)} ms`).toBeLessThan(Math.max(2000, 0.4 * uploadMs));
   });
 
   it('issue 11, HDS/GDPR: a marker sent in fields that trigger rules appears in no file the lab writes', async () => {
