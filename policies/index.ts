@@ -5,7 +5,9 @@ import { ENVIRONMENT_RULES } from './rules/environments.ts';
 import { GOVERNANCE_RULES } from './rules/governance.ts';
 import { HOSTING_RULES } from './rules/hosting.ts';
 import { NETWORK_RULES } from './rules/network.ts';
+import { STORAGE_RULES } from './rules/storage.ts';
 import { SUPERVISION_RULES } from './rules/supervision.ts';
+import { WORKLOAD_RULES } from './rules/workloads.ts';
 import type { Rule, RuleSetId, Text } from './types.ts';
 
 /** The cartography of algorithms in use, attached by the engine to every result (policies/engine.ts imports no rule file). */
@@ -16,8 +18,10 @@ export const RULES: readonly Rule[] = [
   ...CONTINUITY_RULES,
   ...NETWORK_RULES,
   ...CRYPTO_RULES,
+  ...STORAGE_RULES,
   ...ENVIRONMENT_RULES,
   ...SUPERVISION_RULES,
+  ...WORKLOAD_RULES,
   ...GOVERNANCE_RULES,
 ];
 
@@ -28,5 +32,6 @@ export const RULE_SET_TITLES: Record<RuleSetId, Text> = {
   crypto: { fr: 'Cryptographie', en: 'Cryptography' },
   environments: { fr: 'Environnements', en: 'Environments' },
   supervision: { fr: 'Supervision', en: 'Supervision' },
+  workloads: { fr: 'Charges applicatives (OpenShift)', en: 'Application workloads (OpenShift)' },
   governance: { fr: 'Gouvernance', en: 'Governance' },
 };

@@ -10,7 +10,7 @@ describe('rule registry', () => {
     const ids = RULES.map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const r of RULES) {
-      expect(r.id).toMatch(/^(HOST|CONT|NET|CRYPTO|ENV|MON|GOV)-\d{3}$/);
+      expect(r.id).toMatch(/^(HOST|CONT|NET|CRYPTO|ENV|MON|K8S|GOV)-\d{3}$/);
       for (const text of [r.title, r.description, r.remediation]) {
         expect(text.fr.length).toBeGreaterThan(5);
         expect(text.en.length).toBeGreaterThan(5);
@@ -22,7 +22,8 @@ describe('rule registry', () => {
     }
   });
   it('covers the rule sets the issue asks for', () => {
-    for (const set of ['hosting', 'continuity', 'network', 'crypto', 'environments', 'supervision']) expect(RULES.some((r) => r.set === set)).toBe(true);
+    for (const set of ['hosting', 'continuity', 'network', 'crypto', 'environments', 'supervision', 'workloads'])
+      expect(RULES.some((r) => r.set === set)).toBe(true);
   });
 });
 

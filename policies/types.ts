@@ -8,6 +8,7 @@
  */
 import type { ServiceKind, Topology } from '../modules/model/topology.ts';
 import type { EnvironmentDoc, PlatformDoc } from '../modules/model/types.ts';
+import type { K8sObject } from '../modules/model/workloads.ts';
 import type { Synthesized } from '../modules/proxmox/check/synthesized.ts';
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
@@ -18,7 +19,7 @@ export function severityRank(s: Severity): number {
   return SEVERITIES.indexOf(s);
 }
 
-export const RULE_SETS = ['hosting', 'continuity', 'network', 'crypto', 'environments', 'supervision', 'governance'] as const;
+export const RULE_SETS = ['hosting', 'continuity', 'network', 'crypto', 'environments', 'supervision', 'workloads', 'governance'] as const;
 export type RuleSetId = (typeof RULE_SETS)[number];
 
 /** CCTP = the catalog's ids (EXG_*, MESDMP-*, DUI-*, MD23-*, CAIH-*); the others are chapter or guide references. */
@@ -59,7 +60,7 @@ export interface Violation {
 
 /** A configuration file rendered from the topology by the pure renderers of modules/services. */
 export interface RenderedConfig {
-  service: 'postgresql' | 'haproxy' | 'etcd' | 'backup' | 'waf' | 'monitoring' | 'hsm';
+  service: 'postgresql' | 'haproxy' | 'etcd' | 'backup' | 'waf' | 'monitoring' | 'hsm' | 'kafka' | 'ceph';
   /** The guest the file is for, and its service. */
   owner: string;
   guestService: ServiceKind;
@@ -103,14 +104,21 @@ export interface PolicyInput {
   terraform?: Synthesized;
   /** Service configurations rendered from the topology (policies/evidence/services.ts). */
   rendered?: RenderedConfig[];
-  /** Kubernetes manifests, once the workloads land (not read by any rule yet). */
-  manifests?: unknown[];
+  /**
+   * Kubernetes manifests of the environment's application workloads: the workloads plan's objects
+   * of every OpenShift cluster (modules/workloads/plan), cluster after cluster. Absent: not
+   * rendered (e.g. `--tf` alone), the K8S-* rules are skipped; empty: the environment runs no
+   * workloads, they do not apply.
+   */
+  manifests?: K8sObject[];
+  /** The OpenShift site (cluster) of each manifest, same index as `manifests`; absent: one cluster. */
+  manifestSites?: string[];
   waivers: Waiver[];
   /** Date of the judgement (YYYY-MM-DD), for waiver expiry. */
   today: string;
 }
 
-export type InputPart = 'topology' | 'terraform' | 'rendered';
+export type InputPart = 'topology' | 'terraform' | 'rendered' | 'manifests';
 
 export interface Fixture {
   description: string;

@@ -240,20 +240,23 @@ describe('monitoring of production (EXG_MON_4, EXG_DIS_1.5)', () => {
       );
       for (const r of nonEvents) expect(r.annotations.requirements).toBe('EXG_MON_4');
       const prom = parse(of(m, '/etc/prometheus/prometheus.yml').content);
-      const jobs = new Map<string, string[]>(
-        prom.scrape_configs.map((j: { job_name: string; static_configs: Array<{ targets: string[] }> }) => [
-          j.job_name,
-          j.static_configs.flatMap((s) => s.targets),
-        ]),
-      );
+      type Job = { job_name: string; metrics_path: string; static_configs: Array<{ targets: string[] }> };
+      const jobs = new Map<string, string[]>(prom.scrape_configs.map((j: Job) => [j.job_name, j.static_configs.flatMap((s) => s.targets)]));
       expect(jobs.get('patroni')).toHaveLength(12);
       expect(jobs.get('haproxy')).toHaveLength(4);
       expect(jobs.get('postgres')).toHaveLength(12);
       expect(jobs.get('synthetic_health')).toHaveLength(4);
+      // Every Kafka broker (6) and KRaft controller (5), on its admin address (flow monitoring-kafka).
+      const kafka = prod.guests.filter((g) => g.service === 'kafka');
+      expect(kafka).toHaveLength(11);
+      expect([...jobs.get('kafka')!].sort()).toEqual(kafka.map((g) => `${ip(g, 'admin')}:9404`).sort());
       const allowed = new Set(prod.flowMatrix.filter((e) => e.source.name === m.name).map((e) => `${e.destination.ip}:${e.port}`));
-      const self = `${ip(m, 'admin')}:9100`;
-      for (const job of ['patroni', 'haproxy', 'postgres', 'node'])
-        for (const target of jobs.get(job)!) if (target !== self) expect(allowed.has(target), `${m.name} ${job} ${target}`).toBe(true);
+      // Every scraped target (probe jobs' targets are URLs, checked below; the blackbox exporter and the node exporter of this guest are local).
+      const local = new Set([`${ip(m, 'admin')}:9100`, `${ip(m, 'admin')}:9115`]);
+      const scraped = prom.scrape_configs.filter((j: Job) => j.metrics_path !== '/probe').map((j: Job) => j.job_name);
+      expect(scraped).toEqual(expect.arrayContaining(['patroni', 'haproxy', 'postgres', 'node', 'waf_log_relay', 'kafka']));
+      for (const job of scraped)
+        for (const target of jobs.get(job)!) if (!local.has(target)) expect(allowed.has(target), `${m.name} ${job} ${target}`).toBe(true);
       for (const url of jobs.get('synthetic_health')!) expect(allowed.has(`${new URL(url).hostname}:${new URL(url).port || 443}`), url).toBe(true);
       expect(of(m, '/etc/prometheus/blackbox.yml').content).toContain('min_version: TLS12');
     }

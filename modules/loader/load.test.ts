@@ -3,7 +3,8 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatDiagnostic, loadWorkspace } from './load.ts';
+import { workloadCapacity } from '../model/workloadsResolve.ts';
+import { evaluate, formatDiagnostic, loadWorkspace } from './load.ts';
 import { parseJsonText } from './jsonSource.ts';
 import { REPO_ROOT } from './paths.ts';
 import { treeSnapshot } from './testing.ts';
@@ -47,7 +48,7 @@ describe('YAML problems are located', () => {
     const dir = scratch();
     writeFileSync(join(dir, 'demo.yaml'), `${readFileSync(join(dir, 'demo.yaml'), 'utf8')}name: other\n`);
     const { lines } = load(dir);
-    expect(lines).toEqual(['demo.yaml:81:1 /name: duplicate key "name" (first at line 4; keep one of them)']);
+    expect(lines).toEqual(['demo.yaml:91:1 /name: duplicate key "name" (first at line 4; keep one of them)']);
   });
 
   it('an alias bomb is refused for that file only; the other files load', () => {
@@ -100,5 +101,163 @@ describe('JSON problems are located', () => {
       '/x/a.json:1:1: invalid JSON: unexpected character "n", expected a value (fix the JSON syntax)',
     );
     expect(parseJsonText('/x/a.json', '{"a": [1, 2.5e3, "\\u00e9", null, true]}')).toEqual({ a: [1, 2500, 'é', null, true] });
+  });
+});
+
+/** Evaluates `dir` (every semantic check) and returns the located diagnostics relative to it. */
+function check(dir: string, only?: string): string[] {
+  return evaluate(loadWorkspace(dir), only)
+    .diagnostics.map(formatDiagnostic)
+    .map((l) => l.replace(`${dir}/`, ''));
+}
+
+/** Edits a file of the scratch copy by exact text replacement (the text must be there). */
+function edit(dir: string, file: string, from: string, to: string): string {
+  const f = join(dir, file);
+  const text = readFileSync(f, 'utf8');
+  expect(text).toContain(from);
+  const edited = text.replace(from, to);
+  writeFileSync(f, edited);
+  return edited;
+}
+
+/** `line:col` (1-based) of the first occurrence of `needle` in `text`. */
+function pos(text: string, needle: string): string {
+  const k = text.indexOf(needle);
+  expect(k).toBeGreaterThanOrEqual(0);
+  const before = text.slice(0, k).split('\n');
+  return `${before.length}:${before.at(-1)!.length + 1}`;
+}
+
+describe('application catalogs (issue 12) are loaded, checked and located', () => {
+  it('the repository: one catalog, no diagnostic, workloads on every OpenShift environment, fitting every cluster', () => {
+    const ev = evaluate(loadWorkspace(join(REPO_ROOT, 'environments')));
+    expect(ev.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect([...ev.workspace.catalogs.keys()]).toEqual(['mes-dmp']);
+    for (const [name, t] of ev.topologies) {
+      const openshift = t.services.find((s) => s.kind === 'openshift');
+      expect(Boolean(t.workloads), name).toBe(Boolean(openshift));
+      for (const site of openshift?.sites ?? []) {
+        const cap = workloadCapacity(t, site);
+        expect(cap.fits, `${name} ${site}`).toBe(true);
+        expect(cap.atMax.cpuMillis).toBeGreaterThanOrEqual(cap.atMin.cpuMillis);
+        expect(cap.atMin.pods).toBeGreaterThan(0);
+      }
+    }
+    // Production: 16 workers × 32 vCPU × 128 GiB per cluster, less 1 vCPU and 4 GiB each.
+    const prod = workloadCapacity(ev.topologies.get('production')!, 'DC1');
+    expect(prod.workers).toEqual({ count: 16, vcpu: 32, ramGiB: 128 });
+    expect(prod.allocatable).toEqual({ cpuMillis: 16 * 31_000, memoryMiB: 16 * 124 * 1024 });
+    expect(ev.topologies.get('lab')!.workloads).toBeUndefined();
+  });
+
+  it('a schema error in the catalog is located in the catalog file', () => {
+    const dir = scratch();
+    const text = edit(dir, 'catalogs/mes-dmp.yaml', 'digest: "sha256:c3536ddf', 'digest: "sha1:c3536ddf');
+    const { lines } = load(dir);
+    expect(lines).toEqual([
+      `catalogs/mes-dmp.yaml:${pos(text, 'digest: "sha1:c3536ddf')} /components/4/image/digest: value "sha1:c3536ddf27aeeaa6f5cefd32be2070208f062b99d57c07fd74286f46a906e266" does not match ^sha256:[0-9a-f]{64}$ (see the examples in environments/schema)`,
+    ]);
+  });
+
+  it('an unknown property of the catalog names the known ones', () => {
+    const dir = scratch();
+    const text = edit(dir, 'catalogs/mes-dmp.yaml', '    perEditorSlot: true', '    perEditorSlots: true');
+    const { lines } = load(dir);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^catalogs/mes-dmp\\.yaml:${pos(text, 'perEditorSlots')} /components/3/perEditorSlots: unknown property "perEditorSlots" \\(known properties here: name, tier, `,
+      ),
+    );
+  });
+
+  it('an image outside the catalog registry: located in the catalog, whichever environment is checked', () => {
+    const dir = scratch();
+    const text = edit(dir, 'catalogs/mes-dmp.yaml', 'repository: registry.hds.internal/mesdmp/bff,', 'repository: docker.io/mesdmp/bff,');
+    const expected = `catalogs/mes-dmp.yaml:${pos(text, 'repository: docker.io/mesdmp/bff')} /components/4/image/repository: component bff: image docker.io/mesdmp/bff is not in the catalog's registry registry.hds.internal (push the image to registry.hds.internal and write registry.hds.internal/<path>; no public registry)`;
+    expect(check(dir)).toEqual([expected]);
+    expect(check(dir, 'dev')).toEqual([expected]);
+  });
+
+  it("an unknown catalog is located at the environment's workloads.catalog", () => {
+    const dir = scratch();
+    const text = edit(dir, 'production.yaml', '  catalog: mes-dmp', '  catalog: mes-dpm');
+    expect(check(dir)).toEqual([
+      `production.yaml:${pos(text, 'catalog: mes-dpm')} /workloads/catalog: application catalog "mes-dpm" does not exist (use one of: mes-dmp)`,
+    ]);
+  });
+
+  it('an unknown component name in only, and a flow to a component left out', () => {
+    const dir = scratch();
+    const text = edit(
+      dir,
+      'dev.yaml',
+      'only: [platform, accounts-api, identity-api, mass-processing]',
+      'only: [platform, acounts-api, identity-api, mass-processing]',
+    );
+    expect(check(dir)).toEqual([
+      `dev.yaml:${pos(text, 'only:')} /workloads/components/only: mass-processing needs accounts-api (iterate over every ENS), which does not run in dev (add accounts-api to workloads.components.only, or leave mass-processing out too) [EXG_ART_1.2]`,
+      `dev.yaml:${pos(text, 'acounts-api')} /workloads/components/only/1: "acounts-api" is not a component or a tier of catalog mes-dmp (use component names or tiers (front, mediation, business, transverse, batch, platform), e.g. ens-web, mobile-backend, support-portal, editors-portal)`,
+    ]);
+  });
+
+  it('a component whose PostgreSQL cluster, HSM key domain or Ceph the environment lacks', () => {
+    const dir = scratch();
+    const text = edit(
+      dir,
+      'dev.yaml',
+      'only: [platform, accounts-api, identity-api, mass-processing]',
+      'only: [platform, accounts-api, identity-api, mass-processing, consents-api, documents-api]',
+    );
+    const consents = pos(text, 'consents-api');
+    const documents = pos(text, 'documents-api]');
+    expect(check(dir)).toEqual([
+      `dev.yaml:${consents} /workloads/components/only/4: component consents-api needs the PostgreSQL cluster of domain consents, which environment dev does not declare (add consents to services.postgresql.domains, or leave consents-api out (workloads.components.except))`,
+      `dev.yaml:${consents} /workloads/components/only/4: component consents-api needs HSM key domain consents, which is not in services.hsm.keyDomains of dev (add consents to services.hsm.keyDomains, or leave consents-api out (workloads.components.except)) [EXG_SEC_4.2, EXG_SEC_4.3]`,
+      `dev.yaml:${documents} /workloads/components/only/5: component documents-api needs object storage (Ceph RGW), and environment dev declares no services.ceph (declare services.ceph, or leave documents-api out (workloads.components.except))`,
+    ]);
+  });
+
+  it('the editors portal outside certification has no slots to scale with', () => {
+    const dir = scratch();
+    const text = edit(dir, 'production.yaml', '    except: [editors-portal]', '    except: [kpi]');
+    expect(check(dir)).toEqual([
+      `production.yaml:${pos(text, 'catalog: mes-dmp')} /workloads/catalog: component editors-portal scales with editor slots and environment production has none (set editorSlots (certification: 30, EXG_ENV_10), or leave editors-portal out (workloads.components.except)) [EXG_ENV_10]`,
+    ]);
+  });
+
+  it('workloads that do not fit: located at services.openshift.workers, nothing else', () => {
+    const dir = scratch();
+    // Fewer workers rather than more load: a higher load factor would also overload OpenBao's
+    // quorum, which is never scaled by load (its own E_WORKLOADS_QUORUM, workloadsResolve.test.ts).
+    const text = edit(dir, 'production.yaml', 'workers: { count: 16, vcpu: 32', 'workers: { count: 6, vcpu: 32');
+    const lines = check(dir);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^production\\.yaml:${pos(text, 'workers: { count: 6, vcpu: 32')} /services/openshift/workers: at the HPA maximum \\(10× the average load\\) the workloads request [0-9.]+ vCPU and [0-9.]+ GiB in each OpenShift cluster \\(DC1, DC2\\); 6 workers of 32 vCPU and 128 GiB offer 186 vCPU and 744 GiB after the per-worker reserve \\(1 vCPU, 4 GiB\\) \\(add workers or larger workers, lower workloads.loadFactor, or leave components out\\) \\[EXG_VOL_5, EXG_ARA_3\\]$`,
+      ),
+    );
+  });
+
+  it('workloads without OpenShift (the lab)', () => {
+    const dir = scratch();
+    const text = edit(dir, 'lab.yaml', 'dataSource: synthetic\n', 'dataSource: synthetic\nworkloads: { catalog: mes-dmp, loadFactor: 0.01 }\n');
+    expect(check(dir)).toEqual([
+      `lab.yaml:${pos(text, 'workloads: { catalog: mes-dmp')} /workloads: environment lab declares workloads but no OpenShift cluster to run them (declare services.openshift, or remove workloads)`,
+    ]);
+  });
+
+  it('two catalogs with one name, and a catalog file that is not a mapping', () => {
+    const dir = scratch();
+    writeFileSync(join(dir, 'catalogs', 'copy.yaml'), readFileSync(join(dir, 'catalogs', 'mes-dmp.yaml')));
+    writeFileSync(join(dir, 'catalogs', 'empty.yaml'), '# nothing\n');
+    const { ws, lines } = load(dir);
+    expect(lines).toEqual([
+      `catalogs/empty.yaml:1:1 /: the document is empty or not a mapping (start from an existing application catalog file)`,
+      `catalogs/mes-dmp.yaml:${pos(readFileSync(join(dir, 'catalogs', 'mes-dmp.yaml'), 'utf8'), 'name: mes-dmp\n')} /name: application catalog name mes-dmp is also used by ${dir}/catalogs/copy.yaml (rename one of them)`,
+    ]);
+    expect(ws.catalogs.size).toBe(1);
   });
 });

@@ -10,6 +10,8 @@ import { jsonPointer } from '../model/diagnostics.ts';
 import type { Topology } from '../model/topology.ts';
 import type { EnvironmentDoc, PlatformDoc } from '../model/types.ts';
 import { checkAcrossEnvironments, checkPlatform, evaluateEnvironment, type EnvironmentResult } from '../model/validate.ts';
+import type { CatalogDoc } from '../model/workloads.ts';
+import { checkCatalog } from '../model/workloadsResolve.ts';
 import { displayPath } from './paths.ts';
 import { isFsError } from './safeOutput.ts';
 import { describeSchemaErrors, schemas } from './schemas.ts';
@@ -35,8 +37,14 @@ export interface Workspace {
   dir: string;
   platforms: Map<string, Loaded<PlatformDoc>>;
   environments: Map<string, Loaded<EnvironmentDoc>>;
+  /** Application catalogs (environments/catalogs/*.yaml, kind ApplicationCatalog), by name. */
+  catalogs: Map<string, Loaded<CatalogDoc>>;
   diagnostics: LocatedDiagnostic[];
 }
+
+type DocKind = 'Environment' | 'Platform' | 'ApplicationCatalog';
+
+const KIND_LABEL: Record<DocKind, string> = { Environment: 'environment', Platform: 'platform', ApplicationCatalog: 'application catalog' };
 
 export function defaultEnvironmentsDir(): string {
   return process.env.HDS_ENVIRONMENTS_DIR ?? join(process.cwd(), 'environments');
@@ -58,19 +66,20 @@ function located(source: YamlSource, path: Array<string | number>, code: string,
   return { file: displayPath(source.file), line, col, pointer: jsonPointer(path), code, message, hint, ...(requirements ? { requirements } : {}) };
 }
 
-function readDoc<T>(file: string, kind: 'Environment' | 'Platform', out: LocatedDiagnostic[]): Loaded<T> | undefined {
+function readDoc<T>(file: string, kind: DocKind, out: LocatedDiagnostic[]): Loaded<T> | undefined {
+  const label = KIND_LABEL[kind];
   let text: string;
   try {
     const st = statSync(file);
     if (st.isDirectory()) {
-      out.push({ file: displayPath(file), line: 1, col: 1, pointer: '/', code: 'E_READ', message: `is a directory, expected a YAML ${kind.toLowerCase()} file`, hint: 'rename or remove that directory: every *.yaml here is read as a file' });
+      out.push({ file: displayPath(file), line: 1, col: 1, pointer: '/', code: 'E_READ', message: `is a directory, expected a YAML ${label} file`, hint: 'rename or remove that directory: every *.yaml here is read as a file' });
       return undefined;
     }
     text = readFileSync(file, 'utf8');
   } catch (e) {
     if (!isFsError(e)) throw e;
     const why = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'ENOENT' ? 'it disappeared or is a broken symbolic link' : e.code;
-    out.push({ file: displayPath(file), line: 1, col: 1, pointer: '/', code: 'E_READ', message: `cannot be read (${why}), expected a YAML ${kind.toLowerCase()} file`, hint: 'fix its permissions or the link, or remove it' });
+    out.push({ file: displayPath(file), line: 1, col: 1, pointer: '/', code: 'E_READ', message: `cannot be read (${why}), expected a YAML ${label} file`, hint: 'fix its permissions or the link, or remove it' });
     return undefined;
   }
   const source = parseYaml(file, text);
@@ -80,10 +89,10 @@ function readDoc<T>(file: string, kind: 'Environment' | 'Platform', out: Located
   if (source.syntaxErrors.length) return undefined;
   const data = source.data as { kind?: unknown } | null;
   if (!data || typeof data !== 'object') {
-    out.push(located(source, [], 'E_SCHEMA', 'the document is empty or not a mapping', `start from an existing ${kind.toLowerCase()} file`));
+    out.push(located(source, [], 'E_SCHEMA', 'the document is empty or not a mapping', `start from an existing ${label} file`));
     return undefined;
   }
-  const validate = kind === 'Environment' ? schemas().environment : schemas().platform;
+  const validate = kind === 'Environment' ? schemas().environment : kind === 'Platform' ? schemas().platform : schemas().catalog;
   if (!validate(data)) {
     for (const p of describeSchemaErrors(validate.errors)) out.push(located(source, p.path, 'E_SCHEMA', p.message, p.hint));
     return undefined;
@@ -91,14 +100,15 @@ function readDoc<T>(file: string, kind: 'Environment' | 'Platform', out: Located
   return { doc: data as T, source };
 }
 
-/** Load and schema-check every environment and platform of `dir`. */
+/** Load and schema-check every environment, platform and application catalog of `dir`. */
 export function loadWorkspace(dir: string): Workspace {
   const diagnostics: LocatedDiagnostic[] = [];
   const platforms = new Map<string, Loaded<PlatformDoc>>();
   const environments = new Map<string, Loaded<EnvironmentDoc>>();
+  const catalogs = new Map<string, Loaded<CatalogDoc>>();
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
     diagnostics.push({ file: displayPath(dir), line: 1, col: 1, pointer: '/', code: 'E_NO_DIR', message: 'environments directory not found', hint: 'run from the repository root or pass --dir' });
-    return { dir, platforms, environments, diagnostics };
+    return { dir, platforms, environments, catalogs, diagnostics };
   }
   for (const file of yamlFiles(join(dir, 'platforms'))) {
     const loaded = readDoc<PlatformDoc>(file, 'Platform', diagnostics);
@@ -109,6 +119,16 @@ export function loadWorkspace(dir: string): Workspace {
     }
     platforms.set(loaded.doc.name, loaded);
   }
+  for (const file of yamlFiles(join(dir, 'catalogs'))) {
+    const loaded = readDoc<CatalogDoc>(file, 'ApplicationCatalog', diagnostics);
+    if (!loaded) continue;
+    const twin = catalogs.get(loaded.doc.name);
+    if (twin) {
+      diagnostics.push(located(loaded.source, ['name'], 'E_DUPLICATE', `application catalog name ${loaded.doc.name} is also used by ${displayPath(twin.source.file)}`, 'rename one of them'));
+      continue;
+    }
+    catalogs.set(loaded.doc.name, loaded);
+  }
   for (const file of yamlFiles(dir)) {
     const loaded = readDoc<EnvironmentDoc>(file, 'Environment', diagnostics);
     if (!loaded) continue;
@@ -118,7 +138,7 @@ export function loadWorkspace(dir: string): Workspace {
     }
     environments.set(loaded.doc.name, loaded);
   }
-  return { dir, platforms, environments, diagnostics };
+  return { dir, platforms, environments, catalogs, diagnostics };
 }
 
 export interface Evaluation {
@@ -136,10 +156,12 @@ export function evaluate(workspace: Workspace, only?: string): Evaluation {
   const diagnostics = [...workspace.diagnostics];
   const topologies = new Map<string, Topology>();
   const place = (d: Diagnostic): LocatedDiagnostic | undefined => {
-    const loaded = d.doc.kind === 'Platform' ? workspace.platforms.get(d.doc.name) : workspace.environments.get(d.doc.name);
+    const docs: Map<string, { source: YamlSource }> = d.doc.kind === 'Platform' ? workspace.platforms : d.doc.kind === 'ApplicationCatalog' ? workspace.catalogs : workspace.environments;
+    const loaded = docs.get(d.doc.name);
     return loaded ? located(loaded.source, d.path, d.code, d.message, d.hint, d.requirements) : undefined;
   };
-  const keep = (d: Diagnostic) => !only || d.doc.kind === 'Platform' || d.doc.name === only;
+  // Platforms and catalogs are shared: their problems are kept whichever environment is checked.
+  const keep = (d: Diagnostic) => !only || d.doc.kind !== 'Environment' || d.doc.name === only;
   const push = (list: Diagnostic[]) => {
     for (const d of list.filter(keep)) {
       const l = place(d);
@@ -147,6 +169,8 @@ export function evaluate(workspace: Workspace, only?: string): Evaluation {
     }
   };
   for (const { doc } of workspace.platforms.values()) push(checkPlatform(doc));
+  for (const { doc } of workspace.catalogs.values()) push(checkCatalog(doc));
+  const catalogs = [...workspace.catalogs.values()].map((c) => c.doc);
   const byPlatform = new Map<string, EnvironmentResult[]>();
   for (const { doc, source } of workspace.environments.values()) {
     const platform = workspace.platforms.get(doc.platform);
@@ -156,7 +180,7 @@ export function evaluate(workspace: Workspace, only?: string): Evaluation {
       }
       continue;
     }
-    const result = evaluateEnvironment(platform.doc, doc);
+    const result = evaluateEnvironment(platform.doc, doc, catalogs);
     push(result.diagnostics);
     if (result.expansion.topology) topologies.set(doc.name, result.expansion.topology);
     const list = byPlatform.get(doc.platform) ?? [];

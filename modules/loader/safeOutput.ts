@@ -179,14 +179,14 @@ function readMarker(dir: string): { tool?: string; command?: string } | undefine
   }
 }
 
-/** Environment files: a platforms/ directory, or a YAML file of kind Environment or Platform. */
+/** Environment files: a platforms/ directory, or a YAML file of kind Environment, Platform or ApplicationCatalog. */
 function holdsEnvironments(dir: string, entries: string[]): boolean {
   if (entries.includes('platforms') && lstat(join(dir, 'platforms'))?.isDirectory()) return true;
   return entries
     .filter((f) => /\.ya?ml$/.test(f))
     .some((f) => {
       try {
-        return /^kind:\s*["']?(Environment|Platform)\b/m.test(fs.readFileSync(join(dir, f), 'utf8').slice(0, 65_536));
+        return /^kind:\s*["']?(Environment|Platform|ApplicationCatalog)\b/m.test(fs.readFileSync(join(dir, f), 'utf8').slice(0, 65_536));
       } catch {
         return false;
       }

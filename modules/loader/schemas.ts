@@ -6,15 +6,16 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 
 export const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'environments', 'schema');
 
-let compiled: { environment: ValidateFunction; platform: ValidateFunction } | undefined;
+let compiled: { environment: ValidateFunction; platform: ValidateFunction; catalog: ValidateFunction } | undefined;
 
-export function schemas(): { environment: ValidateFunction; platform: ValidateFunction } {
+export function schemas(): { environment: ValidateFunction; platform: ValidateFunction; catalog: ValidateFunction } {
   if (!compiled) {
     const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictTuples: false, verbose: true });
     const load = (name: string) => JSON.parse(readFileSync(join(SCHEMA_DIR, name), 'utf8'));
     compiled = {
       environment: ajv.compile(load('environment.schema.json')),
       platform: ajv.compile(load('platform.schema.json')),
+      catalog: ajv.compile(load('catalog.schema.json')),
     };
   }
   return compiled;
@@ -38,12 +39,33 @@ export function describeSchemaErrors(errors: ErrorObject[] | null | undefined): 
     const where = path.length ? path.join('.') : 'document';
     switch (e.keyword) {
       case 'required':
-        out.push({ path, message: `missing required property "${e.params.missingProperty}" in ${where}`, hint: `add ${e.params.missingProperty}: (see environments/schema)` });
+        out.push({
+          path,
+          message: `missing required property "${e.params.missingProperty}" in ${where}`,
+          hint: `add ${e.params.missingProperty}: (see environments/schema)`,
+        });
         break;
       case 'additionalProperty':
       case 'additionalProperties': {
         const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-        out.push({ path: [...path, e.params.additionalProperty], message: `unknown property "${e.params.additionalProperty}"`, hint: known.length ? `known properties here: ${known.join(', ')}` : 'remove it' });
+        out.push({
+          path: [...path, e.params.additionalProperty],
+          message: `unknown property "${e.params.additionalProperty}"`,
+          hint: known.length ? `known properties here: ${known.join(', ')}` : 'remove it',
+        });
+        break;
+      }
+      case 'dependencies':
+      case 'dependentRequired': {
+        // One property requires another (catalog: quorum needs peerPort and storage; peerPort and
+        // storage need quorum): read as a missing property of the object, never its whole value.
+        const { property, missingProperty } = e.params as { property: string; missingProperty: string };
+        const name = (e.data as { name?: unknown } | null)?.name;
+        out.push({
+          path,
+          message: `missing property "${missingProperty}" in ${where}${typeof name === 'string' ? ` (${name})` : ''}, required with "${property}"`,
+          hint: `add ${missingProperty}: (see environments/schema), or remove ${property}`,
+        });
         break;
       }
       case 'enum':

@@ -2,7 +2,7 @@
  * A problem found in the input, pointing at the document and the JSON path that caused it.
  * The loader turns (document, path) into `file:line:col`; the model never does I/O.
  */
-export type DocumentRef = { kind: 'Environment' | 'Platform'; name: string };
+export type DocumentRef = { kind: 'Environment' | 'Platform' | 'ApplicationCatalog'; name: string };
 
 export interface Diagnostic {
   code: string;

@@ -13,6 +13,9 @@ import { sloFor } from './slo.ts';
 import type { BackupPolicy, Guest, HypervisorClusterView, Nic, Topology, Totals, ZoneView } from './topology.ts';
 import { type BackupDoc, type EnvironmentDoc, type PlatformDoc, type Segregation, ZONES, type Zone } from './types.ts';
 import { resolveVirtualPatches } from './virtualPatches.ts';
+import { cephPlacement } from './ceph.ts';
+import type { CatalogDoc } from './workloads.ts';
+import { resolveWorkloads } from './workloadsResolve.ts';
 
 export interface Expansion {
   topology: Topology | undefined;
@@ -23,7 +26,8 @@ export function segregationOf(doc: Pick<EnvironmentDoc, 'class'>): Segregation {
   return doc.class === 'production' ? 'production' : 'non-production';
 }
 
-export function expand(platform: PlatformDoc, env: EnvironmentDoc): Expansion {
+/** `catalogs`: the application catalogs of the workspace, for `env.workloads` (workloadsResolve.ts). */
+export function expand(platform: PlatformDoc, env: EnvironmentDoc, catalogs: readonly CatalogDoc[] = []): Expansion {
   const diagnostics: Diagnostic[] = [];
   const envRef: DocumentRef = { kind: 'Environment', name: env.name };
   const platformRef: DocumentRef = { kind: 'Platform', name: platform.name };
@@ -133,6 +137,9 @@ export function expand(platform: PlatformDoc, env: EnvironmentDoc): Expansion {
   }
 
   const flows = applicableFlows(FLOW_DECLARATIONS, guests);
+  // Application workloads on the OpenShift clusters (issue 12): resolved, checked, sized.
+  const workloads = resolveWorkloads(env, catalogs);
+  diagnostics.push(...workloads.diagnostics);
   const topology: Topology = {
     environment: {
       name: env.name,
@@ -165,6 +172,8 @@ export function expand(platform: PlatformDoc, env: EnvironmentDoc): Expansion {
       ? { postgresql: { replication: env.services.postgresql.replication, onStandbyLoss: env.services.postgresql.onStandbyLoss ?? 'continue-alone' } }
       : {}),
     ...(env.services.waf ? { virtualPatches: resolveVirtualPatches(env.services.waf.virtualPatches ?? []) } : {}),
+    ...(workloads.workloads ? { workloads: workloads.workloads } : {}),
+    ...(env.services.ceph ? { ceph: cephPlacement(env.services.ceph.stretched, guests) } : {}),
     totals: totals(guests, envSites),
   };
   return { topology, diagnostics };

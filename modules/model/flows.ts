@@ -12,10 +12,18 @@ const d = (f: Omit<FlowDeclaration, 'requirements'> & { requirements?: string[] 
   ...f,
 });
 
-const ALL_GUEST_SERVICES: Endpoint[] = (
-  ['waf', 'openshift', 'postgresql', 'kafka', 'ceph', 'monitoring', 'backup', 'bastion'] as const
-).map((service) => ({ service }));
+const ALL_GUEST_SERVICES: Endpoint[] = (['waf', 'openshift', 'postgresql', 'kafka', 'ceph', 'monitoring', 'backup', 'bastion'] as const).map((service) => ({
+  service,
+}));
 
+/**
+ * The guests that run the Ceph object gateway (RGW, S3 over TLS on PORTS.cephRgw): the OSD hosts
+ * of the stretched cluster, in both data sites. The workloads' `object-storage` egress and the
+ * app-to-rgw flow both read it.
+ */
+export const CEPH_RGW_HOSTS = { service: 'ceph', roles: ['osd'] } as const satisfies Endpoint;
+
+// biome-ignore format: one flow per line, read as a table
 export const FLOW_DECLARATIONS: readonly FlowDeclaration[] = [
   d({ id: 'internet-to-waf', from: { external: 'internet' }, to: { service: 'waf' }, protocol: 'tcp', ports: [PORTS.waf], plane: 'application', scope: 'any-site', purpose: 'HTTPS from users and partners, TLS terminated by the WAF', requirements: ['EXG_ART_1.2', 'EXG_WAF_1'] }),
   d({ id: 'waf-to-ingress', from: { service: 'waf' }, to: { service: 'openshift', roles: ['infra'] }, protocol: 'tcp', ports: [PORTS.ingress], plane: 'application', scope: 'same-site', purpose: 'WAF to the OpenShift ingress routers of its own site (re-encrypted)' }),
@@ -29,9 +37,11 @@ export const FLOW_DECLARATIONS: readonly FlowDeclaration[] = [
   d({ id: 'dcs-peers', from: { service: 'postgresql', roles: ['etcd', 'witness'] }, to: { service: 'postgresql', roles: ['etcd', 'witness'] }, protocol: 'tcp', ports: [PORTS.etcdPeer], plane: 'application', scope: 'any-site', purpose: 'etcd peer traffic (quorum with the DC3 witness)' }),
   d({ id: 'pg-to-backup', from: { service: 'postgresql', roles: ['primary', 'standby'] }, to: { service: 'backup' }, protocol: 'tcp', ports: [PORTS.pgbackrestTls], plane: 'backup', scope: 'any-site', purpose: 'pgBackRest WAL archiving and backups to the DC3 repository (TLS)', requirements: ['EXG_ART_1.2', 'EXG_PRA_2'] }),
   d({ id: 'backup-to-pg', from: { service: 'backup' }, to: { service: 'postgresql', roles: ['primary', 'standby'] }, protocol: 'tcp', ports: [PORTS.pgbackrestTls], plane: 'backup', scope: 'any-site', purpose: 'pgBackRest repository host driving backups (TLS)', requirements: ['EXG_ART_1.2', 'EXG_PRA_2'] }),
-  d({ id: 'app-to-kafka', from: { service: 'openshift', roles: ['worker'] }, to: { service: 'kafka' }, protocol: 'tcp', ports: [PORTS.kafkaTls], plane: 'application', scope: 'any-site', purpose: 'Applications to Kafka brokers (TLS)' }),
-  d({ id: 'kafka-peers', from: { service: 'kafka' }, to: { service: 'kafka' }, protocol: 'tcp', ports: [PORTS.kafkaTls, PORTS.kafkaController], plane: 'application', scope: 'any-site', purpose: 'Kafka inter-broker replication and KRaft controllers' }),
+  d({ id: 'app-to-kafka', from: { service: 'openshift', roles: ['worker'] }, to: { service: 'kafka', roles: ['broker'] }, protocol: 'tcp', ports: [PORTS.kafkaTls], plane: 'application', scope: 'any-site', purpose: 'Applications and the Strimzi topic/user operators to the Kafka brokers (mutual TLS)' }),
+  d({ id: 'kafka-peers', from: { service: 'kafka', roles: ['broker'] }, to: { service: 'kafka', roles: ['broker'] }, protocol: 'tcp', ports: [PORTS.kafkaTls], plane: 'application', scope: 'any-site', purpose: 'Kafka inter-broker replication across the datacenters (racks = sites, mutual TLS)', requirements: ['EXG_ART_1.2', 'EXG_PCA_2'] }),
+  d({ id: 'kafka-quorum', from: { service: 'kafka' }, to: { service: 'kafka', roles: ['controller'] }, protocol: 'tcp', ports: [PORTS.kafkaController], plane: 'application', scope: 'any-site', purpose: 'KRaft: brokers register with and fetch metadata from the controllers, controllers vote (the DC3 controller is the tie-breaker, ADR 0007)', requirements: ['EXG_ART_1.2', 'EXG_PCA_2'] }),
   d({ id: 'app-to-ceph', from: { service: 'openshift', roles: ['worker'] }, to: { service: 'ceph', roles: ['osd', 'witness'] }, protocol: 'tcp', ports: [PORTS.cephMonV2, PORTS.cephMonV1, PORTS.cephOsdRange], plane: 'application', scope: 'any-site', purpose: 'CSI clients to Ceph monitors and OSDs' }),
+  d({ id: 'app-to-rgw', from: { service: 'openshift', roles: ['worker'] }, to: { service: CEPH_RGW_HOSTS.service, roles: [...CEPH_RGW_HOSTS.roles] }, protocol: 'tcp', ports: [PORTS.cephRgw], plane: 'application', scope: 'any-site', purpose: 'Applications to the Ceph object gateways (S3, TLS: documents, attachments, media). Any site: the stretched cluster is one object store whose writes land on both sites anyway, and the S3 endpoint keeps answering from the other site while the local gateways are down', requirements: ['EXG_ART_1.2'] }),
   d({ id: 'ceph-peers', from: { service: 'ceph', roles: ['osd', 'witness'] }, to: { service: 'ceph', roles: ['osd', 'witness'] }, protocol: 'tcp', ports: [PORTS.cephMonV2, PORTS.cephMonV1, PORTS.cephOsdRange], plane: 'application', scope: 'any-site', purpose: 'Ceph stretched-cluster replication and monitor quorum' }),
   d({ id: 'ceph-to-external', from: { service: 'ceph', roles: ['osd'] }, to: { service: 'ceph', roles: ['external'] }, protocol: 'tcp', ports: [PORTS.https], plane: 'backup', scope: 'any-site', purpose: 'RGW multisite / rbd-mirror copy to the DC3 external cluster', requirements: ['EXG_ART_1.2', 'EXG_PRA_2'] }),
   d({ id: 'app-to-hsm', from: { service: 'openshift', roles: ['worker'] }, to: { service: 'hsm' }, protocol: 'tcp', ports: [PORTS.hsmKmip], plane: 'application', scope: 'same-site', purpose: 'Key operations on the site HSM cluster (PKCS#11 network client / KMIP)', requirements: ['EXG_ART_1.2', 'EXG_SEC_4.2'] }),
@@ -39,6 +49,7 @@ export const FLOW_DECLARATIONS: readonly FlowDeclaration[] = [
   d({ id: 'monitoring-pg', from: { service: 'monitoring' }, to: { service: 'postgresql' }, protocol: 'tcp', ports: [PORTS.patroniRest, PORTS.haproxyStats, PORTS.pgExporter], plane: 'admin', scope: 'any-site', purpose: 'Patroni, HAProxy and PostgreSQL exporter scrape' }),
   d({ id: 'monitoring-hsm-snmp', from: { service: 'monitoring' }, to: { service: 'hsm' }, protocol: 'udp', ports: [PORTS.snmp], plane: 'admin', scope: 'any-site', purpose: 'SNMPv3 health and capacity metrics of the HSM appliances', requirements: ['EXG_ART_1.2', 'EXG_MON_6'] }),
   d({ id: 'monitoring-waf-logs', from: { service: 'monitoring' }, to: { service: 'waf' }, protocol: 'tcp', ports: [PORTS.wafLogMetrics], plane: 'admin', scope: 'any-site', purpose: 'WAF log relay metrics: blocked requests per rule family and route (SOC dashboards)', requirements: ['EXG_ART_1.2', 'EXG_SEC_5.4'] }),
+  d({ id: 'monitoring-kafka', from: { service: 'monitoring' }, to: { service: 'kafka', roles: ['broker', 'controller'] }, protocol: 'tcp', ports: [PORTS.kafkaMetrics], plane: 'admin', scope: 'any-site', purpose: 'Prometheus JMX exporter of every Kafka broker and KRaft controller, on its admin address: under-min-ISR and offline partitions, active controller (hds-kafka alerts)', requirements: ['EXG_ART_1.2', 'EXG_MON_6'] }),
   d({ id: 'monitoring-probe', from: { service: 'monitoring' }, to: { service: 'waf' }, protocol: 'tcp', ports: [PORTS.waf], plane: 'application', scope: 'any-site', purpose: 'Blackbox availability probes simulating a user', requirements: ['EXG_ART_1.2', 'EXG_DIS_1.5'] }),
   d({ id: 'admin-to-bastion', from: { external: 'admin-workstations' }, to: { service: 'bastion' }, protocol: 'tcp', ports: [PORTS.https, PORTS.ssh], plane: 'admin', scope: 'any-site', purpose: 'Administrators reach the bastion only (MFA, session recording)' }),
   d({ id: 'bastion-ssh', from: { service: 'bastion' }, to: ALL_GUEST_SERVICES, protocol: 'tcp', ports: [PORTS.ssh], plane: 'admin', scope: 'any-site', purpose: 'Administration through the bastion only' }),
@@ -58,6 +69,11 @@ function nicFor(guest: Guest, plane: Plane): { zone: Zone; ip: string } | undefi
   const zone: Zone | undefined = plane === 'admin' ? 'admin' : plane === 'backup' ? 'backup' : undefined;
   const nic = zone ? guest.nics.find((n) => n.zone === zone) : guest.nics[0];
   return nic ?? guest.nics[0];
+}
+
+/** The guests an endpoint (or a list of endpoints) designates; none for an external endpoint. */
+export function endpointGuests(endpoint: Endpoint | Endpoint[], guests: Guest[]): Guest[] {
+  return targets(endpoint, guests);
 }
 
 function targets(endpoint: Endpoint | Endpoint[], guests: Guest[]): Guest[] {
@@ -82,7 +98,10 @@ export function expandFlows(declarations: readonly FlowDeclaration[], guests: Gu
         for (const port of flow.ports) {
           entries.push({
             flow: flow.id,
-            source: src && srcNic ? { name: src.name, site: src.site, zone: srcNic.zone, ip: srcNic.ip } : { name: external ?? 'external', ip: EXTERNAL_ADDRESSES[external ?? 'internet'] },
+            source:
+              src && srcNic
+                ? { name: src.name, site: src.site, zone: srcNic.zone, ip: srcNic.ip }
+                : { name: external ?? 'external', ip: EXTERNAL_ADDRESSES[external ?? 'internet'] },
             destination: { name: dst.name, site: dst.site, zone: dstNic.zone, ip: dstNic.ip },
             protocol: flow.protocol,
             port,

@@ -32,9 +32,20 @@ export const PORTS = {
   pgbackrestTls: 8432,
   kafkaTls: 9093,
   kafkaController: 9094,
+  /**
+   * Prometheus JMX exporter (javaagent) of every Kafka broker and KRaft controller, admin plane:
+   * the Kafka alerts of the monitoring (modules/services/monitoring). Strimzi's metrics port.
+   */
+  kafkaMetrics: 9404,
   cephMonV2: 3300,
   cephMonV1: 6789,
   cephOsdRange: '6800-7300',
+  /**
+   * Ceph RADOS Gateway (S3 object storage, TLS) on the stretched cluster's OSD hosts: the
+   * applications' documents (workloads egress `object-storage` and flow app-to-rgw, issue 12).
+   * The same port as the RGW multisite copy to DC3 (flow ceph-to-external).
+   */
+  cephRgw: 443,
   hsmKmip: 5696,
   snmp: 161,
   nodeExporter: 9100,

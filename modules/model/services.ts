@@ -3,7 +3,7 @@
  * they need, site by site. One function per service kind; each returns guest drafts
  * (no addresses, no hypervisor node yet) and the logical service instances.
  */
-import { DCS_CLUSTER, type GuestRole } from './roles.ts';
+import { DCS_CLUSTER, type GuestRole, KAFKA_CLUSTER } from './roles.ts';
 import type { Guest, ServiceInstance, ServiceKind } from './topology.ts';
 import type { EnvironmentDoc, GuestSize, Zone } from './types.ts';
 
@@ -249,15 +249,59 @@ export function expandServices(doc: EnvironmentDoc): ServiceExpansion {
     });
     parts.push({ guests, services });
   }
+  // KRaft controllers are expanded after every other service (appended below): adding them left
+  // the addresses and placements of the guests declared before them unchanged.
+  let kafkaControllers: ServiceExpansion | undefined;
   if (s.kafka) {
     const k = s.kafka;
     const x = perSiteRole(env, 'kafka', 'broker', k.sites, k.brokersPerSite, k.node, 'back', at('kafka'), { holdsData: true });
     const members = x.guests.map((g) => g.name);
-    for (const g of x.guests) g.cluster = 'kafka';
+    for (const g of x.guests) g.cluster = KAFKA_CLUSTER;
+    const c = k.controllers;
+    // Controller-only nodes: perSite in each broker site, one tie-breaker in the witness site (ADR 0007).
+    const controllerSites = [...k.sites.flatMap((site) => Array<string>(c.perSite).fill(site)), ...(c.witnessSite ? [c.witnessSite] : [])];
+    const perSiteIndex = new Map<string, number>();
+    const controllers = controllerSites.map((site) => {
+      const index = (perSiteIndex.get(site) ?? 0) + 1;
+      perSiteIndex.set(site, index);
+      return draft({
+        env,
+        service: 'kafka',
+        role: 'controller',
+        cluster: KAFKA_CLUSTER,
+        site,
+        index,
+        size: c.node,
+        zone: 'back',
+        antiAffinityGroup: `${KAFKA_CLUSTER}-controllers`,
+        declaredAt: site === c.witnessSite ? [...at('kafka'), 'controllers', 'witnessSite'] : [...at('kafka'), 'controllers'],
+      });
+    });
+    const quorum = [...k.sites.map((site) => `${c.perSite} on ${site}`), ...(c.witnessSite ? [`1 on ${c.witnessSite}`] : [])].join(' + ');
     parts.push({
       guests: x.guests,
-      services: [{ id: 'kafka', kind: 'kafka', sites: k.sites, members, summary: `${members.length} brokers stretched over ${k.sites.join(' + ')}` }],
+      services: [
+        {
+          id: KAFKA_CLUSTER,
+          kind: 'kafka',
+          sites: k.sites,
+          members,
+          summary: `${members.length} brokers stretched over ${k.sites.join(' + ')} (racks = sites)`,
+        },
+      ],
     });
+    kafkaControllers = {
+      guests: controllers,
+      services: [
+        {
+          id: `${KAFKA_CLUSTER}-controllers`,
+          kind: 'kafka',
+          sites: [...new Set(controllerSites)],
+          members: controllers.map((g) => g.name),
+          summary: `KRaft controller quorum: ${quorum}`,
+        },
+      ],
+    };
   }
   if (s.ceph) {
     const c = s.ceph.stretched;
@@ -348,6 +392,7 @@ export function expandServices(doc: EnvironmentDoc): ServiceExpansion {
       svc.summary = `${b.servers} backup servers on ${b.site}, ${b.encryption} encrypted, retention ${b.retention.daily}d/${b.retention.weekly}w/${b.retention.monthly}m/${b.retention.yearly}y${b.offlineCopy ? ', offline copy' : ''}`;
     parts.push(x);
   }
+  if (kafkaControllers) parts.push(kafkaControllers);
   return { guests: parts.flatMap((p) => p.guests), services: parts.flatMap((p) => p.services) };
 }
 
@@ -363,6 +408,7 @@ export function declaredSites(doc: EnvironmentDoc): Array<{ site: string; path: 
   list(s.bastion?.sites, ['services', 'bastion', 'sites']);
   list(s.openshift?.sites, ['services', 'openshift', 'sites']);
   list(s.kafka?.sites, ['services', 'kafka', 'sites']);
+  if (s.kafka?.controllers?.witnessSite) out.push({ site: s.kafka.controllers.witnessSite, path: ['services', 'kafka', 'controllers', 'witnessSite'] });
   list(s.hsm?.sites, ['services', 'hsm', 'sites']);
   list(s.monitoring?.sites, ['services', 'monitoring', 'sites']);
   if (s.postgresql) {

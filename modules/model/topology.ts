@@ -3,10 +3,12 @@
  * platform. Pure data, JSON-serialisable, deterministic. Every renderer reads this.
  */
 import type { ZoneSubnet } from './addressPlan.ts';
+import type { CephPlacement } from './ceph.ts';
 import type { GuestRole } from './roles.ts';
 import type { Slo } from './slo.ts';
 import type { EnvironmentClass, GuestSize, Segregation, SiteRole, Zone } from './types.ts';
 import type { VirtualPatch } from './virtualPatches.ts';
+import type { ResolvedWorkloads } from './workloads.ts';
 
 export const SERVICE_KINDS = [
   'waf',
@@ -167,5 +169,9 @@ export interface Topology {
   postgresql?: { replication: 'synchronous' | 'asynchronous'; onStandbyLoss: 'continue-alone' | 'stop-writes' };
   /** Present when the environment declares a WAF: its valid virtual patches, resolved (virtualPatches.ts). */
   virtualPatches?: VirtualPatch[];
+  /** Present when the environment runs application workloads on OpenShift (workloads.ts, issue 12). */
+  workloads?: ResolvedWorkloads;
+  /** Present when the environment declares Ceph: where the stretched cluster's daemons run (ceph.ts). */
+  ceph?: CephPlacement;
   totals: { bySite: Record<string, Totals>; all: Totals };
 }

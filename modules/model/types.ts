@@ -6,10 +6,13 @@
  * - a Platform describes what is physically there and shared by environments: sites,
  *   the supernet of each segregation class, hypervisor clusters, security chains;
  * - an Environment is a tenant of one platform: its class, its address slot, its services.
+ * A third kind, the ApplicationCatalog (environments/catalogs/*.yaml), declares the application
+ * components environments run on OpenShift (workloads.ts).
  *
  * Everything here is plain data; the expansion to a Topology is in expand.ts.
  */
 import type { VirtualPatchDoc } from './virtualPatches.ts';
+import type { WorkloadsDoc } from './workloads.ts';
 
 /** Environment classes named by the CCTP (§6.2.8) plus the local embedded lab. */
 export const ENVIRONMENT_CLASSES = [
@@ -128,18 +131,47 @@ export interface PostgresDoc {
   domains: PostgresDomainDoc[];
 }
 
-export interface KafkaDoc {
-  sites: string[];
-  brokersPerSite: number;
+/**
+ * KRaft controllers (controller-only nodes, docs/adr/0007-kafka-on-vms-and-strimzi-operators.md):
+ * `perSite` in each broker site plus one tie-breaker in `witnessSite`, so the metadata quorum
+ * keeps a majority when either datacenter is lost (2 + 2 + 1: 3 of 5 left).
+ */
+export interface KafkaControllersDoc {
+  /** Controller-only nodes in each broker site. @default 1 */
+  perSite: number;
+  /** Third site holding one controller-only node; required when the brokers span two sites or more. */
+  witnessSite?: string;
+  /** Controller size (metadata only: small). @default { vcpu: 2, ramGiB: 4, diskGiB: 50 } */
   node: GuestSize;
 }
 
+export interface KafkaDoc {
+  /** Broker sites: racks = datacenters; at least two for RPO 0 (EXG_PCA_2). */
+  sites: string[];
+  /** @default 3 */
+  brokersPerSite: number;
+  /** Broker size. @default { vcpu: 8, ramGiB: 32, diskGiB: 1000 } */
+  node: GuestSize;
+  /** @default { perSite: 1, node: { vcpu: 2, ramGiB: 4, diskGiB: 50 } } (witnessSite has no default) */
+  controllers: KafkaControllersDoc;
+}
+
+/** Ceph stretched over the two data sites with a tie-breaker monitor in the third (model/ceph.ts, docs/storage.md). */
 export interface CephDoc {
   stretched: {
+    /** The two data sites (stretch mode: exactly two). */
     sites: string[];
+    /** Bare-metal OSD hosts per data site (each also runs an RGW). @default 3 */
     osdNodesPerSite: number;
+    /** Monitors per data site, on its first OSD hosts (Ceph recommends 2 + 2 + the tie-breaker). @default 2 */
+    monitorsPerSite: number;
+    /** BlueStore OSDs (data devices) per OSD host. @default 1 */
+    osdsPerNode: number;
+    /** Site of the tie-breaker monitor (a VM, no data). */
     witnessSite: string;
+    /** OSD host size (bare metal). @default { vcpu: 24, ramGiB: 64, diskGiB: 34000 } */
     node: GuestSize;
+    /** Tie-breaker monitor VM. @default { vcpu: 2, ramGiB: 8, diskGiB: 50 } */
     witness: GuestSize;
   };
   external?: { site: string; nodes: number; node: GuestSize };
@@ -213,4 +245,6 @@ export interface EnvironmentDoc {
   /** Data fed into the environment: synthetic, pseudonymised or production (EXG_ENV_6). */
   dataSource: 'synthetic' | 'pseudonymised' | 'production';
   services: ServicesDoc;
+  /** Application workloads on the OpenShift clusters: catalog, load factor, components (workloads.ts, issue 12). */
+  workloads?: WorkloadsDoc;
 }

@@ -9,9 +9,12 @@ import { type Cidr, overlaps, parseCidr } from './cidr.ts';
 import type { Diagnostic, DocumentRef } from './diagnostics.ts';
 import { type Expansion, expand, segregationOf } from './expand.ts';
 import { BACKUP_SITE_MIN_DISTANCE_KM, distanceKm } from './geo.ts';
+import { checkCeph } from './ceph.ts';
+import { checkKafka } from './kafka.ts';
 import { declaredSites } from './services.ts';
 import type { EnvironmentDoc, PlatformDoc, Segregation } from './types.ts';
 import { checkVirtualPatches } from './virtualPatches.ts';
+import type { CatalogDoc } from './workloads.ts';
 
 /** Proxmox VE clusters are kept at 25 nodes or fewer (corosync latency and quorum comfort). */
 export const MAX_NODES_PER_CLUSTER = 25;
@@ -117,6 +120,10 @@ export function checkEnvironment(p: PlatformDoc, env: EnvironmentDoc): Diagnosti
   for (const v of checkVirtualPatches(env.services.waf?.virtualPatches ?? [])) {
     report(['services', 'waf', 'virtualPatches', ...v.path], v.code, v.message, v.hint, ['EXG_WAF_1']);
   }
+  // Kafka (kafka.ts, ADR 0007): brokers on two sites at least, a KRaft quorum that survives a site loss.
+  for (const k of checkKafka(env)) report(k.path, k.code, k.message, k.hint, k.requirements);
+  // Ceph (ceph.ts): stretch mode's preconditions.
+  for (const c of checkCeph(env)) report(c.path, c.code, c.message, c.hint, c.requirements);
   const ceph = env.services.ceph?.stretched;
   if (ceph?.sites.includes(ceph.witnessSite)) {
     report(['services', 'ceph', 'stretched', 'witnessSite'], 'E_WITNESS_SITE', `Ceph tie-breaker monitor is in ${ceph.witnessSite}, a data site`, 'put the tie-breaker in the third site');
@@ -192,9 +199,9 @@ export function checkAcrossEnvironments(p: PlatformDoc, results: EnvironmentResu
   return out;
 }
 
-/** Everything for one environment: its own checks, then its expansion. */
-export function evaluateEnvironment(p: PlatformDoc, env: EnvironmentDoc): EnvironmentResult & { diagnostics: Diagnostic[] } {
+/** Everything for one environment: its own checks, then its expansion (workloads against `catalogs`). */
+export function evaluateEnvironment(p: PlatformDoc, env: EnvironmentDoc, catalogs: readonly CatalogDoc[] = []): EnvironmentResult & { diagnostics: Diagnostic[] } {
   const diagnostics = checkEnvironment(p, env);
-  const expansion = expand(p, env);
+  const expansion = expand(p, env, catalogs);
   return { env, expansion, diagnostics: [...diagnostics, ...expansion.diagnostics] };
 }

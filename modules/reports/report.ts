@@ -25,7 +25,8 @@ import {
 export const REPORT_SCHEMA = 'hds-platform/policy-report/v1';
 
 export interface InputHash {
-  kind: 'environment' | 'platform' | 'terraform' | 'waivers' | 'catalog' | 'rendered';
+  /** `manifests`: one OpenShift cluster's workload manifests (`manifests:<env>/<site>`, hdsctl policy's manifestsSha256). */
+  kind: 'environment' | 'platform' | 'terraform' | 'waivers' | 'catalog' | 'rendered' | 'manifests';
   path: string;
   sha256: string;
 }

@@ -14,7 +14,7 @@ export interface RenderedFile {
 }
 
 /** The service a guest file configures (policy evidence groups files by it). */
-export type ConfigService = 'postgresql' | 'etcd' | 'haproxy' | 'backup' | 'waf' | 'monitoring';
+export type ConfigService = 'postgresql' | 'etcd' | 'haproxy' | 'backup' | 'waf' | 'monitoring' | 'kafka' | 'ceph';
 
 /** A file of a guest, as the adapter (fromTopology/index.ts) places it for a deployment profile. */
 export interface GuestFile extends RenderedFile {

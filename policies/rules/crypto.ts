@@ -5,6 +5,8 @@
 import { parse as parseYaml } from 'yaml';
 import { dataDiskById } from '../../modules/proxmox/plan/compute.ts';
 import { tfId } from '../../modules/proxmox/plan/ids.ts';
+import { KAFKA_PATHS } from '../../modules/services/fromTopology/paths.ts';
+import { parseProperties } from '../../modules/services/kafka/render.ts';
 import { isPatroniConfig, isRepositoryConfig } from '../evidence/files.ts';
 import { envDoc, guestEvidence } from '../evidence/model.ts';
 import {
@@ -321,6 +323,143 @@ interface Listener {
   suites: string[];
 }
 
+/** A Kafka node's server.properties (broker or KRaft controller), by the path the guests receive. */
+export const isKafkaConfig = (r: RenderedConfig): boolean => r.service === 'kafka' && r.file === KAFKA_PATHS.config;
+
+/** Kafka's listener name → security protocol map when `listener.security.protocol.map` is not set. */
+const KAFKA_DEFAULT_PROTOCOL_MAP = 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL';
+/** Kafka's `ssl.enabled.protocols` when not set (Kafka ≥ 2.6 on Java 11 or later). */
+const KAFKA_DEFAULT_PROTOCOLS = 'TLSv1.2,TLSv1.3';
+/** Security protocols that encrypt: anything else (PLAINTEXT, SASL_PLAINTEXT) sends data in clear. */
+const KAFKA_TLS_PROTOCOLS = new Set(['SSL', 'SASL_SSL']);
+
+interface KafkaProblem {
+  pointer: string;
+  value: unknown;
+  fr: string;
+  en: string;
+}
+
+const list = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+/**
+ * TLS of one Kafka node, from its rendered server.properties as Kafka reads it (absent keys take
+ * Kafka's defaults): the listeners whose floor and suites the generic checks judge (the node's
+ * own, then each `listener.name.<l>.` override), and what only Kafka can get wrong — a listener
+ * (`listeners`, `advertised.listeners`, `inter.broker.listener.name`, `controller.listener.names`)
+ * or a protocol map entry that is PLAINTEXT or SASL_PLAINTEXT, an unmapped listener name,
+ * `ssl.client.auth` other than `required` (globally or per listener), `ssl.cipher.suites` not
+ * pinned (the JVM's defaults include CBC suites).
+ */
+export function kafkaTls(f: RenderedConfig): { listeners: Listener[]; problems: KafkaProblem[] } {
+  const problems: KafkaProblem[] = [];
+  let props: Map<string, string>;
+  try {
+    props = parseProperties(f.content);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return {
+      listeners: [],
+      problems: [{ pointer: '/', value: why, fr: `server.properties illisible (${why}).`, en: `server.properties unreadable (${why}).` }],
+    };
+  }
+  const protocolMap = new Map(
+    list(props.get('listener.security.protocol.map') ?? KAFKA_DEFAULT_PROTOCOL_MAP).map((e) => {
+      const i = e.indexOf(':');
+      return [e.slice(0, i).toUpperCase(), e.slice(i + 1).toUpperCase()] as const;
+    }),
+  );
+  for (const [name, protocol] of protocolMap)
+    if (!KAFKA_TLS_PROTOCOLS.has(protocol))
+      problems.push({
+        pointer: '/listener.security.protocol.map',
+        value: `${name}:${protocol}`,
+        fr: `l’écoute ${name} est en ${protocol} (données en clair).`,
+        en: `listener ${name} is ${protocol} (data in clear).`,
+      });
+  // Listener names in use, and where each is named (a broker without `listeners` listens on PLAINTEXT://:9092).
+  const used: Array<[name: string, key: string]> = [];
+  const endpoints = (key: string) => {
+    for (const e of list(props.get(key))) used.push([(e.split('://')[0] ?? '').toUpperCase(), key]);
+  };
+  endpoints('listeners');
+  if (!props.has('listeners') && list(props.get('process.roles')).includes('broker'))
+    problems.push({
+      pointer: '/listeners',
+      value: null,
+      fr: 'listeners absent : un broker écoute alors en PLAINTEXT://:9092 (données en clair).',
+      en: 'listeners absent: a broker then listens on PLAINTEXT://:9092 (data in clear).',
+    });
+  endpoints('advertised.listeners');
+  for (const key of ['inter.broker.listener.name', 'controller.listener.names']) for (const n of list(props.get(key))) used.push([n.toUpperCase(), key]);
+  if (props.has('security.inter.broker.protocol')) used.push([props.get('security.inter.broker.protocol')!.toUpperCase(), 'security.inter.broker.protocol']);
+  for (const [name, key] of used) {
+    const protocol = key === 'security.inter.broker.protocol' ? name : protocolMap.get(name);
+    if (protocol === undefined)
+      problems.push({
+        pointer: `/${key}`,
+        value: name,
+        fr: `l’écoute ${name} (${key}) n’a pas de protocole dans listener.security.protocol.map.`,
+        en: `listener ${name} (${key}) has no protocol in listener.security.protocol.map.`,
+      });
+    else if (!KAFKA_TLS_PROTOCOLS.has(protocol) && !problems.some((p) => p.value === `${name}:${protocol}`))
+      problems.push({
+        pointer: `/${key}`,
+        value: `${name}:${protocol}`,
+        fr: `l’écoute ${name} (${key}) est en ${protocol}.`,
+        en: `listener ${name} (${key}) is ${protocol}.`,
+      });
+  }
+  const floor = (protocols: string) => list(protocols).sort((x, y) => TLS_VERSIONS.indexOf(x) - TLS_VERSIONS.indexOf(y))[0];
+  const protocols = props.get('ssl.enabled.protocols') ?? KAFKA_DEFAULT_PROTOCOLS;
+  const suites = props.get('ssl.cipher.suites');
+  const auth = props.get('ssl.client.auth');
+  if (auth !== 'required')
+    problems.push({
+      pointer: '/ssl.client.auth',
+      value: auth ?? null,
+      fr: `ssl.client.auth = ${auth ?? 'absent (none)'} : l’authentification mutuelle TLS n’est pas exigée.`,
+      en: `ssl.client.auth = ${auth ?? 'absent (none)'}: mutual TLS is not required.`,
+    });
+  if (suites === undefined)
+    problems.push({
+      pointer: '/ssl.cipher.suites',
+      value: null,
+      fr: 'ssl.cipher.suites absent : les suites par défaut de la JVM (CBC comprises) sont offertes.',
+      en: 'ssl.cipher.suites absent: the JVM default suites (CBC included) are offered.',
+    });
+  const min = floor(protocols);
+  const listeners: Listener[] = [{ owner: f.owner, file: f, pointer: '/ssl.enabled.protocols', ...(min ? { minVersion: min } : {}), suites: list(suites) }];
+  // A listener's own settings (listener.name.<lowercase name>.<key>) override the node's.
+  for (const name of new Set(used.map(([n]) => n))) {
+    const prefix = `listener.name.${name.toLowerCase()}.`;
+    const own = props.get(`${prefix}ssl.client.auth`);
+    if (own !== undefined && own !== 'required')
+      problems.push({
+        pointer: `/${prefix}ssl.client.auth`,
+        value: own,
+        fr: `${prefix}ssl.client.auth = ${own} : l’authentification mutuelle TLS n’est pas exigée sur ${name}.`,
+        en: `${prefix}ssl.client.auth = ${own}: mutual TLS is not required on ${name}.`,
+      });
+    const p = props.get(`${prefix}ssl.enabled.protocols`);
+    const c = props.get(`${prefix}ssl.cipher.suites`);
+    if (p === undefined && c === undefined) continue;
+    const m = floor(p ?? protocols);
+    listeners.push({
+      owner: f.owner,
+      file: f,
+      pointer: `/${prefix}${p !== undefined ? 'ssl.enabled.protocols' : 'ssl.cipher.suites'}`,
+      ...(m ? { minVersion: m } : {}),
+      suites: list(c ?? suites),
+    });
+  }
+  return { listeners, problems };
+}
+
 /** TLS listeners and clients the rendered configurations declare. */
 function tlsEndpoints(rendered: RenderedConfig[]): Listener[] {
   const out: Listener[] = [];
@@ -353,6 +492,8 @@ function tlsEndpoints(rendered: RenderedConfig[]): Listener[] {
     } else if (f.service === 'haproxy') {
       const min = /ssl-min-ver (TLSv1\.\d)/.exec(f.content)?.[1];
       out.push({ owner: f.owner, file: f, pointer: '/global/ssl-default-server-options', ...(min ? { minVersion: min } : {}), suites: [] });
+    } else if (isKafkaConfig(f)) {
+      out.push(...kafkaTls(f).listeners);
     } else if (f.service === 'monitoring' && f.path.endsWith('blackbox.yml')) {
       const min = /min_version: (TLS\d+)/.exec(f.content)?.[1];
       out.push({
@@ -373,8 +514,8 @@ const tlsEverywhere: Rule = {
   severity: 'high',
   title: t('TLS 1.2+ avec suites acceptables ANSSI sur chaque écoute', 'TLS 1.2+ with ANSSI-acceptable suites on every listener'),
   description: t(
-    'Configurations rendues : WAF (nginx ssl_protocols, ssl_ciphers, Ciphersuites), etcd (cipher-suites, plancher TLS 1.2 par défaut en 3.5), PostgreSQL (ssl on, ssl_min_protocol_version), HAProxy (ssl-min-ver), sondes blackbox (min_version). Suites admises : ECDHE + AES-GCM ou ChaCha20-Poly1305, suites TLS 1.3 AES-GCM/ChaCha20. Le TLS de pgBackRest et de Kafka n’est pas rendu ici.',
-    'Rendered configurations: WAF (nginx ssl_protocols, ssl_ciphers, Ciphersuites), etcd (cipher-suites, TLS 1.2 default floor in 3.5), PostgreSQL (ssl on, ssl_min_protocol_version), HAProxy (ssl-min-ver), blackbox probes (min_version). Accepted suites: ECDHE + AES-GCM or ChaCha20-Poly1305, TLS 1.3 AES-GCM/ChaCha20 suites. pgBackRest and Kafka TLS are not rendered here.',
+    'Configurations rendues : WAF (nginx ssl_protocols, ssl_ciphers, Ciphersuites), etcd (cipher-suites, plancher TLS 1.2 par défaut en 3.5), PostgreSQL (ssl on, ssl_min_protocol_version), HAProxy (ssl-min-ver), sondes blackbox (min_version), Kafka (server.properties de chaque broker et contrôleur KRaft : ssl.enabled.protocols et ssl.cipher.suites, globaux et par écoute ; aucune écoute ni entrée de listener.security.protocol.map en PLAINTEXT ou SASL_PLAINTEXT, y compris l’écoute PLAINTEXT://:9092 implicite d’un broker sans listeners ; ssl.client.auth=required ; ssl.cipher.suites fixé ; une configuration Kafka que le moteur de rendu refuse est un échec). Suites admises : ECDHE + AES-GCM ou ChaCha20-Poly1305, suites TLS 1.3 AES-GCM/ChaCha20. Le TLS de pgBackRest n’est pas rendu ici.',
+    'Rendered configurations: WAF (nginx ssl_protocols, ssl_ciphers, Ciphersuites), etcd (cipher-suites, TLS 1.2 default floor in 3.5), PostgreSQL (ssl on, ssl_min_protocol_version), HAProxy (ssl-min-ver), blackbox probes (min_version), Kafka (server.properties of every broker and KRaft controller: ssl.enabled.protocols and ssl.cipher.suites, node-wide and per listener; no listener and no listener.security.protocol.map entry that is PLAINTEXT or SASL_PLAINTEXT, the implicit PLAINTEXT://:9092 of a broker without listeners included; ssl.client.auth=required; ssl.cipher.suites pinned; a Kafka configuration the renderer refuses fails). Accepted suites: ECDHE + AES-GCM or ChaCha20-Poly1305, TLS 1.3 AES-GCM/ChaCha20 suites. pgBackRest TLS is not rendered here.',
   ),
   remediation: t('Fixer TLS 1.2 au minimum et n’autoriser que des suites ECDHE-AEAD.', 'Set TLS 1.2 as the floor and allow only ECDHE-AEAD suites.'),
   requirements: [...cctp('EXG_SEC_4.2', 'EXG_SEC_3.5', 'DUI-E6-4', 'EXG_ARA_6'), ...secnum('10'), ...anssi('ANSSI-PA-035', 'ANSSI-PG-083')],
@@ -400,17 +541,39 @@ const tlsEverywhere: Rule = {
           evidence: [{ ...ev, value: weak }],
         });
     }
+    for (const f of input.rendered!.filter((r) => r.service === 'kafka')) {
+      const subject = `kafka:${f.owner}`;
+      if (f.error)
+        out.push({
+          subject,
+          message: t(`${f.owner} (kafka) : configuration non rendue (${f.error}).`, `${f.owner} (kafka): configuration not rendered (${f.error}).`),
+          evidence: [{ file: `rendered:${f.path}`, pointer: '/', value: f.error }],
+        });
+      else if (isKafkaConfig(f))
+        for (const p of kafkaTls(f).problems)
+          out.push({
+            subject,
+            message: t(`${f.owner} (kafka) : ${p.fr}`, `${f.owner} (kafka): ${p.en}`),
+            evidence: [{ file: `rendered:${f.path}`, pointer: p.pointer, value: p.value }],
+          });
+    }
     return out;
   },
   fixtures: {
-    pass: { description: 'rendered TLS configs', mutate: () => {} },
+    pass: { description: 'rendered TLS configs (WAF, etcd, PostgreSQL, HAProxy, blackbox, every Kafka broker and controller)', mutate: () => {} },
     fail: {
-      description: 'WAF with TLS 1.0 and a CBC-SHA1 suite',
+      description: 'WAF with TLS 1.0 and a CBC-SHA1 suite; a Kafka broker with a PLAINTEXT listener, TLS 1.1 and ssl.client.auth=requested',
       mutate: (i) => {
         const f = i.rendered!.find((r) => r.path.endsWith('nginx.conf'))!;
         f.content = f.content
           .replace('ssl_protocols TLSv1.2 TLSv1.3;', 'ssl_protocols TLSv1 TLSv1.2;')
           .replace(/ssl_ciphers ([^;]+);/, 'ssl_ciphers $1:AES128-SHA;');
+        const k = i.rendered!.find((r) => isKafkaConfig(r) && /^process\.roles=broker$/m.test(r.content))!;
+        k.content = k.content
+          .replace(/^listeners=(.*)$/m, 'listeners=$1,PLAINTEXT://0.0.0.0:9092')
+          .replace(/^listener\.security\.protocol\.map=(.*)$/m, 'listener.security.protocol.map=$1,PLAINTEXT:PLAINTEXT')
+          .replace(/^ssl\.enabled\.protocols=.*$/m, 'ssl.enabled.protocols=TLSv1.3,TLSv1.2,TLSv1.1')
+          .replace(/^ssl\.client\.auth=.*$/m, 'ssl.client.auth=requested');
       },
     },
   },

@@ -13,10 +13,11 @@ import * as show from './commands/show.ts';
 import * as synth from './commands/synth.ts';
 import * as validate from './commands/validate.ts';
 import * as waf from './commands/waf.ts';
+import * as workloads from './commands/workloads.ts';
 import { CliError, EXIT_ERROR, EXIT_OK, log, red } from './output.ts';
 
 type Registrar = { register(program: Command, setExit: (code: number) => void): void };
-const COMMANDS: Registrar[] = [validate, show, env, lab, synth, dataset, policy, drill, waf];
+const COMMANDS: Registrar[] = [validate, show, env, lab, synth, dataset, policy, drill, waf, workloads];
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('hdsctl')

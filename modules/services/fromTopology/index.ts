@@ -16,28 +16,36 @@
  * | backup, first server of the policy | pgbackrest.conf (repository) |
  * | WAF | nginx.conf, ModSecurity main/CRS setup/positive model, tmpfiles.d |
  * | monitoring | prometheus.yml, alert rules, blackbox.yml |
+ * | Kafka broker or KRaft controller | server.properties, kafka.service, its pre-start script |
+ * | Ceph host of the stretched cluster (OSD host, bare metal; tie-breaker VM) | ceph.conf; the bootstrap plan on the first monitor |
  *
- * Everything else (OpenShift nodes boot the agent ISO; Kafka, Ceph, bastion have no renderer
- * yet; HSMs are appliances) gets no service file.
+ * Everything else (OpenShift nodes boot the agent ISO; bastion has no renderer yet; HSMs are
+ * appliances; the external Ceph cluster in DC3 is not rendered yet) gets no service file. Ceph's
+ * OSD hosts are the only bare-metal guests with files: no cloud-init carries them (docs/storage.md).
  */
-import { isDcsMember, isHaproxy, isMonitoring, isPgData, isWaf } from '../../model/roles.ts';
+import { CEPH_CLUSTER } from '../../model/ceph.ts';
+import { isDcsMember, isHaproxy, isKafkaBroker, isKafkaController, isMonitoring, isPgData, isWaf } from '../../model/roles.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
 import type { GuestFile } from '../types.ts';
 import { pgbackrestFilesFor } from './backup.ts';
+import { cephFilesFor } from './ceph.ts';
 import { etcdFilesFor } from './etcd.ts';
 import { haproxyFilesFor } from './haproxy.ts';
+import { kafkaFilesFor } from './kafka.ts';
 import { monitoringFilesFor } from './monitoring.ts';
 import { patroniFilesFor } from './postgres.ts';
 import type { DeploymentProfile } from './profile.ts';
 import { wafFilesFor } from './waf.ts';
 
 export function guestFiles(t: Topology, g: Guest, p: DeploymentProfile): GuestFile[] {
+  if (g.service === 'ceph' && g.cluster === CEPH_CLUSTER) return cephFilesFor(t, p, g);
   if (g.hosting !== 'vm') return [];
   if (isPgData(g)) return [...patroniFilesFor(t, p, g), ...pgbackrestFilesFor(t, p, g)];
   if (isDcsMember(g)) return etcdFilesFor(t, p, g);
   if (isHaproxy(g)) return haproxyFilesFor(t, p, g);
   if (isWaf(g)) return wafFilesFor(t, p, g);
   if (isMonitoring(g)) return monitoringFilesFor(t, p, g);
+  if (isKafkaBroker(g) || isKafkaController(g)) return kafkaFilesFor(t, p, g);
   if (g.service === 'backup') return pgbackrestFilesFor(t, p, g);
   return [];
 }

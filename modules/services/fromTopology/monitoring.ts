@@ -11,13 +11,17 @@
  * It also scrapes every WAF's log relay on its admin address (PORTS.wafLogMetrics): blocked
  * requests per rule family and declared route, for the SOC's dashboards (EXG_SEC_5.4, issue 11).
  * Non-event rules (EXG_MON_4): one per business domain, no insert for NON_EVENT_MINUTES.
+ * Kafka: the JMX exporter of every broker and KRaft controller on its admin address
+ * (PORTS.kafkaMetrics, label role), and the hds-kafka alerts (under-min-ISR partitions, offline
+ * partitions, active controllers ≠ 1; EXG_PCA_2).
  */
 import { PORTS } from '../../model/ports.ts';
-import { isHaproxy, isHsm, isPgData, isWaf, pgDomains } from '../../model/roles.ts';
+import { isHaproxy, isHsm, isKafkaController, isPgData, isWaf, pgDomains } from '../../model/roles.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
 import { MONITORING_FILES, type MonitoringRenderInput, renderMonitoring } from '../monitoring/render.ts';
 import type { GuestFile } from '../types.ts';
 import { at, clientTls, place, TLS } from './common.ts';
+import { kafkaNodes } from './kafka.ts';
 import { MONITORING_PATHS } from './paths.ts';
 import type { DeploymentProfile } from './profile.ts';
 
@@ -41,6 +45,7 @@ export function monitoringInput(t: Topology, p: DeploymentProfile, g: Guest): Mo
       .filter((x) => !isHsm(x) && x.nics.some((n) => n.zone === 'admin'))
       .map((x) => ({ target: admin(x, PORTS.nodeExporter), site: x.site })),
     wafLogRelays: t.guests.filter(isWaf).map((w) => ({ target: admin(w, PORTS.wafLogMetrics), site: w.site })),
+    kafkaExporters: kafkaNodes(t).map((k) => ({ target: admin(k, PORTS.kafkaMetrics), site: k.site, role: isKafkaController(k) ? 'controller' : 'broker' })),
     blackboxExporter: admin(g, PORTS.blackbox),
     healthProbes: probes,
     wafBlockingProbes: probes.map((x) => ({ ...x, name: x.name.replace(/-health$/, '-blocks-sqli') })),

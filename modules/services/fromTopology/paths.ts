@@ -41,3 +41,42 @@ export const MONITORING_PATHS = {
   /** postgres_exporter's extra queries on every data node (`--extend.query-path`). */
   pgExporterQueries: '/etc/prometheus-postgres-exporter/hds-queries.yaml',
 } as const;
+
+/**
+ * Kafka (docs/adr/0007): the Apache distribution unpacked in `home` by the deployment (no Debian
+ * package); everything else is rendered. Brokers keep their partitions on the encrypted data disk
+ * mounted at /var/lib/kafka (modules/proxmox/cloudinit/dataVolume.ts), controllers their metadata
+ * log on the system disk at the same path.
+ */
+export const KAFKA_PATHS = {
+  home: '/opt/kafka',
+  config: '/etc/kafka/server.properties',
+  /** PEM keystore assembled at every start from the guest's TLS pair (key, then chain), 0640 root:kafka. */
+  keystore: '/etc/kafka/tls/keystore.pem',
+  dataDir: '/var/lib/kafka/data',
+  logDir: '/var/log/kafka',
+  unit: '/etc/systemd/system/kafka.service',
+  prestart: '/usr/local/lib/hds-platform/kafka-prestart',
+  /** The Prometheus JMX exporter agent's directory (jar: ../kafka/metrics.ts JMX_EXPORTER.jar), installed by the deployment like /opt/kafka. */
+  jmxExporterDir: '/opt/prometheus-jmx-exporter',
+  /** The exporter's rules (renderKafkaJmxRules), 0644: the MBeans of the hds-kafka alerts and their metric names. */
+  jmxExporterRules: '/etc/kafka/jmx-exporter.yml',
+} as const;
+
+/**
+ * Ceph (docs/storage.md): Debian's ceph packages' layout. One ceph.conf per host with a section per
+ * daemon it runs; each daemon's data, keyring, admin socket and log under its own name, so two
+ * daemons (or two CLI clients) of one host never share a socket. The bootstrap plan (CRUSH, stretch
+ * mode, pools, RGW realm) lands on the bootstrap monitor host only.
+ */
+export const CEPH_PATHS = {
+  confDir: '/etc/ceph',
+  config: '/etc/ceph/ceph.conf',
+  /** client.admin's key (monitor hosts only; cephx keys are never rendered: the bootstrap creates them, 0600). */
+  adminKeyring: '/etc/ceph/ceph.client.admin.keyring',
+  /** The ordered bootstrap plan (JSON): the steps the first monitor host runs once. */
+  bootstrapPlan: '/etc/ceph/hds-bootstrap.json',
+  dataRoot: '/var/lib/ceph',
+  runDir: '/var/run/ceph',
+  logDir: '/var/log/ceph',
+} as const;

@@ -4,7 +4,8 @@
  *
  * Scraped: Patroni REST /metrics over TLS (lab CA), HAProxy /metrics, PostgreSQL through
  * postgres_exporter, the WAF log relays (blocked requests per rule family and route, EXG_SEC_5.4),
- * and synthetic user probes through the WAF with the blackbox exporter (EXG_DIS_1.5). Alerts
+ * the Kafka nodes' JMX exporters, and synthetic user probes through the WAF with the blackbox
+ * exporter (EXG_DIS_1.5). Alerts
  * name the requirement ids they serve in their annotations.
  *
  * Metric names checked against the installed versions: Patroni 3.0.2 exposes
@@ -12,6 +13,17 @@
  * patroni_xlog_replayed_location (replicas), all labelled {scope="<cluster>"};
  * postgres_exporter exposes pg_stat_database_tup_inserted{datname}; HAProxy 2.6's built-in
  * exporter exposes haproxy_backend_active_servers{proxy}.
+ *
+ * Kafka (job `kafka`, no broker runs here, so the names are an assumption the tests pin): the
+ * Prometheus JMX exporter (jmx_prometheus_javaagent) in every broker and KRaft controller, with
+ * the rule set of Strimzi's examples/metrics/kafka-metrics.yaml (`lowercaseOutputName: true`,
+ * `kafka.(\w+)<type=(.+), name=(.+)><>Value` → `kafka_$1_$2_$3`), so the MBeans
+ * kafka.server:type=ReplicaManager,name=UnderMinIsrPartitionCount (brokers, partitions they lead),
+ * kafka.controller:type=KafkaController,name=OfflinePartitionsCount and ActiveControllerCount
+ * (KRaft controllers) read kafka_server_replicamanager_underminisrpartitioncount,
+ * kafka_controller_kafkacontroller_offlinepartitionscount and
+ * kafka_controller_kafkacontroller_activecontrollercount. Not kafka_exporter (danielqsj): it reads
+ * the cluster as a client and has neither the under-min-ISR count nor the active controller.
  *
  * Pure function: input -> RenderedFile[].
  */
@@ -42,6 +54,11 @@ export interface SyntheticProbe {
   site: string;
   /** TLS server name to verify when the URL holds an IP, e.g. `waf-dc1`. */
   serverName?: string;
+}
+
+/** A Kafka node's JMX exporter endpoint (job `kafka`, labels `site` and `role`). */
+export interface KafkaExporterTarget extends ScrapeTarget {
+  role: 'broker' | 'controller';
 }
 
 export interface NonEventRule {
@@ -83,6 +100,12 @@ export interface MonitoringRenderInput {
    * fires (default 5: six times the ~0.8/s average of 500,000 blocked requests a week, EXG_SEC_5.4).
    */
   wafBlockedPerSecondAlert?: number;
+  /**
+   * The JMX exporters of every Kafka broker and KRaft controller (job `kafka`); when present, the
+   * `hds-kafka` alert group (under-min-ISR partitions, offline partitions, active controllers ≠ 1).
+   * @default none: no Kafka job, no Kafka alerts
+   */
+  kafkaExporters?: KafkaExporterTarget[];
   /** Replication lag alert threshold, bytes (default 16 MiB). */
   replicationLagBytes?: number;
   nonEvents: NonEventRule[];
@@ -135,6 +158,7 @@ function validate(i: MonitoringRenderInput): void {
     ...i.postgresExporters,
     ...(i.nodeExporters ?? []),
     ...(i.wafLogRelays ?? []),
+    ...(i.kafkaExporters ?? []),
     { target: i.blackboxExporter, site: 'x' },
   ]) {
     if (!TARGET_RE.test(t.target)) throw new Error(`invalid scrape target ${t.target} (expected host:port)`);
@@ -156,12 +180,13 @@ function validate(i: MonitoringRenderInput): void {
   if (!(surge > 0 && surge <= 1e6)) throw new Error('wafBlockedPerSecondAlert must be a positive rate');
 }
 
-function staticConfigs(targets: Array<ScrapeTarget & { cluster?: string }>) {
-  // One static config per (site, cluster) so labels stay exact.
+function staticConfigs(targets: Array<ScrapeTarget & { cluster?: string; role?: string }>) {
+  // One static config per (site, cluster, role) so labels stay exact.
   const groups = new Map<string, { targets: string[]; labels: Record<string, string> }>();
   for (const t of targets) {
     const labels: Record<string, string> = { site: t.site };
     if (t.cluster !== undefined) labels.cluster = t.cluster;
+    if (t.role !== undefined) labels.role = t.role;
     const key = JSON.stringify(labels);
     const g = groups.get(key) ?? { targets: [], labels };
     g.targets.push(t.target);
@@ -202,6 +227,8 @@ function renderPrometheus(i: MonitoringRenderInput): string {
     scrape.push({ job_name: 'node', metrics_path: '/metrics', static_configs: staticConfigs(i.nodeExporters) });
   if (i.wafLogRelays && i.wafLogRelays.length > 0)
     scrape.push({ job_name: 'waf_log_relay', metrics_path: '/metrics', static_configs: staticConfigs(i.wafLogRelays) });
+  if (i.kafkaExporters && i.kafkaExporters.length > 0)
+    scrape.push({ job_name: 'kafka', metrics_path: '/metrics', static_configs: staticConfigs(i.kafkaExporters) });
   scrape.push({ job_name: 'blackbox', metrics_path: '/metrics', static_configs: [{ targets: [i.blackboxExporter] }] });
   if (i.healthProbes.length > 0) scrape.push(probeJob('synthetic_health', BLACKBOX_MODULES.health, i.blackboxExporter, i.healthProbes));
   const waf = (i.wafBlockingProbes ?? []).map((p) => ({ ...p, url: `${p.url}${p.url.includes('?') ? '&' : '?'}id=1%27%20OR%20%271%27%3D%271` }));
@@ -336,6 +363,7 @@ function renderRules(i: MonitoringRenderInput): string {
       { name: 'hds-postgres', rules: postgres },
       { name: 'hds-non-events', rules: nonEvents },
       ...(i.wafLogRelays && i.wafLogRelays.length > 0 ? [{ name: 'hds-waf', rules: wafRules(i) }] : []),
+      ...(i.kafkaExporters && i.kafkaExporters.length > 0 ? [{ name: 'hds-kafka', rules: kafkaRules() }] : []),
     ],
   };
   return `# Rendered by hds-platform (modules/services/monitoring), do not edit.\n${YAML.stringify(doc, { lineWidth: 0 })}`;
@@ -394,6 +422,47 @@ function wafRules(i: MonitoringRenderInput): AlertRule[] {
       ['EXG_MON_1', 'EXG_WAF_1'],
       'WAF {{ $labels.waf }} fails to reach its upstreams',
       'More than 10 upstream errors (connect failures, timeouts, prematurely closed connections) in 5 minutes on {{ $labels.waf }}, for 5 minutes.',
+    ),
+  ];
+}
+
+/**
+ * Kafka's durability and quorum (docs/adr/0007; EXG_PCA_2 RPO 0, EXG_MON_1/2), on the JMX
+ * exporter's names (header of this file). Every topic keeps min.insync.replicas in-sync replicas
+ * over both DCs: below it, acks=all writes are refused (NotEnoughReplicas) rather than acknowledged
+ * on one DC only — the alert is the signal that writes stop, and the ADR's runbook lowers
+ * min.insync.replicas when a DC is lost. Offline partitions have no leader at all. The KRaft
+ * quorum has exactly one active controller: 0 freezes metadata (no leader election), more than 1
+ * is a split brain; no controller answering at all counts as 0.
+ */
+function kafkaRules(): AlertRule[] {
+  return [
+    rule(
+      'KafkaUnderMinIsrPartitions',
+      'kafka_server_replicamanager_underminisrpartitioncount{job="kafka"} > 0',
+      '1m',
+      'critical',
+      ['EXG_PCA_2', 'EXG_MON_1', 'EXG_MON_2'],
+      'Kafka broker {{ $labels.instance }} leads {{ $value }} partitions under min.insync.replicas',
+      'For 1 minute, partitions led by {{ $labels.instance }} (site {{ $labels.site }}) have fewer in-sync replicas than min.insync.replicas: producers with acks=all get NotEnoughReplicas and those writes stop (RPO 0 is kept by refusing them). A lost DC is the expected cause: follow the runbook of docs/adr/0007.',
+    ),
+    rule(
+      'KafkaOfflinePartitions',
+      'max(kafka_controller_kafkacontroller_offlinepartitionscount{job="kafka"}) > 0',
+      '1m',
+      'critical',
+      ['EXG_PCA_2', 'EXG_MON_1', 'EXG_MON_2'],
+      'Kafka has {{ $value }} offline partitions',
+      'For 1 minute, the active KRaft controller reports partitions without a leader: nothing can be produced to or consumed from them. Unclean leader election is off: bring a replica of the ISR back, never force an out-of-sync one.',
+    ),
+    rule(
+      'KafkaActiveControllerCount',
+      '(sum(kafka_controller_kafkacontroller_activecontrollercount{job="kafka"}) or vector(0)) != 1',
+      '1m',
+      'critical',
+      ['EXG_PCA_2', 'EXG_MON_1', 'EXG_MON_2'],
+      'Kafka has {{ $value }} active KRaft controllers (expected 1)',
+      'For 1 minute, the KRaft controllers do not report exactly one active controller: 0 means no quorum leader (metadata frozen, no partition leader can be elected), more than 1 a split brain. Check the controllers of each site and the quorum (kafka-metadata-quorum.sh describe --status).',
     ),
   ];
 }

@@ -1,8 +1,9 @@
 /**
  * `hdsctl policy --env NAME | --all | --tf PATH [--format ...] [--out DIR] [--lang fr|en] [--fail-on SEVERITY]`
  * and `hdsctl policy coverage`: the rules of policies/ judged on the expanded topology, the
- * synthesized Terraform JSON and the rendered service configurations, with waivers; reports in
- * JSON (source of truth, with the SHA-256 of every input), SARIF 2.1.0, JUnit, Markdown and HTML.
+ * synthesized Terraform JSON, the rendered service configurations and the workload manifests of
+ * every OpenShift cluster, with waivers; reports in JSON (source of truth, with the SHA-256 of every
+ * input, one per cluster's manifests), SARIF 2.1.0, JUnit, Markdown and HTML.
  * Exit 0 when nothing at or above the threshold fails, 2 when something does, 1 on error.
  */
 import { createHash } from 'node:crypto';
@@ -15,6 +16,7 @@ import { type Evaluation, formatDiagnostic } from '../../../modules/loader/load.
 import { displayPath } from '../../../modules/loader/paths.ts';
 import { describeFsError, isFsError } from '../../../modules/loader/safeOutput.ts';
 import { parseYaml } from '../../../modules/loader/yamlSource.ts';
+import type { K8sObject } from '../../../modules/model/workloads.ts';
 import { readSynthesized, type Synthesized } from '../../../modules/proxmox/check/synthesized.ts';
 import { buildReport, type InputHash } from '../../../modules/reports/report.ts';
 import { checkReportsOutput, FORMATS, type Format, render, writeReports } from '../../../modules/reports/write.ts';
@@ -80,9 +82,12 @@ export function loadCatalog(path: string, flag = '--catalog'): CatalogEntry[] {
     return `${display(path)}:${line}:${col} ${pointer}: ${message} (${hint})`;
   };
   if (src.syntaxErrors.length)
-    throw new CliError(src.syntaxErrors.map((e) => `${display(path)}:${e.position.line}:${e.position.col} ${pointerOf(e.path)}: ${e.message} (${e.hint})`).join('\n'));
+    throw new CliError(
+      src.syntaxErrors.map((e) => `${display(path)}:${e.position.line}:${e.position.col} ${pointerOf(e.path)}: ${e.message} (${e.hint})`).join('\n'),
+    );
   const { entries, problems } = catalogEntries(src.data);
-  if (problems.length) throw new CliError(`${flag}: ${display(path)} is not a requirements catalog:\n${problems.map((p) => at(p.pointer, p.message, p.hint)).join('\n')}`);
+  if (problems.length)
+    throw new CliError(`${flag}: ${display(path)} is not a requirements catalog:\n${problems.map((p) => at(p.pointer, p.message, p.hint)).join('\n')}`);
   return entries;
 }
 
@@ -91,7 +96,8 @@ const pointerOf = (path: Array<string | number>) => (path.length ? path.map((p) 
 /** A cdktf output given with --tf: manifest.json and every stack file parse, each error located. */
 function checkSynthesizedDir(dir: string, raw: string): void {
   const manifestPath = join(dir, 'manifest.json');
-  if (!existsSync(manifestPath)) throw new CliError(`--tf: "${raw}" is not a synthesized cdktf output (no manifest.json); give the directory hdsctl synth wrote (e.g. --tf cdktf.out)`);
+  if (!existsSync(manifestPath))
+    throw new CliError(`--tf: "${raw}" is not a synthesized cdktf output (no manifest.json); give the directory hdsctl synth wrote (e.g. --tf cdktf.out)`);
   const hint = 'synthesize it again with hdsctl synth';
   const manifest = readJsonFile(manifestPath, hint) as { stacks?: Record<string, { synthesizedStackPath?: unknown }> } | null;
   const stacks = manifest && typeof manifest === 'object' ? manifest.stacks : undefined;
@@ -143,7 +149,40 @@ function synthesizeFor(evaluation: Evaluation, environments: string[]): { synthe
   }
 }
 
-function hashInputs(inputs: PolicyInput[], tfDir: string | undefined, extra: InputHash[]): InputHash[] {
+/**
+ * Canonical JSON (RFC 8785, JCS): object keys sorted by UTF-16 code units at every level, no
+ * whitespace, strings and numbers as JSON.stringify writes them, undefined members dropped. The
+ * same object gives the same text whatever the order its keys were written in.
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    const keys = Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * SHA-256 of one cluster's manifests, independent of key order and of object order: of the
+ * canonical JSON array of the objects sorted by their own canonical JSON. So an auditor gets the
+ * same digest from the YAML `hdsctl workloads render` writes for that cluster (every document of
+ * `<out>/<env>/<site>/*.yaml`, parsed) as from the objects the K8S-* rules judged.
+ */
+export function manifestsSha256(objects: readonly K8sObject[]): string {
+  const texts = objects.map(canonicalJson).sort();
+  return sha256(`[${texts.join(',')}]`);
+}
+
+/**
+ * The hashed inputs of a report: environment and platform files, each Terraform stack, each
+ * rendered file, and one entry per OpenShift cluster's manifests (`manifests:<env>/<site>`), so
+ * the report names exactly the manifests it judged; then the waivers and the catalog.
+ */
+export function hashInputs(inputs: PolicyInput[], tfDir: string | undefined, extra: InputHash[]): InputHash[] {
   const seen = new Map<string, InputHash>();
   const add = (h: InputHash) => seen.set(`${h.kind}:${h.path}`, h);
   for (const i of inputs) {
@@ -153,6 +192,15 @@ function hashInputs(inputs: PolicyInput[], tfDir: string | undefined, extra: Inp
       for (const [name, json] of i.terraform.stacks)
         add({ kind: 'terraform', path: `${tfDir ? `${display(tfDir)}/` : ''}stacks/${name}/cdk.tf.json`, sha256: sha256(JSON.stringify(json)) });
     for (const r of i.rendered ?? []) add({ kind: 'rendered', path: `rendered:${r.path}`, sha256: sha256(r.content) });
+    const clusters = new Map<string, K8sObject[]>();
+    (i.manifests ?? []).forEach((o, k) => {
+      const site = i.manifestSites?.[k];
+      const path = `manifests:${i.target}${site ? `/${site}` : ''}`;
+      const list = clusters.get(path) ?? [];
+      list.push(o);
+      clusters.set(path, list);
+    });
+    for (const [path, objects] of clusters) add({ kind: 'manifests', path, sha256: manifestsSha256(objects) });
   }
   for (const h of extra) add(h);
   return [...seen.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.path.localeCompare(b.path));
@@ -178,7 +226,9 @@ function runPolicy(opts: Options, setExit: (code: number) => void): void {
   const failOn = a.failOn!;
   const formats: Format[] = a.format ?? (a.out ? [...FORMATS] : ['md']);
   if (!a.out && formats.length > 1)
-    throw new CliError(`--format: "${opts.format}" names ${formats.length} formats, and only one goes to stdout; add --out DIR for several (e.g. --out reports), or give one (e.g. --format md)`);
+    throw new CliError(
+      `--format: "${opts.format}" names ${formats.length} formats, and only one goes to stdout; add --out DIR for several (e.g. --out reports), or give one (e.g. --format md)`,
+    );
   const today = a.today ?? new Date().toISOString().slice(0, 10);
   const target = { command: 'policy', flag: '--out', value: a.out, example: 'reports' };
   if (a.out) checkReportsOutput(a.out, formats, target);
@@ -188,7 +238,9 @@ function runPolicy(opts: Options, setExit: (code: number) => void): void {
   // Waivers: the file named, or policies/waivers.yaml; a missing file is an error, never "no waivers".
   const waiversPath = a.waivers ?? DEFAULT_WAIVERS;
   if (a.waivers === undefined && !existsSync(waiversPath))
-    throw new CliError(`waivers file "${DEFAULT_WAIVERS}" not found in the current directory (${process.cwd()}); run from the repository root or give --waivers FILE`);
+    throw new CliError(
+      `waivers file "${DEFAULT_WAIVERS}" not found in the current directory (${process.cwd()}); run from the repository root or give --waivers FILE`,
+    );
   const waiverText = readInput(waiversPath, '--waivers', 'a waivers file');
   const parsed = parseWaivers(waiverText, new Set(RULES.map((r) => r.id)));
   const { waivers, errors: waiverErrors } = parsed;
@@ -208,7 +260,10 @@ function runPolicy(opts: Options, setExit: (code: number) => void): void {
   if (a.catalog !== undefined || existsSync(catalogPath)) {
     catalog = loadCatalog(catalogPath, opts.catalog !== undefined ? '--catalog' : a.catalog !== undefined ? 'HDS_REQUIREMENTS_CATALOG' : 'catalog');
     extra.push({ kind: 'catalog', path: display(catalogPath), sha256: sha256(readFileSync(catalogPath)) });
-  } else log(yellow(`warning: no requirements catalog at ${display(catalogPath)} (the default; give --catalog FILE or HDS_REQUIREMENTS_CATALOG): no coverage table`));
+  } else
+    log(
+      yellow(`warning: no requirements catalog at ${display(catalogPath)} (the default; give --catalog FILE or HDS_REQUIREMENTS_CATALOG): no coverage table`),
+    );
 
   let evaluation: Evaluation | undefined;
   let inputs: PolicyInput[];

@@ -39,7 +39,7 @@ describe('hdsctl validate', () => {
     const quote = await validateWith((d) => writeFileSync(join(d, 'dev.yaml'), readFileSync(join(d, 'dev.yaml'), 'utf8').replace('class: dev', 'class: "dev')));
     expect(quote.lines).toEqual(['dev.yaml:5:8 /class: unclosed double quote: the string that starts here is never closed (close it with " on the same line, or remove the opening quote)']);
     const dup = await validateWith((d) => appendFileSync(join(d, 'demo.yaml'), 'name: other\n'));
-    expect(dup.lines).toEqual(['demo.yaml:81:1 /name: duplicate key "name" (first at line 4; keep one of them)']);
+    expect(dup.lines).toEqual(['demo.yaml:91:1 /name: duplicate key "name" (first at line 4; keep one of them)']);
     const bomb = await validateWith((d) =>
       writeFileSync(join(d, 'bomb.yaml'), ['a: &a [x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]', ''].join('\n')),
     );
