@@ -242,12 +242,12 @@ describe('supervisor', async () => {
       'give-up',
       async () => {
         const s = await processStatus(dir, 'flappy');
-        return s.state === 'failed' ? s : undefined;
+        // The wrapper writes `failed`, then exits: wait for both (reading in between is a race).
+        return s.state === 'failed' && s.supervisorPid === undefined ? s : undefined;
       },
       10_000,
     );
     expect(st).toMatchObject({ alive: false, restarts: 2, lastExit: 'exited with code 2' });
-    expect(st.supervisorPid).toBeUndefined();
     const tail = await logTail(dir, 'flappy');
     expect(tail).toContain('supervisor: flappy exited with code 2, restart 1 in 1 s');
     expect(tail).toContain('supervisor: flappy exited with code 2, restart 2 in 2 s');
