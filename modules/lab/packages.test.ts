@@ -7,6 +7,9 @@ describe('lab packages', () => {
       expect(LAB_PACKAGES).toContain(p);
     }
   });
+  it('lists the Ceph 16 packages of the stretched cluster and its gateways', () => {
+    for (const p of ['ceph-mon', 'ceph-osd', 'ceph-mgr', 'ceph-common', 'radosgw']) expect(LAB_PACKAGES).toContain(p);
+  });
   it('renders the exact apt-get command', () => {
     expect(aptInstallCommand(['a', 'b'])).toBe('apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends a b');
   });

@@ -1,5 +1,5 @@
 /**
- * Debian packages the local lab needs (data plane, WAF, HSM, monitoring), as data, with
+ * Debian packages the local lab needs (data plane, object store, WAF, HSM, monitoring), as data, with
  * a check (dpkg-query) and an installer (apt-get, root only).
  *
  * Installing must not leave distribution services running on the host: Debian's
@@ -33,6 +33,15 @@ export const LAB_PACKAGES: readonly string[] = [
   // Only "Suggested" by python3-urllib3, but Patroni's etcd3 client fails without it
   // (ModuleNotFoundError: idna) when the DCS is reached over https.
   'python3-idna',
+  // Ceph 16 (Pacific) from Debian: the stretched cluster with its object gateways (issue 13,
+  // modules/runtime/ceph). ceph-mgr depends on ceph-mgr-modules-core (the prometheus exporter);
+  // ceph-common brings the CLI tools (ceph, ceph-authtool, monmaptool, crushtool, rados,
+  // radosgw-admin) and the `ceph` user the daemons drop to.
+  'ceph-mon',
+  'ceph-osd',
+  'ceph-mgr',
+  'ceph-common',
+  'radosgw',
   'iproute2',
   // Drills cut sites and links with packet filters inside the lab's namespaces.
   'iptables',

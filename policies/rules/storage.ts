@@ -311,11 +311,16 @@ const gatewayEncrypts: Rule = {
     }
     if (plan)
       (plan.doc.rgw?.buckets ?? []).forEach((b, k) => {
-        const deny = (
-          JSON.parse(b.policy) as { Statement?: Array<{ Effect?: string; Action?: string; Condition?: Record<string, Record<string, string>> }> }
-        ).Statement?.some(
-          (s) => s.Effect === 'Deny' && s.Action === 's3:PutObject' && s.Condition?.StringNotEquals?.['s3:x-amz-server-side-encryption'] === 'aws:kms',
-        );
+        // Both cases must be denied: a header asking for another mode, and no header at all (Ceph
+        // 16's StringNotEquals does not match an absent key: a plain PUT passed without the Null one).
+        const statements =
+          (JSON.parse(b.policy) as { Statement?: Array<{ Effect?: string; Action?: string; Condition?: Record<string, Record<string, string>> }> }).Statement ??
+          [];
+        const denies = (test: (c: Record<string, Record<string, string>>) => boolean) =>
+          statements.some((s) => s.Effect === 'Deny' && s.Action === 's3:PutObject' && s.Condition !== undefined && test(s.Condition));
+        const deny =
+          denies((c) => c.StringNotEquals?.['s3:x-amz-server-side-encryption'] === 'aws:kms') &&
+          denies((c) => String(c.Null?.['s3:x-amz-server-side-encryption']) === 'true');
         if (!deny)
           out.push({
             subject: `bucket:${b.name}`,

@@ -118,5 +118,12 @@ describe('renderRgw', () => {
       Resource: 'arn:aws:s3:::documents/*',
       Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
     });
+    // and a PUT without the header at all (Ceph 16's StringNotEquals does not match an absent key)
+    expect(doc.Statement[1]).toMatchObject({
+      Effect: 'Deny',
+      Action: 's3:PutObject',
+      Resource: 'arn:aws:s3:::documents/*',
+      Condition: { Null: { 's3:x-amz-server-side-encryption': 'true' } },
+    });
   });
 });

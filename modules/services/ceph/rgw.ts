@@ -105,6 +105,16 @@ export function requireSseKmsPolicy(bucket: string): string {
         Resource: `arn:aws:s3:::${bucket}/*`,
         Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
       },
+      // Ceph 16's StringNotEquals does not match a request that lacks the header at all (measured on
+      // a running cluster: a plain PUT was accepted): deny that case explicitly.
+      {
+        Sid: 'DenyPutWithoutEncryptionHeader',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:PutObject',
+        Resource: `arn:aws:s3:::${bucket}/*`,
+        Condition: { Null: { 's3:x-amz-server-side-encryption': 'true' } },
+      },
     ],
   });
 }
