@@ -160,6 +160,21 @@ describe('application catalogs (issue 12) are loaded, checked and located', () =
     ]);
   });
 
+  it('a catalog that fails to load: each environment using it points at that file, not at a missing catalog', () => {
+    const dir = scratch();
+    edit(dir, 'catalogs/mes-dmp.yaml', '    perEditorSlot: true', '    perEditorSlots: true');
+    const ev = evaluate(loadWorkspace(dir));
+    const lines = ev.diagnostics.map(formatDiagnostic).map((l) => l.replace(`${dir}/`, ''));
+    const envLines = lines.filter((l) => l.includes('/workloads/catalog'));
+    expect(envLines.length).toBeGreaterThan(1);
+    for (const l of envLines) {
+      expect(l).toContain('application catalog "mes-dmp" is not loaded');
+      expect(l).toContain('catalogs/mes-dmp.yaml could not be read as a catalog (fix the errors reported for that file)');
+      expect(l).not.toContain('does not exist');
+    }
+    expect(lines.some((l) => l.startsWith('catalogs/mes-dmp.yaml:') && l.includes('perEditorSlots'))).toBe(true);
+  });
+
   it('an unknown property of the catalog names the known ones', () => {
     const dir = scratch();
     const text = edit(dir, 'catalogs/mes-dmp.yaml', '    perEditorSlot: true', '    perEditorSlots: true');

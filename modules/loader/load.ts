@@ -39,6 +39,8 @@ export interface Workspace {
   environments: Map<string, Loaded<EnvironmentDoc>>;
   /** Application catalogs (environments/catalogs/*.yaml, kind ApplicationCatalog), by name. */
   catalogs: Map<string, Loaded<CatalogDoc>>;
+  /** Catalog files that could not be loaded (YAML or schema errors, reported in `diagnostics`). */
+  unloadedCatalogs?: string[];
   diagnostics: LocatedDiagnostic[];
 }
 
@@ -72,14 +74,30 @@ function readDoc<T>(file: string, kind: DocKind, out: LocatedDiagnostic[]): Load
   try {
     const st = statSync(file);
     if (st.isDirectory()) {
-      out.push({ file: displayPath(file), line: 1, col: 1, pointer: '/', code: 'E_READ', message: `is a directory, expected a YAML ${label} file`, hint: 'rename or remove that directory: every *.yaml here is read as a file' });
+      out.push({
+        file: displayPath(file),
+        line: 1,
+        col: 1,
+        pointer: '/',
+        code: 'E_READ',
+        message: `is a directory, expected a YAML ${label} file`,
+        hint: 'rename or remove that directory: every *.yaml here is read as a file',
+      });
       return undefined;
     }
     text = readFileSync(file, 'utf8');
   } catch (e) {
     if (!isFsError(e)) throw e;
     const why = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'ENOENT' ? 'it disappeared or is a broken symbolic link' : e.code;
-    out.push({ file: displayPath(file), line: 1, col: 1, pointer: '/', code: 'E_READ', message: `cannot be read (${why}), expected a YAML ${label} file`, hint: 'fix its permissions or the link, or remove it' });
+    out.push({
+      file: displayPath(file),
+      line: 1,
+      col: 1,
+      pointer: '/',
+      code: 'E_READ',
+      message: `cannot be read (${why}), expected a YAML ${label} file`,
+      hint: 'fix its permissions or the link, or remove it',
+    });
     return undefined;
   }
   const source = parseYaml(file, text);
@@ -106,8 +124,17 @@ export function loadWorkspace(dir: string): Workspace {
   const platforms = new Map<string, Loaded<PlatformDoc>>();
   const environments = new Map<string, Loaded<EnvironmentDoc>>();
   const catalogs = new Map<string, Loaded<CatalogDoc>>();
+  const unloadedCatalogs: string[] = [];
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
-    diagnostics.push({ file: displayPath(dir), line: 1, col: 1, pointer: '/', code: 'E_NO_DIR', message: 'environments directory not found', hint: 'run from the repository root or pass --dir' });
+    diagnostics.push({
+      file: displayPath(dir),
+      line: 1,
+      col: 1,
+      pointer: '/',
+      code: 'E_NO_DIR',
+      message: 'environments directory not found',
+      hint: 'run from the repository root or pass --dir',
+    });
     return { dir, platforms, environments, catalogs, diagnostics };
   }
   for (const file of yamlFiles(join(dir, 'platforms'))) {
@@ -121,10 +148,21 @@ export function loadWorkspace(dir: string): Workspace {
   }
   for (const file of yamlFiles(join(dir, 'catalogs'))) {
     const loaded = readDoc<CatalogDoc>(file, 'ApplicationCatalog', diagnostics);
-    if (!loaded) continue;
+    if (!loaded) {
+      unloadedCatalogs.push(displayPath(file));
+      continue;
+    }
     const twin = catalogs.get(loaded.doc.name);
     if (twin) {
-      diagnostics.push(located(loaded.source, ['name'], 'E_DUPLICATE', `application catalog name ${loaded.doc.name} is also used by ${displayPath(twin.source.file)}`, 'rename one of them'));
+      diagnostics.push(
+        located(
+          loaded.source,
+          ['name'],
+          'E_DUPLICATE',
+          `application catalog name ${loaded.doc.name} is also used by ${displayPath(twin.source.file)}`,
+          'rename one of them',
+        ),
+      );
       continue;
     }
     catalogs.set(loaded.doc.name, loaded);
@@ -133,12 +171,20 @@ export function loadWorkspace(dir: string): Workspace {
     const loaded = readDoc<EnvironmentDoc>(file, 'Environment', diagnostics);
     if (!loaded) continue;
     if (environments.has(loaded.doc.name)) {
-      diagnostics.push(located(loaded.source, ['name'], 'E_DUPLICATE', `environment name ${loaded.doc.name} is also used by ${displayPath(environments.get(loaded.doc.name)!.source.file)}`, 'rename one of them'));
+      diagnostics.push(
+        located(
+          loaded.source,
+          ['name'],
+          'E_DUPLICATE',
+          `environment name ${loaded.doc.name} is also used by ${displayPath(environments.get(loaded.doc.name)!.source.file)}`,
+          'rename one of them',
+        ),
+      );
       continue;
     }
     environments.set(loaded.doc.name, loaded);
   }
-  return { dir, platforms, environments, catalogs, diagnostics };
+  return { dir, platforms, environments, catalogs, diagnostics, ...(unloadedCatalogs.length ? { unloadedCatalogs } : {}) };
 }
 
 export interface Evaluation {
@@ -156,7 +202,8 @@ export function evaluate(workspace: Workspace, only?: string): Evaluation {
   const diagnostics = [...workspace.diagnostics];
   const topologies = new Map<string, Topology>();
   const place = (d: Diagnostic): LocatedDiagnostic | undefined => {
-    const docs: Map<string, { source: YamlSource }> = d.doc.kind === 'Platform' ? workspace.platforms : d.doc.kind === 'ApplicationCatalog' ? workspace.catalogs : workspace.environments;
+    const docs: Map<string, { source: YamlSource }> =
+      d.doc.kind === 'Platform' ? workspace.platforms : d.doc.kind === 'ApplicationCatalog' ? workspace.catalogs : workspace.environments;
     const loaded = docs.get(d.doc.name);
     return loaded ? located(loaded.source, d.path, d.code, d.message, d.hint, d.requirements) : undefined;
   };
@@ -176,12 +223,20 @@ export function evaluate(workspace: Workspace, only?: string): Evaluation {
     const platform = workspace.platforms.get(doc.platform);
     if (!platform) {
       if (keep({ doc: { kind: 'Environment', name: doc.name } } as Diagnostic)) {
-        diagnostics.push(located(source, ['platform'], 'E_PLATFORM_UNKNOWN', `platform "${doc.platform}" does not exist`, `use one of: ${[...workspace.platforms.keys()].join(', ') || '(none: add environments/platforms/<name>.yaml)'}`));
+        diagnostics.push(
+          located(
+            source,
+            ['platform'],
+            'E_PLATFORM_UNKNOWN',
+            `platform "${doc.platform}" does not exist`,
+            `use one of: ${[...workspace.platforms.keys()].join(', ') || '(none: add environments/platforms/<name>.yaml)'}`,
+          ),
+        );
       }
       continue;
     }
     const result = evaluateEnvironment(platform.doc, doc, catalogs);
-    push(result.diagnostics);
+    push(result.diagnostics.map((d) => unloadedCatalogCause(d, workspace.unloadedCatalogs)));
     if (result.expansion.topology) topologies.set(doc.name, result.expansion.topology);
     const list = byPlatform.get(doc.platform) ?? [];
     list.push(result);
@@ -190,6 +245,19 @@ export function evaluate(workspace: Workspace, only?: string): Evaluation {
   for (const [name, results] of byPlatform) push(checkAcrossEnvironments(workspace.platforms.get(name)!.doc, results));
   diagnostics.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
   return { workspace, topologies, diagnostics };
+}
+
+/**
+ * An unknown catalog while a catalog file failed to load: the cause is that file's errors (reported
+ * with their own location), not a missing catalog — say so instead of "does not exist".
+ */
+function unloadedCatalogCause(d: Diagnostic, unloaded: string[] | undefined): Diagnostic {
+  if (d.code !== 'E_WORKLOADS_CATALOG' || !unloaded?.length) return d;
+  return {
+    ...d,
+    message: d.message.replace(/ does not exist$/, ` is not loaded: ${unloaded.join(', ')} could not be read as a catalog`),
+    hint: `fix the errors reported for ${unloaded.length === 1 ? 'that file' : 'those files'}`,
+  };
 }
 
 export function formatDiagnostic(d: LocatedDiagnostic): string {
