@@ -64,9 +64,9 @@ export const BOUNDARY_RULES: readonly BoundaryRule[] = [
   },
   {
     id: 'services-layer',
-    reason: 'modules/services (renderers and their topology adapter) builds on modules/model only',
+    reason: 'modules/services (renderers and their topology adapter) builds on modules/model only; its tests may also use modules/testkit',
     appliesTo: under('modules/services'),
-    forbids: (t) => t.kind === 'project' && !project(t, 'modules/model', 'modules/services'),
+    forbids: (t, file) => t.kind === 'project' && !project(t, 'modules/model', 'modules/services') && !(isTest(file) && project(t, 'modules/testkit')),
   },
   {
     id: 'runtime-layer',

@@ -5,20 +5,16 @@
  * kafka-metrics.yaml rules), checked and exercised with promtool; and the adapter that wires every
  * Kafka node of a topology into it.
  */
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { PORTS } from '../../model/ports.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
+import { promtool, promtoolTestRules, writeRenderedFiles } from '../../testkit/promtool.ts';
 import { monitoringInput } from '../fromTopology/monitoring.ts';
 import { PRODUCTION } from '../fromTopology/profile.ts';
 import { MONITORING_FILES, type MonitoringRenderInput, renderMonitoring } from './render.ts';
-
-const run = promisify(execFile);
 
 function input(confDir: string): MonitoringRenderInput {
   return {
@@ -48,12 +44,7 @@ const promOf = (i: MonitoringRenderInput) =>
 describe('monitoring of Kafka', () => {
   let dir = '';
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'hds-mon-kafka-'));
-    await writeFile(path.join(dir, 'ca.crt'), '');
-    for (const f of renderMonitoring(input(dir))) {
-      await mkdir(path.dirname(path.join(dir, f.path)), { recursive: true });
-      await writeFile(path.join(dir, f.path), f.content);
-    }
+    dir = await writeRenderedFiles('hds-mon-kafka-', (d) => renderMonitoring(input(d)));
   });
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -88,8 +79,8 @@ describe('monitoring of Kafka', () => {
   });
 
   it('promtool accepts the configuration and the rules (10 base + 3 Kafka)', async () => {
-    expect((await run('promtool', ['check', 'config', path.join(dir, MONITORING_FILES.prometheus)])).stdout).toMatch(/SUCCESS/);
-    expect((await run('promtool', ['check', 'rules', path.join(dir, MONITORING_FILES.rules)])).stdout).toMatch(/SUCCESS: 13 rules found/);
+    expect((await promtool(['check', 'config', path.join(dir, MONITORING_FILES.prometheus)])).stdout).toMatch(/SUCCESS/);
+    expect((await promtool(['check', 'rules', path.join(dir, MONITORING_FILES.rules)])).stdout).toMatch(/SUCCESS: 13 rules found/);
   });
 
   it('promtool test rules: under-min-ISR on a broker, offline partitions, no controller and two controllers fire; a healthy cluster is quiet', async () => {
@@ -176,12 +167,7 @@ describe('monitoring of Kafka', () => {
         },
       ],
     };
-    const file = path.join(dir, 'kafka.test.yml');
-    await writeFile(file, YAML.stringify(t));
-    const r = await run('promtool', ['test', 'rules', file]).catch((e: { stdout?: string; stderr?: string }) => {
-      throw new Error(`promtool test rules failed:\n${e.stdout}\n${e.stderr}`);
-    });
-    expect(r.stdout).toMatch(/SUCCESS/);
+    expect(await promtoolTestRules(dir, 'kafka.test.yml', t)).toMatch(/SUCCESS/);
   });
 });
 

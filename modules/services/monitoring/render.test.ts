@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { promtool, promtoolTestRules, writeRenderedFiles } from '../../testkit/promtool.ts';
 import { MONITORING_FILES, type MonitoringRenderInput, renderMonitoring } from './render.ts';
 
 const run = promisify(execFile);
@@ -39,13 +39,7 @@ function input(confDir: string): MonitoringRenderInput {
 describe('renderMonitoring', () => {
   let dir = '';
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'hds-mon-'));
-    await writeFile(path.join(dir, 'ca.crt'), '');
-    // Written here rather than with modules/testkit: services tests import only the model and services (services-layer).
-    for (const f of renderMonitoring(input(dir))) {
-      await mkdir(path.dirname(path.join(dir, f.path)), { recursive: true });
-      await writeFile(path.join(dir, f.path), f.content, { mode: f.mode ?? 0o644 });
-    }
+    dir = await writeRenderedFiles('hds-mon-', (d) => renderMonitoring(input(d)));
   });
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -112,12 +106,12 @@ describe('renderMonitoring', () => {
   });
 
   it('promtool check config accepts prometheus.yml (and the rules it references)', async () => {
-    const r = await run('promtool', ['check', 'config', path.join(dir, MONITORING_FILES.prometheus)]);
+    const r = await promtool(['check', 'config', path.join(dir, MONITORING_FILES.prometheus)]);
     expect(r.stdout).toMatch(/SUCCESS/);
   });
 
   it('promtool check rules accepts the alert rules', async () => {
-    const r = await run('promtool', ['check', 'rules', path.join(dir, MONITORING_FILES.rules)]);
+    const r = await promtool(['check', 'rules', path.join(dir, MONITORING_FILES.rules)]);
     expect(r.stdout).toMatch(/SUCCESS: 10 rules found/);
   });
 
@@ -235,11 +229,6 @@ describe('renderMonitoring', () => {
         },
       ],
     };
-    const file = path.join(dir, 'rules.test.yml');
-    await writeFile(file, YAML.stringify(t));
-    const r = await run('promtool', ['test', 'rules', file]).catch((e: { stdout?: string; stderr?: string }) => {
-      throw new Error(`promtool test rules failed:\n${e.stdout}\n${e.stderr}`);
-    });
-    expect(r.stdout).toMatch(/SUCCESS/);
+    expect(await promtoolTestRules(dir, 'rules.test.yml', t)).toMatch(/SUCCESS/);
   });
 });

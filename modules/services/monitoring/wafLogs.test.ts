@@ -2,16 +2,12 @@
  * The WAF log relays in the monitoring (issue 11; EXG_SEC_5.4, EXG_WAF_1): the scrape job and
  * the alerts on the relays' counters, checked and exercised with promtool.
  */
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { promtool, promtoolTestRules, writeRenderedFiles } from '../../testkit/promtool.ts';
 import { MONITORING_FILES, type MonitoringRenderInput, renderMonitoring } from './render.ts';
-
-const run = promisify(execFile);
 
 function input(confDir: string): MonitoringRenderInput {
   return {
@@ -33,12 +29,7 @@ function input(confDir: string): MonitoringRenderInput {
 describe('monitoring of the WAF log relays', () => {
   let dir = '';
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'hds-mon-waf-'));
-    await writeFile(path.join(dir, 'ca.crt'), '');
-    for (const f of renderMonitoring(input(dir))) {
-      await mkdir(path.dirname(path.join(dir, f.path)), { recursive: true });
-      await writeFile(path.join(dir, f.path), f.content);
-    }
+    dir = await writeRenderedFiles('hds-mon-waf-', (d) => renderMonitoring(input(d)));
   });
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -74,8 +65,8 @@ describe('monitoring of the WAF log relays', () => {
   });
 
   it('promtool accepts the configuration and the rules', async () => {
-    expect((await run('promtool', ['check', 'config', path.join(dir, MONITORING_FILES.prometheus)])).stdout).toMatch(/SUCCESS/);
-    expect((await run('promtool', ['check', 'rules', path.join(dir, MONITORING_FILES.rules)])).stdout).toMatch(/SUCCESS: 15 rules found/);
+    expect((await promtool(['check', 'config', path.join(dir, MONITORING_FILES.prometheus)])).stdout).toMatch(/SUCCESS/);
+    expect((await promtool(['check', 'rules', path.join(dir, MONITORING_FILES.rules)])).stdout).toMatch(/SUCCESS: 15 rules found/);
   });
 
   it('promtool test rules: relay down, write errors, unreadable entries, a surge of blocks, upstream errors; quiet otherwise', async () => {
@@ -180,11 +171,6 @@ describe('monitoring of the WAF log relays', () => {
         },
       ],
     };
-    const file = path.join(dir, 'waf-rules.test.yml');
-    await writeFile(file, YAML.stringify(t));
-    const r = await run('promtool', ['test', 'rules', file]).catch((e: { stdout?: string; stderr?: string }) => {
-      throw new Error(`promtool test rules failed:\n${e.stdout}\n${e.stderr}`);
-    });
-    expect(r.stdout).toMatch(/SUCCESS/);
+    expect(await promtoolTestRules(dir, 'waf-rules.test.yml', t)).toMatch(/SUCCESS/);
   });
 });
