@@ -18,6 +18,7 @@
  *
  * Pure: no clock. Expiry is judged by the policy rule NET-007 against the report date.
  */
+import { fnv1a32 } from './hash.ts';
 
 /** Collections a patch may inspect (whole, or one member with `NAME:selector` where allowed). */
 export const VP_VARIABLES = [
@@ -216,19 +217,9 @@ const DEFAULT_TRANSFORMS: VpTransform[] = ['urlDecodeUni', 'lowercase'];
 const MAX_REGEX = 2000;
 const MAX_TEXT = 300;
 
-/** FNV-1a 32-bit: a stable hash of the patch id, independent of the platform. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let k = 0; k < text.length; k++) {
-    h ^= text.charCodeAt(k);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
-
 /** The rule id derived from a patch id (19100-19999). */
 export function derivedRuleId(id: string): number {
-  return VP_RULE_ID_MIN + (fnv1a(id) % (VP_RULE_ID_MAX - VP_RULE_ID_MIN + 1));
+  return VP_RULE_ID_MIN + (fnv1a32(id) % (VP_RULE_ID_MAX - VP_RULE_ID_MIN + 1));
 }
 
 /** Escapes a phrase into a regex that matches it literally (ASCII punctuation escaped, quotes as \x22). */

@@ -20,8 +20,10 @@
  * Proxmox stacks only create VMs): the tie-breaker VM receives its ceph.conf through cloud-init,
  * the OSD hosts' installation must place the same files (docs/storage.md, "Production hosts").
  */
-import { inCidr } from '../../model/cidr.ts';
+
 import { CEPH_CLUSTER } from '../../model/ceph.ts';
+import { inCidr } from '../../model/cidr.ts';
+import { fnv1a32 } from '../../model/hash.ts';
 import { PORTS } from '../../model/ports.ts';
 import { isHsm } from '../../model/roles.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
@@ -41,16 +43,6 @@ export const CEPH_MGR_METRICS_PORT = 9283;
 
 /** The S3 user and bucket of the documents service (the reference documents API in the lab). */
 export const DOCUMENTS_BUCKET = { name: 'documents', owner: 'documents', domain: 'documents' } as const;
-
-/** FNV-1a 32-bit (as kafka/identity.ts). */
-function fnv1a32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
 
 /** A stable UUID (RFC 9562 version 8: custom) from a name: four FNV-1a hashes of `<name>#k`. */
 export function stableUuid(name: string): string {

@@ -4,18 +4,10 @@
  * cluster (the cluster id and node.id are written into every log directory's meta.properties at
  * format time, and a node whose id changed refuses to start). Pure.
  */
+
+import { fnv1a32 } from '../../model/hash.ts';
 import { isKafkaController } from '../../model/roles.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
-
-/** FNV-1a 32-bit of a string's UTF-16 code units (the same function as the model's virtual patches). */
-function fnv1a32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
 
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
