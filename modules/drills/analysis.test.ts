@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyseFault, check, type FaultWindow, interruptionEnd, seriesOf } from './analysis.ts';
+import { analyseFault, check, type FaultWindow, interruptionEnd, type ReadBack, seriesOf } from './analysis.ts';
 import type { Observation } from './observe.ts';
 import type { LedgerEntry } from './types.ts';
 
@@ -150,7 +150,13 @@ describe('analyseFault', () => {
   it('a promotion after the heal does not decide which site had to keep writing during the fault', () => {
     // Partition with the leader (pg-1, DC1) kept: DC1 writes after 7 s, DC2 only after the heal
     // at 40 s; a switchover to pg-2 happens at 100 s, long after this fault.
-    const p: FaultWindow = { spec: { kind: 'partition', holdSeconds: 30 }, description: 'DC1↔DC2 cut', injectedAt: 10_000, healedAt: 40_000, healthyAt: 45_000 };
+    const p: FaultWindow = {
+      spec: { kind: 'partition', holdSeconds: 30 },
+      description: 'DC1↔DC2 cut',
+      injectedAt: 10_000,
+      healedAt: 40_000,
+      healthyAt: 45_000,
+    };
     const l = [
       ...writer('api-DC1', 'DC1', 'api', 0, 120_000, (t) => (t >= 10_000 && t < 17_000 ? 'unknown' : 'ok')),
       ...writer('api-DC2', 'DC2', 'api', 0, 120_000, (t) => (t >= 10_000 && t < 40_000 ? 'unknown' : 'ok')),
@@ -196,6 +202,42 @@ describe('check', () => {
     const r = check([...ledger, late], new Set(['a', 'c', 'e']), new Set(['a', 'c', 'e']));
     expect(r.splitBrain).toHaveLength(1);
     expect(r.verdict).toBe('fail');
+  });
+
+  it('acknowledged documents read back: each missing, failed or altered content is a finding (issue 13: contents in the object store)', () => {
+    const doc = (id: string, sha: string): LedgerEntry => ({
+      id,
+      writer: 'api-DC1',
+      path: 'api',
+      site: 'DC1',
+      start: 0,
+      end: 5,
+      outcome: 'ok',
+      contentSha256: sha,
+    });
+    const docs = [doc('d1', 'aa'), doc('d2', 'bb'), doc('d3', 'cc'), doc('d4', 'dd'), { ...doc('d5', 'ee'), outcome: 'failed' as const }];
+    const present = new Set(['d1', 'd2', 'd3', 'd4']);
+    const good = new Map<string, ReadBack>([
+      ['d1', { sha256: 'aa' }],
+      ['d2', { sha256: 'bb' }],
+      ['d3', { sha256: 'cc' }],
+      ['d4', { sha256: 'dd' }],
+    ]);
+    const ok = check(docs, present, present, good);
+    expect(ok.contents).toEqual({ checked: 4, bad: [] });
+    expect(ok.verdict).toBe('pass');
+    const bad = new Map<string, ReadBack>([
+      ['d1', { sha256: 'aa' }],
+      ['d2', { sha256: 'zz' }],
+      ['d3', { error: 'HTTP 500 through the WAF of DC2' }],
+    ]);
+    const r = check(docs, present, present, bad);
+    expect(r.contents!.checked).toBe(4);
+    expect(r.contents!.bad.map((b) => b.split(':')[0])).toEqual(['d2', 'd3', 'd4']);
+    expect(r.contents!.bad.join('\n')).toMatch(/d2: content differs[\s\S]*d3: HTTP 500[\s\S]*d4: not read back/);
+    expect(r.verdict).toBe('fail');
+    // Without a read-back (runs recorded before the object store) there is no contents block.
+    expect(check(docs, present, present).contents).toBeUndefined();
   });
 });
 

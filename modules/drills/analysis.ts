@@ -222,7 +222,17 @@ export function seriesOf(ledger: LedgerEntry[]): SeriesPoint[] {
  * timeline although it started after a newer timeline had already acknowledged one (an old
  * primary still taking writes after a promotion).
  */
-export function check(ledger: LedgerEntry[], onLeader: Set<string>, onStandby: Set<string>): CheckerResult {
+/**
+ * What reading back an acknowledged document gave: the SHA-256 of the content returned, or why
+ * none came back (e.g. `HTTP 500`, a timeout).
+ */
+export type ReadBack = { sha256: string } | { error: string };
+
+/**
+ * The checker. `readBack` (optional): for acknowledged API writes that recorded their content's
+ * hash, what reading them back after the drill returned; each missing or different one is `bad`.
+ */
+export function check(ledger: LedgerEntry[], onLeader: Set<string>, onStandby: Set<string>, readBack?: Map<string, ReadBack>): CheckerResult {
   const acked = ledger.filter((e) => e.outcome === 'ok');
   const lost = acked.filter((e) => !onLeader.has(e.id)).map((e) => e.id);
   const missingOnStandby = acked.filter((e) => onLeader.has(e.id) && !onStandby.has(e.id)).map((e) => e.id);
@@ -240,6 +250,21 @@ export function check(ledger: LedgerEntry[], onLeader: Set<string>, onStandby: S
         break;
       }
   }
+  let contents: CheckerResult['contents'];
+  if (readBack) {
+    const bad: string[] = [];
+    let checked = 0;
+    for (const e of acked) {
+      if (e.path !== 'api' || e.contentSha256 === undefined || !onLeader.has(e.id)) continue;
+      checked++;
+      const r = readBack.get(e.id);
+      if (!r) bad.push(`${e.id}: not read back`);
+      else if ('error' in r) bad.push(`${e.id}: ${r.error}`);
+      else if (r.sha256 !== e.contentSha256)
+        bad.push(`${e.id}: content differs from what was written (sha256 ${r.sha256.slice(0, 12)}… ≠ ${e.contentSha256.slice(0, 12)}…)`);
+    }
+    contents = { checked, bad };
+  }
   return {
     acknowledged: acked.length,
     failed: ledger.filter((e) => e.outcome === 'failed').length,
@@ -248,6 +273,7 @@ export function check(ledger: LedgerEntry[], onLeader: Set<string>, onStandby: S
     missingOnStandby,
     unknownPresent: unknown.filter((e) => onLeader.has(e.id)).length,
     splitBrain,
-    verdict: lost.length === 0 && missingOnStandby.length === 0 && splitBrain.length === 0 ? 'pass' : 'fail',
+    ...(contents ? { contents } : {}),
+    verdict: lost.length === 0 && missingOnStandby.length === 0 && splitBrain.length === 0 && (contents?.bad.length ?? 0) === 0 ? 'pass' : 'fail',
   };
 }

@@ -13,14 +13,17 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { labComponents } from '../lab/components/all.ts';
+import { labCephAdmin, labCephExpectation, labHasCeph } from '../lab/components/ceph.ts';
 import { edgeSites, refserviceDomain } from '../lab/edgeEndpoints.ts';
 import { etcdMembers, haproxyEndpoints, patroniNodes } from '../lab/endpoints.ts';
 import { labStatus } from '../lab/lab.ts';
 import { appClient, replicationState } from '../lab/probes.ts';
 import { logPath } from '../lab/supervisor.ts';
+import { wafRequest } from '../lab/wafClient.ts';
+import { cephHealth } from '../runtime/ceph/health.ts';
 import type { LabPlan } from '../lab/types.ts';
 import { sloFor } from '../model/slo.ts';
-import { analyseFault, check, type FaultWindow, seriesOf } from './analysis.ts';
+import { analyseFault, check, type FaultWindow, type ReadBack, seriesOf } from './analysis.ts';
 import { healAll, injectFault } from './faults.ts';
 import { type Observation, startObserver } from './observe.ts';
 import { writePv } from './pv/index.ts';
@@ -130,6 +133,65 @@ async function presentIds(plan: LabPlan, domain: string, runId: string, port: 'w
   return undefined;
 }
 
+/** Concurrent reads of the read-back (through the WAFs, as the users read). */
+const READ_BACK_CONCURRENCY = 4;
+
+/**
+ * Reads every acknowledged API document back through the WAFs, alternating the sites (a document
+ * written in DC1 is read through DC2 half the time), the other site on a failure; bounded by
+ * `budgetMs` in all (what is not read by then is reported as not read back).
+ */
+export async function readBackDocuments(plan: LabPlan, ids: string[], budgetMs = 180_000): Promise<Map<string, ReadBack>> {
+  const edges = edgeSites(plan);
+  const out = new Map<string, ReadBack>();
+  const deadline = Date.now() + budgetMs;
+  let next = 0;
+  const readOne = async (id: string, i: number): Promise<ReadBack> => {
+    let last: ReadBack = { error: 'not read' };
+    for (let k = 0; k < edges.length; k++) {
+      const e = edges[(i + k) % edges.length]!;
+      try {
+        const r = await wafRequest(plan, `${e.waf.url}/documents/${encodeURIComponent(id)}`, { timeoutMs: 10_000 });
+        if (r.status !== 200) {
+          last = { error: `HTTP ${r.status} through the WAF of ${e.site.id}` };
+          continue;
+        }
+        const content = Buffer.from((JSON.parse(r.body) as { contentBase64: string }).contentBase64, 'base64');
+        return { sha256: createHash('sha256').update(content).digest('hex') };
+      } catch (err) {
+        last = { error: `${(err as Error).message.split('\n')[0]} through the WAF of ${e.site.id}` };
+      }
+    }
+    return last;
+  };
+  await Promise.all(
+    Array.from({ length: READ_BACK_CONCURRENCY }, async () => {
+      while (next < ids.length && Date.now() < deadline) {
+        const i = next++;
+        out.set(ids[i]!, await readOne(ids[i]!, i));
+      }
+    }),
+  );
+  return out;
+}
+
+/** Waits (bounded) for the object store to be healthy again: HEALTH_OK, every PG active+clean. Undefined: the lab has no Ceph. */
+async function objectStoreHealthy(plan: LabPlan, timeoutMs: number): Promise<boolean | undefined> {
+  if (!labHasCeph(plan)) return undefined;
+  const admin = labCephAdmin(plan);
+  const want = labCephExpectation(plan);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await cephHealth(admin, want);
+      return true;
+    } catch {
+      if (Date.now() >= deadline) return false;
+      await sleep(2000);
+    }
+  }
+}
+
 function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
@@ -155,6 +217,9 @@ export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: s
   if (!(await waitHealthy(plan, domain, 30)))
     throw new Error(`the ${domain} cluster has no leader + synchronous standby: the drill needs a healthy cluster to start from`);
   await healAll(plan); // leftovers of a crashed drill
+  // A drill starts from a healthy object store too (a previous drill's site may still be recovering).
+  if ((await objectStoreHealthy(plan, 180_000)) === false)
+    throw new Error('the Ceph cluster is not HEALTH_OK with every PG active+clean: the drill needs a healthy object store to start from');
 
   const started = new Date();
   const id = runIdOf(o.title, started);
@@ -251,7 +316,18 @@ export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: s
     if ([...onLeader].every((x) => onStandby.has(x))) break;
     await sleep(1000);
   }
-  const checker = check(ledger, onLeader, onStandby);
+  // The object store back to HEALTH_OK (PGs re-peered and recovered), then every acknowledged
+  // document's content read back through the WAFs and compared with what was written.
+  const t0 = Date.now();
+  const storeHealthy = await objectStoreHealthy(plan, o.recoverSeconds !== undefined ? o.recoverSeconds * 1000 : 180_000);
+  if (storeHealthy !== undefined)
+    o.log(
+      storeHealthy ? `object store HEALTH_OK again (${((Date.now() - t0) / 1000).toFixed(1)} s after the checks began)` : 'object store NOT back to HEALTH_OK',
+    );
+  const toRead = ledger.filter((e) => e.outcome === 'ok' && e.path === 'api' && e.contentSha256 !== undefined && onLeader.has(e.id)).map((e) => e.id);
+  const readBack = await readBackDocuments(plan, toRead);
+  o.log(`read back ${readBack.size} of ${toRead.length} acknowledged documents through the WAFs`);
+  const checker = check(ledger, onLeader, onStandby, readBack);
   const lostSet = new Set(checker.lost);
   const siteOfLeader = (name: string) => patroniNodes(plan, domain).find((n) => n.name === name)?.site.id;
   // The lab stands for production's design: its drills spend production's budget (43 min 12 s).

@@ -51,6 +51,8 @@ export interface LedgerEntry {
   timeline?: number;
   /** A short error (no request value: ids only). */
   error?: string;
+  /** API writes: SHA-256 of the document content sent (the checker reads it back after the drill). */
+  contentSha256?: string;
 }
 
 /** Every kind of timeline event, in the order they usually happen (the PV labels each). */
@@ -111,6 +113,12 @@ export interface CheckerResult {
   unknownPresent: number;
   /** Evidence of two leaders accepting writes at once (server switch back and forth). */
   splitBrain: string[];
+  /**
+   * Acknowledged API documents read back through the WAFs after the drill (their contents live in
+   * the object store, their metadata in PostgreSQL): how many, and those missing or altered.
+   * Absent in runs recorded before the object store was checked.
+   */
+  contents?: { checked: number; bad: string[] };
   verdict: 'pass' | 'fail';
 }
 

@@ -14,7 +14,7 @@
  * documents carry the patient id `drill-<run>` and category DRILL; `--cleanup` removes both.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
@@ -103,10 +103,12 @@ export function startSiteWriters(o: SiteWriterOptions): Workload {
           const t0 = Date.now();
           const id = nextId(apiWriter);
           const entry: LedgerEntry = { id, writer: apiWriter, path: 'api', site: e.site.id, start: now(), end: 0, outcome: 'unknown' };
+          const content = randomBytes(48);
+          entry.contentSha256 = createHash('sha256').update(content).digest('hex');
           try {
             const r = await wafRequest(o.plan, `${e.waf.url}/documents`, {
               method: 'POST',
-              body: { title: id, patientId: `drill-${o.runId}`.slice(0, 64), category: DRILL_CATEGORY, contentBase64: randomBytes(48).toString('base64') },
+              body: { title: id, patientId: `drill-${o.runId}`.slice(0, 64), category: DRILL_CATEGORY, contentBase64: content.toString('base64') },
               timeoutMs: OP_TIMEOUT_MS,
             });
             if (r.status === 201) {

@@ -56,11 +56,45 @@ export interface LabContext {
  */
 export interface LabComponent {
   name: string;
+  /**
+   * Brought up alongside the components after it (its prepare, start and waitHealthy run in the
+   * background); labUp waits for it before a component that `needs` it, and before it ends. For a
+   * slow component nothing before it depends on (Ceph: ~40 s, independent of PostgreSQL).
+   */
+  background?: boolean;
+  /** Components (by name) that must be healthy before this one starts. */
+  needs?: string[];
   prepare(ctx: LabContext): Promise<void>;
   processes(ctx: LabContext): ProcessSpec[];
+  /**
+   * Starts the processes itself, in its own order, through `start` (the supervisor; a process
+   * already running is left alone). For a component whose daemons need setup between their
+   * starts (Ceph: stores formatted, quorum formed, OSDs registered). Absent: every `processes()`
+   * is started at once after prepare.
+   */
+  start?(ctx: LabContext, start: (spec: ProcessSpec) => Promise<void>): Promise<void>;
   waitHealthy(ctx: LabContext): Promise<void>;
-  /** How long to wait after SIGTERM before SIGKILL when stopping (default 20 s). */
+  /**
+   * The service's own view for `lab status` (bounded, never throws): e.g. Ceph's health, quorum
+   * and PGs. Absent: the processes' states say it all.
+   */
+  status?(ctx: LabContext): Promise<ServiceStatus>;
+  /**
+   * The order labDown stops the processes in: group after group, each group's processes at once.
+   * Absent: all at once. (Ceph: gateways, OSDs, managers, then monitors — a daemon stopping
+   * tells the monitors, which must still be there to hear it.)
+   */
+  stopGroups?(ctx: LabContext): string[][];
+  /** How long to wait after SIGTERM before SIGKILL when stopping (default 20 s; a process's own `stopTimeoutSec` wins). */
   stopTimeoutMs?: number;
+}
+
+export interface ServiceStatus {
+  /** The component's name. */
+  name: string;
+  healthy: boolean;
+  /** One line, e.g. `HEALTH_OK: mon 3/3 in quorum, osd 4 up/4 in/4, …`. */
+  detail: string;
 }
 
 export function createContext(plan: LabPlan, log: (line: string) => void): LabContext {

@@ -5,6 +5,8 @@
 import { join } from 'node:path';
 import { PORTS } from '../model/ports.ts';
 import type { Guest } from '../model/topology.ts';
+import { runnableDaemons } from '../runtime/ceph/bootstrap.ts';
+import { cephClusterInput } from '../services/fromTopology/ceph.ts';
 import { haproxyEndpoints } from './endpoints.ts';
 import { labGuests, labProfileOf, labSiteOf } from './guests.ts';
 import type { LabPlan, LabSite } from './types.ts';
@@ -65,6 +67,22 @@ export function monitoringSite(plan: LabPlan): LabSite {
 
 export function prometheusUrl(plan: LabPlan): string {
   return `http://${labProfileOf(plan).address(monitoringGuest(plan), 'admin')}:${PORTS.prometheusWeb}`;
+}
+
+export interface ObjectGateway {
+  site: LabSite;
+  /** The gateway's daemon name, e.g. `client.rgw.lab-dc1-ceph-osd-01`. */
+  name: string;
+  /** S3 endpoint over TLS (the platform CA), e.g. `https://10.199.0.138:7443`. */
+  url: string;
+}
+
+/** The Ceph object gateway the lab runs in each data site (none when the lab has no Ceph), the site's first. */
+export function objectGateways(plan: LabPlan): ObjectGateway[] {
+  if (!plan.topology.ceph) return [];
+  return runnableDaemons(cephClusterInput(plan.topology, labProfileOf(plan)))
+    .filter((d) => d.kind === 'rgw')
+    .map((d) => ({ site: labSiteOf(plan, d.site), name: d.name, url: `https://${d.address}:${d.ports[0]}` }));
 }
 
 export function hsmPaths(stateDir: string, siteId: string): { confDir: string; tokenDir: string } {

@@ -16,7 +16,7 @@ import type { CertPaths } from '../runtime/pki.ts';
 import { at, serviceAddress, TLS } from '../services/fromTopology/common.ts';
 import { guestFiles } from '../services/fromTopology/index.ts';
 import { type DeploymentProfile, labProfile } from '../services/fromTopology/profile.ts';
-import { resolveSecretRefs, secretRefsIn } from '../services/secrets.ts';
+import { resolveSecretRefs, secretEncoding, secretRefsIn } from '../services/secrets.ts';
 import type { GuestFile } from '../services/types.ts';
 import type { LabContext } from './context.ts';
 import { getOrCreateSecret } from './secrets.ts';
@@ -82,6 +82,7 @@ export function serviceUser(g: Guest): string {
   if (isPgData(g) || g.service === 'backup') return 'postgres';
   if (isDcsMember(g)) return 'etcd';
   if (isHaproxy(g)) return 'haproxy';
+  if (g.service === 'ceph') return 'ceph';
   return 'root';
 }
 
@@ -93,7 +94,7 @@ export function labSecretName(path: string, field: string): string {
 }
 
 export function labSecret(plan: LabPlan, path: string, field: string): Promise<string> {
-  return getOrCreateSecret(plan.stateDir, labSecretName(path, field));
+  return getOrCreateSecret(plan.stateDir, labSecretName(path, field), 32, secretEncoding(field));
 }
 
 /** The value behind the placeholder `ref` (one `@@secret:…@@`), e.g. a password the adapter names. */

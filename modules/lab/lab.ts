@@ -10,15 +10,24 @@
 import { rm } from 'node:fs/promises';
 import { ensureDir, exists } from '../runtime/fsutil.ts';
 import { ensureLabCa } from '../runtime/pki.ts';
-import { createContext, type LabComponent, type LabContext } from './context.ts';
+import { createContext, type LabComponent, type LabContext, type ServiceStatus } from './context.ts';
 import { assertRoot, type NetworkStatus, netnsDown, netnsUp, networkStatus, ourNetns } from './netns.ts';
 import { ensureLabPackages } from './packages.ts';
 import { hostClientCert } from './probes.ts';
 import { readLabState, updateLabState } from './state.ts';
-import { killNamespaceProcesses, knownProcesses, type ProcessStatus, processStatus, startProcess, stopProcess } from './supervisor.ts';
+import {
+  killNamespaceProcesses,
+  knownProcesses,
+  type MemoryUse,
+  namespaceMemory,
+  type ProcessStatus,
+  processStatus,
+  startProcess,
+  stopProcess,
+} from './supervisor.ts';
 import type { LabPlan } from './types.ts';
 
-export type { LabComponent, LabContext } from './context.ts';
+export type { LabComponent, LabContext, ServiceStatus } from './context.ts';
 
 export interface LabOptions {
   /** The components to run, in start order (components/all.ts labComponents for the whole lab). */
@@ -86,16 +95,36 @@ export async function labUp(plan: LabPlan, opts: LabOptions): Promise<LabUpResul
   log(`pki: CA and the host client certificate ready in ${ctx.paths.pki} (each guest gets its pair when its files are written)`);
 
   const started: string[] = [];
-  for (const c of components) {
+  const bringUp = async (c: LabComponent) => {
     await c.prepare(ctx);
     const specs = c.processes(ctx);
-    for (const spec of specs) {
+    const start = async (spec: (typeof specs)[number]) => {
       const r = await startProcess(plan.stateDir, spec);
       if (!r.alreadyRunning) started.push(spec.name);
-    }
+    };
+    if (c.start) await c.start(ctx, start);
+    else for (const spec of specs) await start(spec);
     log(`${c.name}: ${specs.length > 0 ? `${specs.map((s) => s.name).join(', ')} running, ` : ''}waiting until healthy`);
     await c.waitHealthy(ctx);
     log(`${c.name}: healthy`);
+  };
+  // Background components run alongside the next ones; each is awaited where needed and at the end.
+  const background = new Map<string, Promise<void>>();
+  try {
+    for (const c of components) {
+      for (const n of c.needs ?? []) await background.get(n);
+      if (c.background) {
+        log(`${c.name}: starting in the background`);
+        const p = bringUp(c);
+        p.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+        background.set(c.name, p);
+      } else await bringUp(c);
+    }
+    await Promise.all(background.values());
+  } catch (err) {
+    // Nothing of ours keeps running on its own once labUp has failed.
+    await Promise.allSettled(background.values());
+    throw err;
   }
   await updateLabState(plan.stateDir, (s) => {
     s.upSince = new Date().toISOString();
@@ -108,16 +137,25 @@ export interface LabStatus {
   upSince?: string;
   network: NetworkStatus;
   processes: ProcessStatus[];
+  /** The services' own views (components with a `status`), asked only while the network is up. */
+  services: ServiceStatus[];
   /** Network complete and every process alive. */
   up: boolean;
+  /** Up, and every service that reports its health healthy. */
+  healthy: boolean;
+  /** What the lab's processes hold in memory (sum of RSS of everything in its namespaces). */
+  memory: MemoryUse;
 }
 
 export async function labStatus(plan: LabPlan, opts: Pick<LabOptions, 'components'>): Promise<LabStatus> {
   const ctx = createContext(plan, () => {});
   const components = opts.components;
   const [state, network, processes] = await Promise.all([readLabState(plan.stateDir), networkStatus(plan), allProcessStatus(ctx, components)]);
-  const up = network.bridge && Object.values(network.netns).every(Boolean) && processes.every((p) => p.alive);
-  return { ...(state.upSince ? { upSince: state.upSince } : {}), network, processes, up };
+  const netUp = network.bridge && Object.values(network.netns).every(Boolean);
+  const up = netUp && processes.every((p) => p.alive);
+  const services = netUp ? await Promise.all(components.flatMap((c) => (c.status ? [c.status(ctx)] : []))) : [];
+  const memory = await namespaceMemory(plan.sites.filter((s) => network.netns[s.netns]).map((s) => s.netns));
+  return { ...(state.upSince ? { upSince: state.upSince } : {}), network, processes, services, up, healthy: up && services.every((s) => s.healthy), memory };
 }
 
 export interface LabDownOptions extends Pick<LabOptions, 'components' | 'log'> {
@@ -138,9 +176,17 @@ export async function labDown(plan: LabPlan, opts: LabDownOptions): Promise<{ el
   const components = opts.components;
   const stopped: string[] = [];
   for (const c of [...components].reverse()) {
-    const names = c.processes(ctx).map((s) => s.name);
-    const r = await Promise.all(names.map((n) => stopProcess(plan.stateDir, n, { timeoutMs: c.stopTimeoutMs ?? 20_000 })));
-    const mine = names.filter((_, i) => r[i]);
+    const specs = new Map(c.processes(ctx).map((s) => [s.name, s]));
+    const timeoutOf = (n: string) => {
+      const sec = specs.get(n)?.stopTimeoutSec;
+      return sec !== undefined ? sec * 1000 : (c.stopTimeoutMs ?? 20_000);
+    };
+    const groups = c.stopGroups?.(ctx) ?? [[...specs.keys()]];
+    const mine: string[] = [];
+    for (const names of groups) {
+      const r = await Promise.all(names.map((n) => stopProcess(plan.stateDir, n, { timeoutMs: timeoutOf(n) })));
+      mine.push(...names.filter((_, i) => r[i]));
+    }
     if (mine.length > 0) log(`${c.name}: stopped ${mine.join(', ')}`);
     stopped.push(...mine);
   }

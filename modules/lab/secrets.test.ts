@@ -2,7 +2,10 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { secretEncoding } from '../services/secrets.ts';
+import { labSecret } from './guests.ts';
 import { getOrCreateSecret } from './secrets.ts';
+import type { LabPlan } from './types.ts';
 
 describe('lab secrets', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'hds-secrets-test-'));
@@ -19,6 +22,20 @@ describe('lab secrets', async () => {
   it('is race-free', async () => {
     const values = await Promise.all(Array.from({ length: 8 }, () => getOrCreateSecret(dir, 'raced')));
     expect(new Set(values).size).toBe(1);
+  });
+
+  it('a field ending in .base64 is standard base64 with padding (RGW decodes strictly), every other base64url', async () => {
+    expect([secretEncoding('documents.base64'), secretEncoding('password'), secretEncoding('base64')]).toEqual(['base64', 'base64url', 'base64url']);
+    const plan = { stateDir: dir } as LabPlan;
+    // 32 bytes: base64 is 44 characters ending in '='; base64url 43 without padding.
+    const values = await Promise.all(Array.from({ length: 20 }, (_, i) => labSecret(plan, `lab/ceph/k${i}`, 'documents.base64')));
+    for (const v of values) {
+      expect(v).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+      expect(Buffer.from(v, 'base64')).toHaveLength(32);
+    }
+    // 20 random 32-byte keys without one '+' or '/' would be a 1-in-10^9 event: the alphabet really is standard base64.
+    expect(values.join('')).toMatch(/[+/]/);
+    expect(await labSecret(plan, 'lab/pg/app', 'password')).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
   it('rejects path-like names', async () => {

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureDir } from '../runtime/fsutil.ts';
+import type { SecretEncoding } from '../services/secrets.ts';
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
@@ -16,10 +17,11 @@ export function secretsDir(stateDir: string): string {
 }
 
 /**
- * Returns the secret `name`, creating it with `bytes` random bytes (base64url, so it is safe in
- * YAML, INI files and connection strings) the first time.
+ * Returns the secret `name`, creating it with `bytes` random bytes the first time: base64url by
+ * default (safe in YAML, INI files and connection strings), standard base64 when asked
+ * (`secretEncoding` of modules/services/secrets.ts: a field ending in `.base64`).
  */
-export async function getOrCreateSecret(stateDir: string, name: string, bytes = 32): Promise<string> {
+export async function getOrCreateSecret(stateDir: string, name: string, bytes = 32, encoding: SecretEncoding = 'base64url'): Promise<string> {
   if (!NAME_RE.test(name)) throw new Error(`invalid secret name ${JSON.stringify(name)} (a-z 0-9 . _ - only)`);
   if (!Number.isInteger(bytes) || bytes < 16 || bytes > 1024) throw new Error(`secret ${name}: bytes must be an integer in [16, 1024]`);
   const dir = secretsDir(stateDir);
@@ -30,7 +32,7 @@ export async function getOrCreateSecret(stateDir: string, name: string, bytes = 
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const value = randomBytes(bytes).toString('base64url');
+  const value = randomBytes(bytes).toString(encoding);
   const tmp = join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
   await writeFile(tmp, `${value}\n`, { mode: 0o600, flag: 'wx' });
   try {

@@ -1,7 +1,7 @@
 /** The endpoints an operator (or a test, a drill) uses to reach the running lab. */
 
 import { PORTS } from '../model/ports.ts';
-import { edgeSites, prometheusUrl } from './edgeEndpoints.ts';
+import { edgeSites, objectGateways, prometheusUrl } from './edgeEndpoints.ts';
 import { backupSite, etcdMembers, haproxyEndpoints, patroniNodes } from './endpoints.ts';
 import type { LabPlan } from './types.ts';
 
@@ -18,6 +18,7 @@ export function labEndpoints(plan: LabPlan): Record<string, string> {
   out['etcd'] = etcdMembers(plan)
     .map((m) => m.clientUrl)
     .join(',');
+  for (const g of objectGateways(plan)) out[`ceph object gateway ${g.site.id} (S3, TLS)`] = g.url;
   out['pgbackrest repository (DC3)'] = `${backupSite(plan).address}:${PORTS.pgbackrestTls}`;
   out['prometheus'] = prometheusUrl(plan);
   return out;

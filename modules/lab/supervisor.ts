@@ -501,6 +501,37 @@ export async function netnsPids(netns: string): Promise<number[]> {
     .filter((n) => Number.isInteger(n) && n > 1 && n !== process.pid);
 }
 
+export interface MemoryUse {
+  processes: number;
+  /** Sum of the resident set sizes (shared pages counted once per process, as `ps` adds them up). */
+  rssBytes: number;
+  /** Per command name (`/proc/<pid>/comm`), largest first. */
+  byCommand: Array<{ command: string; processes: number; rssBytes: number }>;
+}
+
+/** Sum of the RSS of every process inside `namespaces` (the lab's: everything it started runs there). */
+export async function namespaceMemory(namespaces: readonly string[]): Promise<MemoryUse> {
+  const pids = [...new Set((await Promise.all(namespaces.map(netnsPids))).flat())];
+  const by = new Map<string, { processes: number; rssBytes: number }>();
+  let total = 0;
+  let count = 0;
+  for (const pid of pids) {
+    const [status, comm] = await Promise.all([readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''), readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')]);
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+    if (kb === undefined) continue; // gone, or a zombie / kernel thread without memory
+    const bytes = Number(kb) * 1024;
+    const c = comm.trim() || '?';
+    const e = by.get(c) ?? { processes: 0, rssBytes: 0 };
+    e.processes++;
+    e.rssBytes += bytes;
+    by.set(c, e);
+    total += bytes;
+    count++;
+  }
+  const byCommand = [...by].map(([command, v]) => ({ command, ...v })).sort((a, b) => b.rssBytes - a.rssBytes);
+  return { processes: count, rssBytes: total, byCommand };
+}
+
 /** Kills every process still inside `netns` (SIGTERM, wait, SIGKILL). Returns the pids it found. */
 export async function killNamespaceProcesses(netns: string, opts: { timeoutMs?: number } = {}): Promise<number[]> {
   const pids = await netnsPids(netns);

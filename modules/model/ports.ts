@@ -37,15 +37,23 @@ export const PORTS = {
    * the Kafka alerts of the monitoring (modules/services/monitoring). Strimzi's metrics port.
    */
   kafkaMetrics: 9404,
+  /**
+   * Prometheus exporter of every Ceph manager (ceph-mgr `prometheus` module, Ceph's stock port), on
+   * the manager host's admin address: the standby answers with no metrics, the active one with the
+   * cluster's (flow monitoring-ceph, the hds-ceph alerts of modules/services/monitoring).
+   */
+  cephMgrMetrics: 9283,
   cephMonV2: 3300,
   cephMonV1: 6789,
   cephOsdRange: '6800-7300',
   /**
    * Ceph RADOS Gateway (S3 object storage, TLS) on the stretched cluster's OSD hosts: the
    * applications' documents (workloads egress `object-storage` and flow app-to-rgw, issue 12).
-   * The same port as the RGW multisite copy to DC3 (flow ceph-to-external).
+   * A port of its own, not 443: the lab runs every service on production's port and a lab site
+   * has one address, where the WAF already holds 443 (RGW's stock port is 7480, plain HTTP; this
+   * is its TLS twin). The RGW multisite copy to DC3 (flow ceph-to-external) uses it too.
    */
-  cephRgw: 443,
+  cephRgw: 7443,
   hsmKmip: 5696,
   snmp: 161,
   nodeExporter: 9100,

@@ -1,15 +1,18 @@
 /**
  * Wires the reference service: secrets from 0600 files, the HSM key store (its key missing is
- * fatal: a configuration error), the database pool, then the HTTP server. The database is not
- * waited for: the service listens at once, answers 503 while the database does not answer, and
- * creates the schema when it does (in the background with back-off, and on demand).
+ * fatal: a configuration error), the database pool, the object store's client when configured
+ * (issue 13), then the HTTP server. Neither the database nor the object store is waited for: the
+ * service listens at once, answers 503 while they do not answer, and creates the schema when the
+ * database does (in the background with back-off, and on demand).
  */
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HsmKeyStore, WRAP_MECHANISM_NAME } from '../runtime/hsm/keystore.ts';
-import { type RefServiceConfig, readSecretFile } from './config.ts';
+import { type ObjectStoreConfig, type RefServiceConfig, readSecretFile } from './config.ts';
 import { createDb, type Db, schemaGate } from './db.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createObjectStore, type ObjectStore } from './objectStore.ts';
 import { createRefServiceHandler, handleClientError } from './server.ts';
 
 /**
@@ -54,10 +57,30 @@ export interface StartOptions {
   schemaRetryMaxDelayMs?: number;
 }
 
+/** The object store's client from its configuration: the CA and the keys read from their files (the keys 0600). */
+export async function openObjectStore(c: ObjectStoreConfig, log: Logger): Promise<ObjectStore> {
+  const [ca, accessKeyId, secretAccessKey] = await Promise.all([readFile(c.caFile), readSecretFile(c.accessKeyFile), readSecretFile(c.secretKeyFile)]);
+  return createObjectStore(
+    {
+      endpoints: c.endpoints,
+      bucket: c.bucket,
+      ca,
+      accessKeyId,
+      secretAccessKey,
+      kmsKeyId: c.kmsKeyId,
+      ...(c.region !== undefined ? { region: c.region } : {}),
+      ...(c.requestTimeoutMs !== undefined ? { requestTimeoutMs: c.requestTimeoutMs } : {}),
+      ...(c.retryBudgetMs !== undefined ? { retryBudgetMs: c.retryBudgetMs } : {}),
+    },
+    log,
+  );
+}
+
 export async function startRefService(cfg: RefServiceConfig, opts: StartOptions = {}): Promise<RunningRefService> {
   const log = opts.log ?? createLogger(cfg.serviceName);
   const pin = await readSecretFile(cfg.hsm.pinFile);
   const password = cfg.database.passwordFile !== undefined ? await readSecretFile(cfg.database.passwordFile) : undefined;
+  const objectStore = cfg.objectStore !== undefined ? await openObjectStore(cfg.objectStore, log) : undefined;
 
   const hsm = HsmKeyStore.open({
     ...(cfg.hsm.modulePath !== undefined ? { modulePath: cfg.hsm.modulePath } : {}),
@@ -82,6 +105,7 @@ export async function startRefService(cfg: RefServiceConfig, opts: StartOptions 
         keyMechanism: WRAP_MECHANISM_NAME,
         log,
         ...(cfg.maxBodyBytes !== undefined ? { maxBodyBytes: cfg.maxBodyBytes } : {}),
+        ...(objectStore ? { objectStore } : {}),
       }),
     );
     configureHttpServer(server);
@@ -91,7 +115,12 @@ export async function startRefService(cfg: RefServiceConfig, opts: StartOptions 
     });
     const port = (server.address() as AddressInfo).port;
     server.on('error', (err) => log.error('http server error', { error: err.message }));
-    log.info('listening', { host: cfg.listen.host, port, key_domain: cfg.hsm.domain });
+    log.info('listening', {
+      host: cfg.listen.host,
+      port,
+      key_domain: cfg.hsm.domain,
+      contents: cfg.objectStore ? { object_store: cfg.objectStore.endpoints, bucket: cfg.objectStore.bucket } : 'database',
+    });
 
     // Schema in the background: 1 s, 2 s, 4 s … capped, until the database answers.
     let closing = false;
@@ -123,11 +152,13 @@ export async function startRefService(cfg: RefServiceConfig, opts: StartOptions 
         });
         await openDb.close();
         hsm.close();
+        objectStore?.close();
       },
     };
   } catch (err) {
     await db?.close().catch(() => undefined);
     hsm.close();
+    objectStore?.close();
     throw err;
   }
 }

@@ -134,13 +134,26 @@ export function createDb(opts: DbOptions, log: Logger): Db {
 
 const SCHEMA_LOCK_KEY = 724_010_001; // arbitrary, constant: serialises schema creation across instances
 
+/**
+ * The schema. A document's content is either in the row (`content_ciphertext`, the service
+ * without an object store, and every row written before issue 13) or an object in the domain's
+ * bucket (`content_object`, its key): exactly one of the two (documents_content_in_one_place). The
+ * envelope (GCM iv and tag, the wrapped data key) is always in the row.
+ *
+ * The migration of an existing database runs in the same advisory-locked transaction as the
+ * creation. Each ALTER is guarded by a catalog check rather than relying on `IF NOT EXISTS` alone:
+ * ALTER TABLE takes an ACCESS EXCLUSIVE lock on `documents` before it looks, and every instance
+ * runs this at every start. The constraint is added NOT VALID: existing rows (all with their
+ * ciphertext, no object) satisfy it, and a 400-million-row table is not scanned under that lock.
+ */
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS documents (
   id                 uuid PRIMARY KEY,
   title              text NOT NULL,
   patient_id         text NOT NULL,
   category           text NOT NULL,
-  content_ciphertext bytea NOT NULL,
+  content_ciphertext bytea,
+  content_object     text,
   content_iv         bytea NOT NULL,
   content_tag        bytea NOT NULL,
   wrapped_key        bytea NOT NULL,
@@ -151,6 +164,20 @@ CREATE TABLE IF NOT EXISTS documents (
   created_at         timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS documents_patient_id_idx ON documents (patient_id);
+DO $migrate$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'documents'::regclass AND attname = 'content_object' AND NOT attisdropped) THEN
+    ALTER TABLE documents ADD COLUMN IF NOT EXISTS content_object text;
+  END IF;
+  IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'documents'::regclass AND attname = 'content_ciphertext' AND attnotnull) THEN
+    ALTER TABLE documents ALTER COLUMN content_ciphertext DROP NOT NULL;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'documents'::regclass AND conname = 'documents_content_in_one_place') THEN
+    ALTER TABLE documents ADD CONSTRAINT documents_content_in_one_place
+      CHECK ((content_ciphertext IS NULL) <> (content_object IS NULL)) NOT VALID;
+  END IF;
+END
+$migrate$;
 `;
 
 /** Creates the schema if missing (advisory-locked, so concurrent instances do not race). */
@@ -194,12 +221,17 @@ export function schemaGate(db: Db): SchemaGate {
   };
 }
 
+/** Where a document's ciphertext is: in its row, or an object (its key) in the domain's bucket. */
+export type StoredContent = { ciphertext: Buffer; object?: undefined } | { object: string; ciphertext?: undefined };
+
 export interface DocumentRow {
   id: string;
   title: string;
   patientId: string;
   category: string;
-  sealed: SealedContent;
+  /** The GCM iv and tag and the wrapped data key: always in the row. */
+  envelope: Omit<SealedContent, 'ciphertext'>;
+  content: StoredContent;
   keyDomain: string;
   keyMechanism: string;
   sizeBytes: number;
@@ -213,21 +245,22 @@ export async function insertDocument(db: Db, doc: DocumentRow): Promise<void> {
     'insertDocument',
     (c) =>
       c.query(
-        `INSERT INTO documents (id, title, patient_id, category, content_ciphertext, content_iv, content_tag, wrapped_key, key_domain, key_mechanism, size_bytes, correlation_id)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (id) DO NOTHING`,
+        `INSERT INTO documents (id, title, patient_id, category, content_ciphertext, content_iv, content_tag, wrapped_key, key_domain, key_mechanism, size_bytes, correlation_id, content_object)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT (id) DO NOTHING`,
         [
           doc.id,
           doc.title,
           doc.patientId,
           doc.category,
-          doc.sealed.ciphertext,
-          doc.sealed.iv,
-          doc.sealed.tag,
-          doc.sealed.wrappedKey,
+          doc.content.ciphertext ?? null,
+          doc.envelope.iv,
+          doc.envelope.tag,
+          doc.envelope.wrappedKey,
           doc.keyDomain,
           doc.keyMechanism,
           doc.sizeBytes,
           doc.correlationId ?? null,
+          doc.content.object ?? null,
         ],
       ),
     doc.correlationId,
@@ -242,7 +275,10 @@ export async function insertDocument(db: Db, doc: DocumentRow): Promise<void> {
  */
 export const CONTENT_CHUNK_BYTES = 4 * 1024 * 1024;
 
-/** Reads a document, its ciphertext in CONTENT_CHUNK_BYTES slices on one connection (documents are never updated). */
+/**
+ * Reads a document: its object's key, or its ciphertext in CONTENT_CHUNK_BYTES slices on one
+ * connection (documents are never updated).
+ */
 export async function getDocument(db: Db, id: string, correlationId?: string, chunkBytes = CONTENT_CHUNK_BYTES): Promise<DocumentRow | undefined> {
   return db.withRetry(
     'getDocument',
@@ -252,8 +288,9 @@ export async function getDocument(db: Db, id: string, correlationId?: string, ch
         title: string;
         patient_id: string;
         category: string;
-        content_length: number;
-        first_chunk: Buffer;
+        content_object: string | null;
+        content_length: number | null;
+        first_chunk: Buffer | null;
         content_iv: Buffer;
         content_tag: Buffer;
         wrapped_key: Buffer;
@@ -263,7 +300,7 @@ export async function getDocument(db: Db, id: string, correlationId?: string, ch
         correlation_id: string | null;
         created_at: Date;
       }>(
-        `SELECT id, title, patient_id, category, octet_length(content_ciphertext) AS content_length,
+        `SELECT id, title, patient_id, category, content_object, octet_length(content_ciphertext) AS content_length,
                 substring(content_ciphertext FROM 1 FOR $2) AS first_chunk, content_iv, content_tag, wrapped_key,
                 key_domain, key_mechanism, size_bytes, correlation_id, created_at
            FROM documents WHERE id = $1`,
@@ -271,28 +308,37 @@ export async function getDocument(db: Db, id: string, correlationId?: string, ch
       );
       const row = r.rows[0];
       if (!row) return undefined;
-      let ciphertext = row.first_chunk;
-      if (ciphertext.length < row.content_length) {
-        ciphertext = Buffer.allocUnsafe(row.content_length);
-        let off = row.first_chunk.copy(ciphertext, 0);
-        while (off < row.content_length) {
-          const n = Math.min(chunkBytes, row.content_length - off);
-          const q = await c.query<{ chunk: Buffer | null }>('SELECT substring(content_ciphertext FROM $2 FOR $3) AS chunk FROM documents WHERE id = $1', [
-            id,
-            off + 1,
-            n,
-          ]);
-          const chunk = q.rows[0]?.chunk;
-          if (!chunk || chunk.length !== n) throw new Error(`document ${id}: content changed while it was read`);
-          off += chunk.copy(ciphertext, off);
+      const envelope = { iv: row.content_iv, tag: row.content_tag, wrappedKey: row.wrapped_key };
+      let content: StoredContent;
+      if (row.content_object !== null) content = { object: row.content_object };
+      else {
+        const length = row.content_length ?? 0;
+        let ciphertext = row.first_chunk ?? Buffer.alloc(0);
+        if (ciphertext.length < length) {
+          const first = ciphertext;
+          ciphertext = Buffer.allocUnsafe(length);
+          let off = first.copy(ciphertext, 0);
+          while (off < length) {
+            const n = Math.min(chunkBytes, length - off);
+            const q = await c.query<{ chunk: Buffer | null }>('SELECT substring(content_ciphertext FROM $2 FOR $3) AS chunk FROM documents WHERE id = $1', [
+              id,
+              off + 1,
+              n,
+            ]);
+            const chunk = q.rows[0]?.chunk;
+            if (!chunk || chunk.length !== n) throw new Error(`document ${id}: content changed while it was read`);
+            off += chunk.copy(ciphertext, off);
+          }
         }
+        content = { ciphertext };
       }
       const doc: DocumentRow = {
         id: row.id,
         title: row.title,
         patientId: row.patient_id,
         category: row.category,
-        sealed: { ciphertext, iv: row.content_iv, tag: row.content_tag, wrappedKey: row.wrapped_key },
+        envelope,
+        content,
         keyDomain: row.key_domain,
         keyMechanism: row.key_mechanism,
         sizeBytes: row.size_bytes,

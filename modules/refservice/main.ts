@@ -9,7 +9,7 @@
  */
 
 import { startRefService } from './app.ts';
-import { loadConfig } from './config.ts';
+import { loadConfig, RefServiceConfigError } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 
 function argValue(args: string[], name: string): string | undefined {
@@ -22,6 +22,8 @@ function argValue(args: string[], name: string): string | undefined {
 let log: Logger = createLogger('refservice');
 
 function errorFields(err: unknown): Record<string, unknown> {
+  // A refused configuration is one located line (file:line:col /pointer: what (how to fix)): no stack.
+  if (err instanceof RefServiceConfigError) return { error: err.message };
   return err instanceof Error ? { error: err.message, stack: err.stack } : { error: String(err) };
 }
 

@@ -51,7 +51,7 @@ function memoryDb(): Db & { queries: string[] } {
       const v = rows.get(values[0] as string);
       if (text.includes('octet_length')) {
         if (!v) return { rows: [], rowCount: 0 };
-        const ct = v[4] as Buffer;
+        const ct = v[4] as Buffer | null;
         return {
           rows: [
             {
@@ -59,8 +59,9 @@ function memoryDb(): Db & { queries: string[] } {
               title: v[1],
               patient_id: v[2],
               category: v[3],
-              content_length: ct.length,
-              first_chunk: Buffer.from(ct.subarray(0, values[1] as number)),
+              content_object: v[12] ?? null,
+              content_length: ct?.length ?? null,
+              first_chunk: ct ? Buffer.from(ct.subarray(0, values[1] as number)) : null,
               content_iv: v[5],
               content_tag: v[6],
               wrapped_key: v[7],

@@ -13,6 +13,13 @@
  * and every request is logged as one JSON line with it (EXG_SEC_6.1). A database that does not
  * answer (after the bounded retries of db.ts) gives 503 {"error":"database unavailable"} with
  * Retry-After: the process stays up and serves again as soon as the database is back.
+ *
+ * With an object store (issue 13, objectStore.ts) a document's sealed content is an object in the
+ * domain's bucket (RGW, SSE-KMS on top of the envelope) and its row keeps the metadata, the
+ * envelope and the object's key; a gateway that does not answer (after the bounded retries of
+ * objectStore.ts, across the sites' gateways) gives 503 {"error":"object store unavailable"}. Rows
+ * written without one (content in the row) are still read from the row. /health then also says
+ * `objectStore: up|down` (any gateway serving the bucket; probed within 2 s, reused for 5 s).
  */
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
@@ -22,6 +29,7 @@ import { MAX_DOCUMENT_REQUEST_BYTES } from '../model/documents.ts';
 import { DatabaseUnavailableError, type Db, type DocumentRow, getDocument, insertDocument, ping, type SchemaGate } from './db.ts';
 import { type KeyWrapper, open, seal } from './envelope.ts';
 import type { Logger } from './log.ts';
+import { documentObjectKey, type ObjectStore, ObjectStoreUnavailableError } from './objectStore.ts';
 import {
   ClientGoneError,
   DEFAULT_LIMITS,
@@ -47,6 +55,27 @@ export interface RefServiceDeps {
   log: Logger;
   /** Largest request body, default MAX_DOCUMENT_REQUEST_BYTES (the configuration may only lower it). */
   maxBodyBytes?: number;
+  /** Where new documents' contents go; omitted = in their rows (PostgreSQL). */
+  objectStore?: ObjectStore;
+  /** The documents' rows, default db.ts's queries over `db` (unit tests pass an in-memory one). */
+  table?: DocumentTable;
+}
+
+/** Reads and writes of the documents' rows. */
+export interface DocumentTable {
+  insert(row: DocumentRow): Promise<void>;
+  get(id: string, correlationId: string): Promise<DocumentRow | undefined>;
+}
+
+/** A row names an object that is not in the bucket (or no object store is configured to read it): 500, never 404. */
+export class DocumentContentMissingError extends Error {
+  override name = 'DocumentContentMissingError';
+  constructor(
+    readonly documentId: string,
+    readonly reason: string,
+  ) {
+    super(`document ${documentId}: ${reason}`);
+  }
 }
 
 const CORRELATION_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$/;
@@ -86,6 +115,11 @@ export function createRefServiceHandler(deps: RefServiceDeps): http.RequestListe
   const drainBytes = Math.max(limits.maxRequestBytes, MAX_DOCUMENT_REQUEST_BYTES);
   const bodyTooLarge = () => documentTooLarge(limits, `the request body exceeds ${limits.maxRequestBytes} bytes`);
 
+  const table: DocumentTable = deps.table ?? {
+    insert: (row) => insertDocument(deps.db, row),
+    get: (id, cid) => getDocument(deps.db, id, cid),
+  };
+
   /** Reads, validates and seals a new document: the body and the plaintext are not kept beyond this call. */
   async function sealNewDocument(req: http.IncomingMessage, cid: string): Promise<DocumentRow> {
     const declared = declaredLength(req);
@@ -93,12 +127,14 @@ export function createRefServiceHandler(deps: RefServiceDeps): http.RequestListe
     if (declared !== undefined && declared > drainBytes) throw documentTooLarge(limits, `the request body declares ${declared} bytes`, true);
     const doc = await parseNewDocument(await readBody(req, limits.maxRequestBytes, bodyTooLarge), limits);
     const id = randomUUID();
+    const { ciphertext, ...envelope } = seal(doc.content, id, deps.domain, deps.hsm);
     return {
       id,
       title: doc.title,
       patientId: doc.patientId,
       category: doc.category,
-      sealed: seal(doc.content, id, deps.domain, deps.hsm),
+      envelope,
+      content: { ciphertext },
       keyDomain: deps.domain,
       keyMechanism: deps.keyMechanism,
       sizeBytes: doc.content.length,
@@ -106,14 +142,51 @@ export function createRefServiceHandler(deps: RefServiceDeps): http.RequestListe
     };
   }
 
-  /** Reads and opens a document (AES-GCM tag checked before anything is sent). */
+  /**
+   * Stores a sealed document. With an object store, the ORDER is the guarantee: the ciphertext is
+   * PUT as the object `documents/<id>` BEFORE the row is inserted, so a row always has its object.
+   * A crash (or a database that does not answer) between the two leaves an object without a row:
+   * harmless (it is ciphertext under a wrapped key no row holds, nothing lists it) and idempotent
+   * to rewrite (same id, same key). It is not deleted when the INSERT fails: the INSERT may have
+   * committed with its answer lost, and deleting then would leave a row without its object.
+   */
+  async function storeDocument(row: DocumentRow, cid: string): Promise<void> {
+    if (deps.objectStore && row.content.ciphertext) {
+      const key = documentObjectKey(row.id);
+      await deps.objectStore.put(key, row.content.ciphertext, cid);
+      row.content = { object: key };
+    }
+    await table.insert(row);
+  }
+
+  /** Reads and opens a document (AES-GCM tag checked before anything is sent: it covers the object's bytes too). */
   async function loadDocument(id: string, cid: string): Promise<{ fields: Record<string, unknown>; content: Buffer } | undefined> {
-    const row = await getDocument(deps.db, id, cid);
+    const row = await table.get(id, cid);
     if (!row) return undefined;
+    let ciphertext = row.content.ciphertext;
+    if (row.content.object !== undefined) {
+      if (!deps.objectStore) throw new DocumentContentMissingError(row.id, 'its content is in the object store and this instance has none configured');
+      // GCM adds no bytes: the object is exactly as long as the document; anything larger is refused unread.
+      ciphertext = await deps.objectStore.get(row.content.object, { correlationId: cid, maxBytes: row.sizeBytes });
+      if (ciphertext === undefined) throw new DocumentContentMissingError(row.id, `its object is missing from bucket ${deps.objectStore.bucket}`);
+    }
     return {
       fields: { id: row.id, title: row.title, patientId: row.patientId, category: row.category, createdAt: row.createdAt?.toISOString() },
-      content: open(row.sealed, row.id, row.keyDomain, deps.hsm),
+      content: open({ ...row.envelope, ciphertext: ciphertext ?? Buffer.alloc(0) }, row.id, row.keyDomain, deps.hsm),
     };
+  }
+
+  /** The object store's state for /health: bounded (its probe answers within 2 s and is reused for 5 s). */
+  async function objectStoreUp(): Promise<boolean | undefined> {
+    if (!deps.objectStore) return undefined;
+    let up = false;
+    const answered = await withinMs(
+      deps.objectStore.healthy().then((u) => {
+        up = u;
+      }),
+      3000,
+    );
+    return answered && up;
   }
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse, cid: string): Promise<void> {
@@ -123,6 +196,7 @@ export function createRefServiceHandler(deps: RefServiceDeps): http.RequestListe
 
     if (path === '/health') {
       if (method !== 'GET') throw new HttpError(405, 'method not allowed');
+      const storeUp = objectStoreUp();
       let dbUp = await ping(deps.db);
       if (dbUp && deps.schema && !deps.schema.ready()) dbUp = await withinMs(deps.schema.ensure(), 2000);
       let hsmUp = true;
@@ -131,8 +205,14 @@ export function createRefServiceHandler(deps: RefServiceDeps): http.RequestListe
       } catch {
         hsmUp = false;
       }
-      const ok = dbUp && hsmUp;
-      send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', database: dbUp ? 'up' : 'down', hsm: hsmUp ? 'up' : 'down' });
+      const objectStore = await storeUp;
+      const ok = dbUp && hsmUp && objectStore !== false;
+      send(res, ok ? 200 : 503, {
+        status: ok ? 'ok' : 'degraded',
+        database: dbUp ? 'up' : 'down',
+        hsm: hsmUp ? 'up' : 'down',
+        ...(objectStore === undefined ? {} : { objectStore: objectStore ? 'up' : 'down' }),
+      });
       return;
     }
 
@@ -141,8 +221,9 @@ export function createRefServiceHandler(deps: RefServiceDeps): http.RequestListe
       const ct = String(req.headers['content-type'] ?? '');
       if (!/^application\/json\b/i.test(ct)) throw new HttpError(415, 'content-type must be application/json');
       const row = await sealNewDocument(req, cid);
+      // The schema first: while the database does not answer, no object is written for nothing.
       await deps.schema?.ensure();
-      await insertDocument(deps.db, row);
+      await storeDocument(row, cid);
       send(res, 201, { id: row.id });
       return;
     }
@@ -224,6 +305,16 @@ export function createRefServiceHandler(deps: RefServiceDeps): http.RequestListe
       if (err instanceof DatabaseUnavailableError) {
         deps.log.warn('database unavailable', { correlation_id: cid, op: err.op, error: err.message, code: err.code });
         answer(req, res, 503, { error: 'database unavailable', correlationId: cid }, { 'retry-after': '5' });
+        return;
+      }
+      if (err instanceof ObjectStoreUnavailableError) {
+        deps.log.warn('object store unavailable', { correlation_id: cid, op: err.op, attempts: err.attempts, error: err.message });
+        answer(req, res, 503, { error: 'object store unavailable', correlationId: cid }, { 'retry-after': '5' });
+        return;
+      }
+      if (err instanceof DocumentContentMissingError) {
+        deps.log.error('document content missing', { correlation_id: cid, document_id: err.documentId, error: err.message });
+        answer(req, res, 500, { error: 'document content missing', correlationId: cid });
         return;
       }
       deps.log.error('request failed', { correlation_id: cid, error: (err as Error).message, code: (err as { code?: string }).code });

@@ -21,6 +21,8 @@ export interface ProcessSpec {
    * orphaned postmaster (modules/services/fromTopology/postgres.ts, ADR 0006).
    */
   execStartPre?: { command: string; args: string[] };
+  /** How long a stop waits after SIGTERM before SIGKILL (systemd's `TimeoutStopSec=`). Omitted: the stopper's default. */
+  stopTimeoutSec?: number;
 }
 
 /**

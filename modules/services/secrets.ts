@@ -17,6 +17,18 @@ export function secretRef(path: string, field: string): string {
   return `@@secret:${path}#${field}@@`;
 }
 
+/**
+ * How a secret is encoded when the platform generates it (hds-secrets in production, the lab's
+ * state dir): a field whose name ends in `.base64` holds random bytes in standard base64 with
+ * padding, for programs that decode strictly (RGW's SSE keys: `+/`, never `-_`); every other
+ * field is base64url without padding, safe in URLs, YAML, INI files and connection strings.
+ */
+export type SecretEncoding = 'base64' | 'base64url';
+
+export function secretEncoding(field: string): SecretEncoding {
+  return field.endsWith('.base64') ? 'base64' : 'base64url';
+}
+
 export function hasSecretRefs(text: string): boolean {
   return new RegExp(SECRET_PLACEHOLDER.source).test(text);
 }

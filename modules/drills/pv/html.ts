@@ -95,7 +95,11 @@ export function toHtml(run: DrillRun, lang: Lang = 'fr'): string {
     `<section id="checker"><h2>${esc(L('checker', lang))} ${badge(ck?.verdict, lang, true)}</h2><table><tr><th class="n">${esc(L('acknowledged', lang))}</th><th class="n">${esc(L('failed', lang))}</th><th class="n">${esc(L('unknown', lang))}</th><th class="n">${esc(L('unknownPresent', lang))}</th><th class="n">${esc(L('lost', lang))}</th></tr><tr><td class="n">${esc(int(ck?.acknowledged))}</td><td class="n">${esc(int(ck?.failed))}</td><td class="n">${esc(int(ck?.unknown))}</td><td class="n">${esc(int(ck?.unknownPresent))}</td><td class="n">${arr(ck?.lost).length}</td></tr></table>
 <h3>${esc(L('lostIds', lang))} (${arr(ck?.lost).length})</h3>${list(ck?.lost, lang)}
 <h3>${esc(L('missingOnStandby', lang))} (${arr(ck?.missingOnStandby).length})</h3>${list(ck?.missingOnStandby, lang)}
-<h3>${esc(L('splitBrain', lang))} (${arr(ck?.splitBrain).length})</h3>${list(ck?.splitBrain, lang, false)}</section>`,
+<h3>${esc(L('splitBrain', lang))} (${arr(ck?.splitBrain).length})</h3>${list(ck?.splitBrain, lang, false)}${
+      ck?.contents
+        ? `<h3>${esc(L('contentsBad', lang))} (${arr(ck.contents.bad).length})</h3><p>${esc(L('contentsChecked', lang).replace('{n}', int(ck.contents.checked)))}</p>${list(ck.contents.bad, lang, false)}`
+        : ''
+    }</section>`,
   );
 
   const excerpts = arr(run.excerpts);

@@ -81,6 +81,14 @@ const LABELS = {
   unknownPresent: { fr: 'Incertaines finalement écrites', en: 'Unknown but written after all' },
   lostIds: { fr: 'Écritures acquittées absentes du leader final', en: 'Acknowledged writes missing from the final leader' },
   missingOnStandby: { fr: 'Écritures absentes du standby synchrone', en: 'Writes missing from the synchronous standby' },
+  contentsBad: {
+    fr: 'Documents acquittés relus après l’exercice (contenu dans le stockage objet) : absents ou altérés',
+    en: 'Acknowledged documents read back after the drill (content in the object store): missing or altered',
+  },
+  contentsChecked: {
+    fr: '{n} documents relus à travers les WAF, contenu comparé à l’empreinte SHA-256 écrite',
+    en: '{n} documents read back through the WAFs, content compared with the SHA-256 written',
+  },
   splitBrain: { fr: 'Indices de split-brain (deux leaders acceptant des écritures)', en: 'Split-brain evidence (two leaders taking writes)' },
   none: { fr: 'aucune', en: 'none' },
   more: { fr: '… et {n} de plus', en: '… and {n} more' },

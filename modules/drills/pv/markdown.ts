@@ -110,6 +110,16 @@ export function toMarkdown(run: DrillRun, lang: Lang = 'fr'): string {
     `### ${t(L('splitBrain', lang))} (${arr(ck?.splitBrain).length})`,
     '',
     ...list(ck?.splitBrain, lang, false),
+    ...(ck?.contents
+      ? [
+          '',
+          `### ${t(L('contentsBad', lang))} (${arr(ck.contents.bad).length})`,
+          '',
+          t(L('contentsChecked', lang).replace('{n}', int(ck.contents.checked))),
+          '',
+          ...list(ck.contents.bad, lang, false),
+        ]
+      : []),
     '',
   );
 

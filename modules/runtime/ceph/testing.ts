@@ -22,7 +22,7 @@ import { cephClusterInput, cephHosts, cephPlan } from '../../services/fromTopolo
 import { TLS } from '../../services/fromTopology/common.ts';
 import { guestFiles } from '../../services/fromTopology/index.ts';
 import { type DeploymentProfile, labProfile } from '../../services/fromTopology/profile.ts';
-import { resolveSecretRefs, secretRefsIn } from '../../services/secrets.ts';
+import { resolveSecretRefs, secretEncoding, secretRefsIn } from '../../services/secrets.ts';
 import { ensureDir, writeFileAtomic } from '../fsutil.ts';
 import { ensureCert } from '../pki.ts';
 import type { ProcessSpec } from '../process.ts';
@@ -71,7 +71,7 @@ export async function loopbackCeph(stateDir: string): Promise<LoopbackCeph> {
   const secrets = new Map<string, string>();
   const resolveSecret = async (path: string, field: string) => {
     const k = `${path}#${field}`;
-    if (!secrets.has(k)) secrets.set(k, path.includes('rgw-sse') ? randomBytes(32).toString('base64') : randomBytes(20).toString('hex'));
+    if (!secrets.has(k)) secrets.set(k, secretEncoding(field) === 'base64' ? randomBytes(32).toString('base64') : randomBytes(20).toString('hex'));
     return secrets.get(k)!;
   };
   const id = async (flag: string) => Number((await execa('id', [flag, 'ceph'])).stdout);

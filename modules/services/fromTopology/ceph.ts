@@ -35,11 +35,8 @@ import { at, clientTls, envSecret, memo, serverTls, serviceAddress } from './com
 import { CEPH_PATHS } from './paths.ts';
 import type { DeploymentProfile } from './profile.ts';
 
-/**
- * Port of the managers' Prometheus exporter (ceph-mgr `prometheus` module, admin plane).
- * TODO(ports.ts): belongs in PORTS (cephMgrMetrics) with a monitoring-to-ceph flow.
- */
-export const CEPH_MGR_METRICS_PORT = 9283;
+/** Port of the managers' Prometheus exporter (ceph-mgr `prometheus` module): PORTS.cephMgrMetrics, flow monitoring-ceph. */
+export const CEPH_MGR_METRICS_PORT = PORTS.cephMgrMetrics;
 
 /** The S3 user and bucket of the documents service (the reference documents API in the lab). */
 export const DOCUMENTS_BUCKET = { name: 'documents', owner: 'documents', domain: 'documents' } as const;
@@ -183,7 +180,7 @@ export function rgwInput(t: Topology, p: DeploymentProfile): RgwInput {
     zone: `${env}-stretched`,
     port: PORTS.cephRgw,
     endpoints: gateways.map((g) => `https://${g.address}:${PORTS.cephRgw}`),
-    sse: isLab(p) ? { backend: 'testing', keys: [{ id: keyId, key: envSecret(t, 'ceph', 'rgw-sse', keyId) }] } : { backend: 'kmip', servers },
+    sse: isLab(p) ? { backend: 'testing', keys: [{ id: keyId, key: envSecret(t, 'ceph', 'rgw-sse', `${keyId}.base64`) }] } : { backend: 'kmip', servers },
     users: [
       {
         uid: DOCUMENTS_BUCKET.owner,
@@ -217,6 +214,17 @@ export function cephClusterInput(t: Topology, p: DeploymentProfile): CephCluster
   };
 }
 
+/**
+ * The address a manager's Prometheus exporter binds: its host's admin-plane address (the
+ * monitoring reaches the admin plane only, flow monitoring-ceph), not the Ceph back address. The
+ * monitoring's scrape targets come from here too (fromTopology/monitoring.ts cephExporters).
+ */
+export function cephMgrMetricsAddress(t: Topology, p: DeploymentProfile, d: Pick<CephDaemon, 'host' | 'name'>): string {
+  const host = t.guests.find((g) => g.name === d.host);
+  if (!host) throw new Error(`Ceph manager ${d.name} runs on ${d.host}, which is not a guest of ${t.environment.name}`);
+  return p.address(host, 'admin');
+}
+
 /** The bootstrap plan: CRUSH hierarchy, stretch rule, monitors' locations, pools, stretch mode, then the gateways' realm and users. */
 export function cephPlan(t: Topology, p: DeploymentProfile): CephBootstrapPlan {
   const c = placement(t);
@@ -231,7 +239,7 @@ export function cephPlan(t: Topology, p: DeploymentProfile): CephBootstrapPlan {
     tiebreaker: { monitor: tiebreaker.id, site: tiebreaker.site, bucket: crushBucket(tiebreaker.site) },
     monitors: daemons.filter((d) => d.kind === 'mon').map((d) => ({ id: d.id, site: d.site })),
     hosts: c.osdHosts.map((h) => ({ name: h.host, site: h.site, osds: ids.get(h.host) ?? [] })),
-    managers: daemons.filter((d) => d.kind === 'mgr').map((d) => ({ id: d.id, address: d.address, metricsPort: d.ports[0]! })),
+    managers: daemons.filter((d) => d.kind === 'mgr').map((d) => ({ id: d.id, address: cephMgrMetricsAddress(t, p, d), metricsPort: d.ports[0]! })),
     pools,
     stretch: { size: 4, minSize: 2 },
   });

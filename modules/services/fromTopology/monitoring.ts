@@ -14,19 +14,35 @@
  * Kafka: the JMX exporter of every broker and KRaft controller on its admin address
  * (PORTS.kafkaMetrics, label role), and the hds-kafka alerts (under-min-ISR partitions, offline
  * partitions, active controllers ≠ 1; EXG_PCA_2).
+ * Ceph: the exporter of every manager of the stretched cluster, active and standby (label role
+ * `mgr`), on its host's admin address (PORTS.cephMgrMetrics, flow monitoring-ceph), and the hds-ceph
+ * alerts (health, PGs, OSDs, monitors, capacity; EXG_PCA_2, EXG_VOL_3).
  */
 import { PORTS } from '../../model/ports.ts';
 import { isHaproxy, isHsm, isKafkaController, isPgData, isWaf, pgDomains } from '../../model/roles.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
-import { MONITORING_FILES, type MonitoringRenderInput, renderMonitoring } from '../monitoring/render.ts';
+import { type CephExporterTarget, MONITORING_FILES, type MonitoringRenderInput, renderMonitoring } from '../monitoring/render.ts';
 import type { GuestFile } from '../types.ts';
 import { at, clientTls, place, TLS } from './common.ts';
+import { cephDaemons, cephMgrMetricsAddress } from './ceph.ts';
 import { kafkaNodes } from './kafka.ts';
 import { MONITORING_PATHS } from './paths.ts';
 import type { DeploymentProfile } from './profile.ts';
 
 /** Default non-event window until Cnam validates thresholds per flow (EXG_MON_4). */
 export const NON_EVENT_MINUTES = 30;
+
+/**
+ * Every Ceph manager's exporter (cephDaemons, kind `mgr`: the first OSD host of each data site), on
+ * the admin address of its host — the monitoring guests have no other NIC, and flow monitoring-ceph
+ * opens PORTS.cephMgrMetrics there. None without Ceph.
+ */
+export function cephExporters(t: Topology, p: DeploymentProfile): CephExporterTarget[] {
+  if (!t.ceph) return [];
+  return cephDaemons(t, p)
+    .filter((d) => d.kind === 'mgr')
+    .map((d) => ({ target: `${cephMgrMetricsAddress(t, p, d)}:${PORTS.cephMgrMetrics}`, site: d.site, role: 'mgr' }));
+}
 
 export function monitoringInput(t: Topology, p: DeploymentProfile, g: Guest): MonitoringRenderInput {
   const admin = (x: Guest, port: number) => `${p.address(x, 'admin')}:${port}`;
@@ -46,6 +62,7 @@ export function monitoringInput(t: Topology, p: DeploymentProfile, g: Guest): Mo
       .map((x) => ({ target: admin(x, PORTS.nodeExporter), site: x.site })),
     wafLogRelays: t.guests.filter(isWaf).map((w) => ({ target: admin(w, PORTS.wafLogMetrics), site: w.site })),
     kafkaExporters: kafkaNodes(t).map((k) => ({ target: admin(k, PORTS.kafkaMetrics), site: k.site, role: isKafkaController(k) ? 'controller' : 'broker' })),
+    cephExporters: cephExporters(t, p),
     blackboxExporter: admin(g, PORTS.blackbox),
     healthProbes: probes,
     wafBlockingProbes: probes.map((x) => ({ ...x, name: x.name.replace(/-health$/, '-blocks-sqli') })),

@@ -25,6 +25,15 @@
  * kafka_controller_kafkacontroller_activecontrollercount. Not kafka_exporter (danielqsj): it reads
  * the cluster as a client and has neither the under-min-ISR count nor the active controller.
  *
+ * Ceph (job `ceph`): the `prometheus` module of every ceph-mgr (Ceph 16.2, names checked in the
+ * installed /usr/share/ceph/mgr/prometheus/module.py): ceph_health_status (0 OK, 1 WARN, 2 ERR),
+ * ceph_pg_<state>{pool_id} for every state of a pool's PGs (`active`, `degraded`, `undersized`, ...)
+ * and ceph_pg_total{pool_id}, ceph_pool_metadata{pool_id,name}, ceph_osd_up{ceph_daemon},
+ * ceph_mon_quorum_status{ceph_daemon}, ceph_cluster_total_bytes and
+ * ceph_cluster_total_used_raw_bytes. Only the active manager has metrics: a standby's exporter
+ * answers /metrics with an empty 200. Both are scraped (a failover needs no reconfiguration), so
+ * a series' `instance` changes with the active manager: the rules aggregate it away.
+ *
  * Pure function: input -> RenderedFile[].
  */
 import YAML from 'yaml';
@@ -60,6 +69,28 @@ export interface SyntheticProbe {
 export interface KafkaExporterTarget extends ScrapeTarget {
   role: 'broker' | 'controller';
 }
+
+/**
+ * A Ceph manager's Prometheus exporter (ceph-mgr `prometheus` module), job `ceph`, labels `site`
+ * and `role`. Every manager is a target, the standby too.
+ */
+export interface CephExporterTarget extends ScrapeTarget {
+  role: 'mgr';
+}
+
+/**
+ * Raw capacity used, as a share of the cluster's (ceph_cluster_total_used_raw_bytes /
+ * ceph_cluster_total_bytes), above which the CephCapacity alerts fire. Ceph's own thresholds are
+ * per OSD: nearfull 0.85 (HEALTH_WARN), backfillfull 0.90 (no more recovery onto it), full 0.95
+ * (writes stop). This ratio is the cluster's average, and the fullest OSD sits above the average
+ * (PG placement is never perfectly even): the warning at 0.75 leaves ten points of that spread and
+ * the weeks a hardware order takes before an OSD reaches nearfull, at a steady 400 M documents a
+ * year; at 0.85 the fullest OSDs are at nearfull or past it and recovery from a lost host (its
+ * copies go to the other hosts of the same site) would push them past backfillfull and full: the
+ * writes of the platform are at risk, critical. Raw use (total − available), not
+ * total_used_bytes: the OSD ratios count BlueStore's own space too (`ceph osd df`, %USE).
+ */
+export const CEPH_CAPACITY_ALERT = { warning: 0.75, critical: 0.85 } as const;
 
 export interface NonEventRule {
   /** Application database whose writes must not stop, e.g. `documents`. */
@@ -106,6 +137,14 @@ export interface MonitoringRenderInput {
    * @default none: no Kafka job, no Kafka alerts
    */
   kafkaExporters?: KafkaExporterTarget[];
+  /**
+   * The Prometheus exporter of every Ceph manager, active and standby (job `ceph`,
+   * `honor_labels: true`); when present, the `hds-ceph` alert group (health, PGs inactive,
+   * undersized or degraded, OSDs down, monitors out of quorum, capacity, no exporter / no active
+   * manager).
+   * @default none: no Ceph job, no Ceph alerts
+   */
+  cephExporters?: CephExporterTarget[];
   /** Replication lag alert threshold, bytes (default 16 MiB). */
   replicationLagBytes?: number;
   nonEvents: NonEventRule[];
@@ -159,6 +198,7 @@ function validate(i: MonitoringRenderInput): void {
     ...(i.nodeExporters ?? []),
     ...(i.wafLogRelays ?? []),
     ...(i.kafkaExporters ?? []),
+    ...(i.cephExporters ?? []),
     { target: i.blackboxExporter, site: 'x' },
   ]) {
     if (!TARGET_RE.test(t.target)) throw new Error(`invalid scrape target ${t.target} (expected host:port)`);
@@ -229,6 +269,12 @@ function renderPrometheus(i: MonitoringRenderInput): string {
     scrape.push({ job_name: 'waf_log_relay', metrics_path: '/metrics', static_configs: staticConfigs(i.wafLogRelays) });
   if (i.kafkaExporters && i.kafkaExporters.length > 0)
     scrape.push({ job_name: 'kafka', metrics_path: '/metrics', static_configs: staticConfigs(i.kafkaExporters) });
+  // honor_labels as Ceph's documentation asks for the manager's exporter: the few series that carry
+  // their own `instance` (ceph_disk_occupation: the OSD's host) keep it. No common `instance` label
+  // on the targets: two targets with the same labels are one target to Prometheus, and the standby
+  // would not be scraped.
+  if (i.cephExporters && i.cephExporters.length > 0)
+    scrape.push({ job_name: 'ceph', honor_labels: true, metrics_path: '/metrics', static_configs: staticConfigs(i.cephExporters) });
   scrape.push({ job_name: 'blackbox', metrics_path: '/metrics', static_configs: [{ targets: [i.blackboxExporter] }] });
   if (i.healthProbes.length > 0) scrape.push(probeJob('synthetic_health', BLACKBOX_MODULES.health, i.blackboxExporter, i.healthProbes));
   const waf = (i.wafBlockingProbes ?? []).map((p) => ({ ...p, url: `${p.url}${p.url.includes('?') ? '&' : '?'}id=1%27%20OR%20%271%27%3D%271` }));
@@ -364,6 +410,7 @@ function renderRules(i: MonitoringRenderInput): string {
       { name: 'hds-non-events', rules: nonEvents },
       ...(i.wafLogRelays && i.wafLogRelays.length > 0 ? [{ name: 'hds-waf', rules: wafRules(i) }] : []),
       ...(i.kafkaExporters && i.kafkaExporters.length > 0 ? [{ name: 'hds-kafka', rules: kafkaRules() }] : []),
+      ...(i.cephExporters && i.cephExporters.length > 0 ? [{ name: 'hds-ceph', rules: cephRules() }] : []),
     ],
   };
   return `# Rendered by hds-platform (modules/services/monitoring), do not edit.\n${YAML.stringify(doc, { lineWidth: 0 })}`;
@@ -463,6 +510,132 @@ function kafkaRules(): AlertRule[] {
       ['EXG_PCA_2', 'EXG_MON_1', 'EXG_MON_2'],
       'Kafka has {{ $value }} active KRaft controllers (expected 1)',
       'For 1 minute, the KRaft controllers do not report exactly one active controller: 0 means no quorum leader (metadata frozen, no partition leader can be elected), more than 1 a split brain. Check the controllers of each site and the quorum (kafka-metadata-quorum.sh describe --status).',
+    ),
+  ];
+}
+
+/**
+ * The stretched Ceph cluster (issue 13; EXG_PCA_2 RPO 0, EXG_MON_1/2, EXG_VOL_3 capacity), on the
+ * manager exporter's names (header of this file), the way Ceph's own monitoring/ceph-mixin reads
+ * them but tighter: this platform's bound for writes to resume after a site loss is 30 s, so an
+ * inactive PG (its objects can be neither read nor written) pages after 1 minute, not 5.
+ *
+ * Every expression aggregates the `instance` away (max by the series' own labels): after a manager
+ * failover the same series comes from the other exporter, and an alert's `for` carries on across
+ * it. A PG is undersized when its acting set has fewer OSDs than the pool's size (a copy has no
+ * OSD), degraded when some of its objects have fewer copies than the size (also while recovery
+ * catches up): both are expected for the minutes after an OSD or a site is lost, hence 15 minutes
+ * before a warning. Ceph 16 exports no metric for degraded stretch mode (writes acknowledged by
+ * one site): after a site loss, CephPGsUndersized and CephOSDDown are the signal. When the monitors
+ * lose their quorum the manager serves its last figures; the synthetic probes through the WAF are
+ * the end-to-end signal then.
+ */
+function cephRules(): AlertRule[] {
+  const rpo = ['EXG_PCA_2', 'EXG_MON_1', 'EXG_MON_2'];
+  const blind = ['EXG_MON_1', 'EXG_MON_2', 'EXG_MON_9'];
+  const capacity = ['EXG_VOL_3', 'EXG_MON_1', 'EXG_MON_2'];
+  const perPool = (metric: string) => `(${metric}) * on (pool_id) group_left (name) max by (pool_id, name) (ceph_pool_metadata{job="ceph"}) > 0`;
+  const used = 'max(ceph_cluster_total_used_raw_bytes{job="ceph"}) / max(ceph_cluster_total_bytes{job="ceph"})';
+  const { warning, critical } = CEPH_CAPACITY_ALERT;
+  return [
+    rule(
+      'CephHealthError',
+      'max(ceph_health_status{job="ceph"}) == 2',
+      '1m',
+      'critical',
+      rpo,
+      'Ceph reports HEALTH_ERR',
+      'For 1 minute the stretched Ceph cluster has reported HEALTH_ERR: objects may be unreadable or unwritable (full OSDs, inactive or damaged PGs). Run `ceph health detail` on a monitor host.',
+    ),
+    rule(
+      'CephHealthWarning',
+      'max(ceph_health_status{job="ceph"}) == 1',
+      '10m',
+      'warning',
+      rpo,
+      'Ceph reports HEALTH_WARN for 10 minutes',
+      'The stretched Ceph cluster has reported HEALTH_WARN for 10 minutes (a daemon down, degraded PGs, an OSD nearfull, a clock skew...). Run `ceph health detail` on a monitor host.',
+    ),
+    rule(
+      'CephPGsInactive',
+      perPool('max by (pool_id) (ceph_pg_total{job="ceph"}) - max by (pool_id) (ceph_pg_active{job="ceph"})'),
+      '1m',
+      'critical',
+      rpo,
+      'Ceph pool {{ $labels.name }} has {{ $value }} inactive PGs',
+      'For 1 minute, {{ $value }} placement groups of pool {{ $labels.name }} have not been active: reads and writes of their objects block. After a site loss they re-peer within the 30 s bound; longer means too few OSDs or monitors are left. Check `ceph pg dump_stuck inactive`.',
+    ),
+    rule(
+      'CephPGsUndersized',
+      perPool('max by (pool_id) (ceph_pg_undersized{job="ceph"})'),
+      '15m',
+      'warning',
+      rpo,
+      'Ceph pool {{ $labels.name }} has {{ $value }} undersized PGs',
+      'For 15 minutes, {{ $value }} placement groups of pool {{ $labels.name }} have had fewer OSDs than the pool size: a copy has nowhere to go (an OSD or a host down and not replaced, or a whole site lost: then writes are acknowledged by one site only until it is back). Bring the OSDs back or add a host to the site.',
+    ),
+    rule(
+      'CephPGsDegraded',
+      perPool('max by (pool_id) (ceph_pg_degraded{job="ceph"})'),
+      '15m',
+      'warning',
+      rpo,
+      'Ceph pool {{ $labels.name }} has {{ $value }} degraded PGs',
+      'For 15 minutes, {{ $value }} placement groups of pool {{ $labels.name }} have held objects with fewer copies than the pool size, and recovery has not restored them. Check `ceph pg dump_stuck degraded` and the recovery throughput.',
+    ),
+    rule(
+      'CephOSDDown',
+      'max by (ceph_daemon) (ceph_osd_up{job="ceph"}) == 0',
+      '1m',
+      'warning',
+      rpo,
+      'Ceph {{ $labels.ceph_daemon }} is down',
+      '{{ $labels.ceph_daemon }} has been marked down for 1 minute: its copies are missing until it is back, or marked out and copied again within its site (mon_osd_down_out_interval). Check the daemon and its host.',
+    ),
+    rule(
+      'CephMonQuorumLost',
+      'max by (ceph_daemon) (ceph_mon_quorum_status{job="ceph"}) == 0',
+      '1m',
+      'critical',
+      rpo,
+      'Ceph {{ $labels.ceph_daemon }} is out of the monitor quorum',
+      '{{ $labels.ceph_daemon }} has been out of the quorum for 1 minute. The stretched cluster survives the loss of a site only with every other monitor in the quorum: until it is back, losing a site may stop the whole cluster. Check the monitor, its host and its clock.',
+    ),
+    rule(
+      'CephCapacity',
+      `${used} > ${warning}`,
+      '15m',
+      'warning',
+      capacity,
+      'Ceph uses {{ $value | humanizePercentage }} of its raw capacity',
+      `More than ${warning * 100} % of the stretched cluster's raw capacity has been used for 15 minutes: order OSD hosts now (Ceph warns at 85 % on an OSD and stops writes at 95 %).`,
+    ),
+    rule(
+      'CephCapacity',
+      `${used} > ${critical}`,
+      '5m',
+      'critical',
+      capacity,
+      'Ceph uses {{ $value | humanizePercentage }} of its raw capacity',
+      `More than ${critical * 100} % of the stretched cluster's raw capacity has been used for 5 minutes: the fullest OSDs are at Ceph's nearfull ratio, recovering a lost host would fill them, and writes stop when one reaches full (95 %). Add OSD hosts in both sites.`,
+    ),
+    rule(
+      'CephMgrExporterDown',
+      'absent(up{job="ceph"} == 1)',
+      '2m',
+      'critical',
+      blind,
+      'No Ceph manager exporter answers',
+      'For 2 minutes no ceph-mgr exporter has answered its scrape: every Ceph alert is blind. Check the managers (`ceph mgr stat`) and their prometheus module.',
+    ),
+    rule(
+      'CephNoActiveManager',
+      'absent(ceph_health_status{job="ceph"}) and on () count(up{job="ceph"} == 1) > 0',
+      '2m',
+      'critical',
+      blind,
+      'The Ceph manager exporters answer without metrics',
+      'For 2 minutes the manager exporters have answered with no metrics: no manager is active (the cluster has no PG statistics and every Ceph alert is blind). Check `ceph mgr stat` and the monitors.',
     ),
   ];
 }

@@ -22,7 +22,7 @@ function resolveLabPlan(opts: Common) {
 }
 
 export function register(program: Command, setExit: (code: number) => void): void {
-  const lab = program.command('lab').description('run the platform\'s data plane locally in network namespaces (the embedded default)');
+  const lab = program.command('lab').description("run the platform's data plane locally in network namespaces (the embedded default)");
   const common = (c: Command) => c.option('--env <name>', 'lab environment (platform lab)', 'lab').option('--dir <path>', 'environments directory');
 
   common(lab.command('up').description('start the lab and wait until every service is healthy; a no-op when it already runs'))
@@ -40,24 +40,46 @@ export function register(program: Command, setExit: (code: number) => void): voi
       setExit(EXIT_OK);
     });
 
-  common(lab.command('status').description('show the lab network, processes and endpoints (exit 2 when partly up)'))
+  common(lab.command('status').description('show the lab network, processes, service health (Ceph) and endpoints (exit 2 when partly up or degraded)'))
     .option('--json', 'machine-readable output')
     .action(async (opts: Common & { json?: boolean }) => {
       const plan = resolveLabPlan(opts);
       const s = await labStatus(plan, { components: labComponents(plan) });
       const running = s.processes.filter((p) => p.alive).length;
-      const state = s.up ? 'up' : running === 0 && !s.network.bridge ? 'down' : 'partial';
+      const state = s.up ? (s.healthy ? 'up' : 'degraded') : running === 0 && !s.network.bridge ? 'down' : 'partial';
       if (opts.json) printJson({ state, ...s, endpoints: labEndpoints(plan) });
       else {
-        out(`lab ${state}${s.upSince ? ` since ${s.upSince}` : ''}: ${running}/${s.processes.length} processes, bridge ${s.network.bridge ? 'present' : 'absent'}`);
+        const mib = (b: number) => `${Math.round(b / 1024 ** 2)} MiB`;
+        out(
+          `lab ${state}${s.upSince ? ` since ${s.upSince}` : ''}: ${running}/${s.processes.length} processes, bridge ${s.network.bridge ? 'present' : 'absent'}`,
+        );
+        if (s.memory.processes > 0)
+          out(
+            `memory: ${mib(s.memory.rssBytes)} resident in ${s.memory.processes} processes (${s.memory.byCommand
+              .slice(0, 5)
+              .map((c) => `${c.command} ${mib(c.rssBytes)}`)
+              .join(', ')}, …)`,
+          );
         for (const l of table(
           ['process', 'state', 'pid', 'restarts', 'last exit'],
-          s.processes.map((p) => [p.name, p.state ?? (p.alive ? 'running' : 'stopped'), p.pid ?? '-', p.restarts ?? 0, p.lastExit ? `${p.lastExit}${p.lastExitAt ? ` at ${p.lastExitAt}` : ''}` : '-']),
+          s.processes.map((p) => [
+            p.name,
+            p.state ?? (p.alive ? 'running' : 'stopped'),
+            p.pid ?? '-',
+            p.restarts ?? 0,
+            p.lastExit ? `${p.lastExit}${p.lastExitAt ? ` at ${p.lastExitAt}` : ''}` : '-',
+          ]),
         ))
           out(l);
+        if (s.services.length > 0)
+          for (const l of table(
+            ['service', 'health'],
+            s.services.map((x) => [x.name, `${x.healthy ? 'ok' : 'NOT OK'} — ${x.detail}`]),
+          ))
+            out(l);
         if (s.up) for (const l of table(['endpoint', 'address'], Object.entries(labEndpoints(plan)))) out(l);
       }
-      setExit(state === 'partial' ? EXIT_FINDINGS : EXIT_OK);
+      setExit(state === 'partial' || state === 'degraded' ? EXIT_FINDINGS : EXIT_OK);
     });
 
   common(lab.command('down').description('stop every lab process and delete its namespaces and bridge; safe to run twice or after a crash'))
@@ -69,7 +91,11 @@ export function register(program: Command, setExit: (code: number) => void): voi
       setExit(EXIT_OK);
     });
 
-  common(lab.command('smoke').description('end-to-end check of the running lab: a document through the WAFs, an attack refused, PostgreSQL pairs (exit 2 when a check fails)'))
+  common(
+    lab
+      .command('smoke')
+      .description('end-to-end check of the running lab: a document through the WAFs, an attack refused, PostgreSQL pairs (exit 2 when a check fails)'),
+  )
     .option('--json', 'machine-readable output')
     .action(async (opts: Common & { json?: boolean }) => {
       const plan = resolveLabPlan(opts);
@@ -77,7 +103,12 @@ export function register(program: Command, setExit: (code: number) => void): voi
       const failed = checks.filter((c) => !c.ok).length;
       if (opts.json) printJson({ ok: failed === 0, checks });
       else for (const c of checks) out(`${c.ok ? green('ok  ', process.stdout) : red('FAIL', process.stdout)} ${c.name}: ${c.detail}`);
-      if (!opts.json) log(failed === 0 ? green(`smoke check passed (${checks.length} checks)`) : red(`${failed} of ${checks.length} checks failed; see \`hdsctl lab status\` and the logs under the state directory`));
+      if (!opts.json)
+        log(
+          failed === 0
+            ? green(`smoke check passed (${checks.length} checks)`)
+            : red(`${failed} of ${checks.length} checks failed; see \`hdsctl lab status\` and the logs under the state directory`),
+        );
       setExit(failed === 0 ? EXIT_OK : EXIT_FINDINGS);
     });
 
