@@ -8,13 +8,14 @@
  * when the drill fails half-way.
  */
 import { createHash } from 'node:crypto';
+import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { labComponents } from '../lab/components/all.ts';
-import { labCephAdmin, labCephExpectation, labHasCeph } from '../lab/components/ceph.ts';
-import { edgeSites, refserviceDomain } from '../lab/edgeEndpoints.ts';
+import { labCephAdmin, labCephExpectation, labDocumentsS3, labHasCeph } from '../lab/components/ceph.ts';
+import { edgeSites, objectGateways, refserviceDomain } from '../lab/edgeEndpoints.ts';
 import { etcdMembers, haproxyEndpoints, patroniNodes } from '../lab/endpoints.ts';
 import { labStatus } from '../lab/lab.ts';
 import { appClient, replicationState } from '../lab/probes.ts';
@@ -373,8 +374,31 @@ export async function runDrill(o: DrillOptions): Promise<{ run: DrillRun; dir: s
   return { run, dir };
 }
 
+/** Deletes documents' objects (S3 multi-delete, 1000 a request) through the first gateway that answers; returns how many went. */
+async function deleteDocumentObjects(plan: LabPlan, keys: string[]): Promise<number> {
+  let last: unknown;
+  for (const gw of objectGateways(plan)) {
+    const { client, bucket } = await labDocumentsS3(plan, gw);
+    try {
+      let deleted = 0;
+      for (let i = 0; i < keys.length; i += 1000) {
+        const batch = keys.slice(i, i + 1000);
+        const r = await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+        if (r.Errors?.length) throw new Error(`${r.Errors.length} objects not deleted (first: ${r.Errors[0]?.Code ?? '?'})`);
+        deleted += batch.length;
+      }
+      return deleted;
+    } catch (err) {
+      last = err;
+    } finally {
+      client.destroy();
+    }
+  }
+  throw new Error(`the drill documents' objects could not be deleted through any gateway: ${(last as Error)?.message ?? 'no gateway'}`);
+}
+
 /** Drops the drill schema and the drill documents of the domain (`hdsctl drill cleanup`). */
-export async function cleanupDrillData(plan: LabPlan): Promise<{ documents: number }> {
+export async function cleanupDrillData(plan: LabPlan): Promise<{ documents: number; objects: number }> {
   const domain = refserviceDomain(plan);
   for (const h of haproxyEndpoints(plan)) {
     const c = h.clusters.find((x) => x.domain === domain)!;
@@ -382,8 +406,14 @@ export async function cleanupDrillData(plan: LabPlan): Promise<{ documents: numb
     try {
       client = await appClient(plan, domain, h.address, c.writePort, 3000);
       await client.query(`drop schema if exists ${DRILL_SCHEMA} cascade`);
-      const r = await client.query("delete from documents where category = $1 and patient_id like 'drill-%'", [DRILL_CATEGORY]);
-      return { documents: r.rowCount ?? 0 };
+      // Rows first, then their objects: a failure in between leaves orphan objects (harmless), never a row without its content.
+      const r = await client.query<{ content_object: string | null }>(
+        "delete from documents where category = $1 and patient_id like 'drill-%' returning content_object",
+        [DRILL_CATEGORY],
+      );
+      const keys = r.rows.flatMap((x) => (x.content_object ? [x.content_object] : []));
+      const objects = keys.length > 0 ? await deleteDocumentObjects(plan, keys) : 0;
+      return { documents: r.rowCount ?? 0, objects };
     } catch {
       // the other site's HAProxy
     } finally {

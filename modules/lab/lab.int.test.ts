@@ -6,8 +6,8 @@
  * Traffic stays on the lab bridge and in the namespaces this test creates.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync } from 'node:fs';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
@@ -16,13 +16,20 @@ import { MONITORING_PATHS } from '../services/fromTopology/paths.ts';
 import { MONITORING_FILES } from '../services/monitoring/render.ts';
 import { MAX_DOCUMENT_BYTES } from '../model/documents.ts';
 import { wafLogPaths } from '../services/waf/logging.ts';
+import { documentObjectKey } from '../refservice/objectStore.ts';
+import { runCephTool } from '../runtime/ceph/cli.ts';
+import { cephHealth, cephStretchState } from '../runtime/ceph/health.ts';
+import { getObjectBytes } from '../runtime/ceph/s3.ts';
+import { cephHosts, rgwInput } from '../services/fromTopology/ceph.ts';
 import { labComponents } from './components/all.ts';
+import { labCephAdmin, labCephExpectation, labDocumentsS3 } from './components/ceph.ts';
+import { createContext } from './context.ts';
 import { labBackup, labBackupInfo } from './components/pgbackrest.ts';
 import { pgDataDir } from './components/postgres.ts';
 import { wafDirs } from './components/waf.ts';
-import { edgeSites, monitoringGuest, prometheusUrl } from './edgeEndpoints.ts';
+import { edgeSites, monitoringGuest, objectGateways, prometheusUrl } from './edgeEndpoints.ts';
 import { etcdMembers, haproxyEndpoints, patroniNodes } from './endpoints.ts';
-import { guestPath, labGuests, resolvedGuestFiles, WAF_SERVER_NAME } from './guests.ts';
+import { guestPath, labGuests, labProfileOf, resolvedGuestFiles, WAF_SERVER_NAME } from './guests.ts';
 import { labDown, labStatus, labUp } from './lab.ts';
 import { listNetns } from './netns.ts';
 import { appClient, etcdHealth, etcdMemberCount, inRecoveryVia, type PatroniMember, patroniClusterAny } from './probes.ts';
@@ -70,6 +77,8 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
   });
 
   afterAll(async () => {
+    // Never the other lab's: when beforeAll refused to start, nothing of ours runs.
+    if (!existsSync(join(stateDir, 'run'))) return;
     await labDown(plan, { components, purge: true, log }).catch((e) => log(`cleanup failed: ${(e as Error).message}`));
     log(`lab timings (s): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v / 100) / 10])))}`);
   });
@@ -109,6 +118,33 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
       expect(st.alive).toBe(true);
       expect(await netnsPids(m.site.netns)).toContain(st.pid);
     }
+  });
+
+  it('issue 13: Ceph HEALTH_OK with its monitors in the three namespaces and its OSDs in the two data sites; stretch mode, DC3 breaks ties', async () => {
+    const admin = labCephAdmin(plan);
+    const s = await cephHealth(admin, labCephExpectation(plan));
+    expect(s.quorum).toHaveLength(3);
+    expect(s.osds).toMatchObject({ total: 4, up: 4, in: 4 });
+    const stretch = await cephStretchState(admin);
+    expect(stretch.stretchMode).toBe(true);
+    expect(stretch.locations[stretch.tiebreaker]).toMatch(/datacenter=dc3/);
+    // Where each daemon really runs: its process inside its site's namespace.
+    const where: Record<string, string[]> = {};
+    for (const spec of components.find((c) => c.name === 'ceph')!.processes(createContext(plan, () => undefined))) {
+      const st = await processStatus(stateDir, spec.name);
+      expect(st.alive, spec.name).toBe(true);
+      const site = plan.sites.find((x) => x.netns === spec.netns)!;
+      expect(await netnsPids(site.netns), spec.name).toContain(st.pid);
+      (where[site.id] ??= []).push(spec.name.split('.')[0]!);
+    }
+    const count = (site: string, kind: string) => (where[site] ?? []).filter((k) => k === `ceph-${kind}`).length;
+    expect([count('DC1', 'mon'), count('DC2', 'mon'), count('DC3', 'mon')]).toEqual([1, 1, 1]);
+    expect([count('DC1', 'osd'), count('DC2', 'osd'), count('DC3', 'osd')]).toEqual([2, 2, 0]);
+    expect([count('DC1', 'rgw'), count('DC2', 'rgw'), count('DC3', 'rgw')]).toEqual([1, 1, 0]);
+    // cephx keys: 0600 in a 0700 directory of the state dir.
+    expect((await stat(join(stateDir, 'secrets', 'ceph'))).mode & 0o777).toBe(0o700);
+    for (const f of (await readdir(join(stateDir, 'secrets', 'ceph'))).filter((x) => x.endsWith('.keyring')))
+      expect((await stat(join(stateDir, 'secrets', 'ceph', f))).mode & 0o777, f).toBe(0o600);
   });
 
   it('namespaces have no default route', async () => {
@@ -164,9 +200,54 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     }
   });
 
+  it('issue 13: a document\'s content is an object in RGW read through both gateways (SSE-KMS), sealed, and neither it nor its ciphertext is in clear in RADOS or PostgreSQL', async () => {
+    const marker = Buffer.from(`Compte rendu confidentiel ${randomBytes(16).toString('hex')} fin`, 'utf8');
+    const post = await postDocument(0, marker);
+    expect(post.status).toBe(201);
+    const { id } = JSON.parse(post.body) as { id: string };
+    const objects: Buffer[] = [];
+    for (const gw of objectGateways(plan)) {
+      const { client, bucket } = await labDocumentsS3(plan, gw);
+      try {
+        const o = await getObjectBytes(client, bucket, documentObjectKey(id));
+        expect(o.sse, gw.site.id).toBe('aws:kms');
+        objects.push(o.body);
+      } finally {
+        client.destroy();
+      }
+    }
+    expect(objects).toHaveLength(2);
+    expect(objects[1]!.equals(objects[0]!)).toBe(true);
+    const sealed = objects[0]!;
+    expect(sealed.length).toBe(marker.length); // AES-GCM: the envelope's ciphertext, its tag kept in the row
+    expect(sealed.includes(marker.subarray(0, 24))).toBe(false);
+    // RADOS holds the gateway's SSE ciphertext: neither the clear text nor the envelope's ciphertext.
+    const admin = labCephAdmin(plan);
+    const pool = `${rgwInput(plan.topology, labProfileOf(plan)).zone}.rgw.buckets.data`;
+    const names = (await runCephTool(admin, 'rados', ['-p', pool, 'ls'])).split('\n').filter((n) => n.endsWith(documentObjectKey(id)));
+    expect(names).toHaveLength(1);
+    const raw = join(stateDir, 'rados-object');
+    await runCephTool(admin, 'rados', ['-p', pool, 'get', names[0]!, raw]);
+    const inRados = await readFile(raw);
+    await rm(raw, { force: true });
+    expect(inRados.length).toBeGreaterThanOrEqual(sealed.length);
+    expect(inRados.includes(marker.subarray(0, 24))).toBe(false);
+    expect(inRados.includes(sealed.subarray(0, 24))).toBe(false);
+    // The row: metadata, the envelope and the object's key, no content bytes.
+    const h = haproxyEndpoints(plan)[0]!;
+    const c = await appClient(plan, DOMAIN, h.address, h.clusters[0]!.writePort);
+    try {
+      const row = (await c.query('select content_ciphertext, content_object from documents where id = $1', [id])).rows[0] as Record<string, unknown>;
+      expect(row.content_ciphertext).toBeNull();
+      expect(row.content_object).toBe(documentObjectKey(id));
+    } finally {
+      await c.end();
+    }
+  });
+
   it("the files every lab guest runs with are the adapter's output for the lab profile, byte for byte (secrets resolved)", async () => {
     const g = labGuests(plan);
-    const guests = [...g.dcs, ...g.pgData, ...g.haproxy, ...g.waf, ...g.monitoring, ...(g.repository ? [g.repository] : [])];
+    const guests = [...g.dcs, ...g.pgData, ...g.haproxy, ...g.waf, ...g.monitoring, ...(g.repository ? [g.repository] : []), ...cephHosts(plan.topology)];
     let compared = 0;
     for (const guest of guests) {
       for (const f of await resolvedGuestFiles(plan, guest)) {
@@ -175,7 +256,7 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
         compared++;
       }
     }
-    expect(compared).toBeGreaterThanOrEqual(15);
+    expect(compared).toBeGreaterThanOrEqual(20);
   });
 
   it('EXG_WAF_1, EXG_SEC_6: the WAF answers 403 to SQL injection, XSS and undeclared paths, 200 to a valid call, and audits with the correlation id', async () => {
@@ -311,7 +392,9 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     expect(up.length).toBeGreaterThanOrEqual(6);
     expect(up.filter((s) => s.value[1] !== '1').map((s) => s.metric)).toEqual([]);
     const jobs = new Set(up.map((s) => s.metric.job));
-    for (const j of ['patroni', 'haproxy']) expect(jobs).toContain(j);
+    for (const j of ['patroni', 'haproxy', 'ceph']) expect(jobs).toContain(j);
+    // The active Ceph manager exports the cluster's health (0 = HEALTH_OK).
+    expect((await q('max(ceph_health_status)')).map((x) => x.value[1])).toEqual(['0']);
     const probes = await q('probe_success');
     expect(probes.length).toBe(2 * edges.length);
     expect(probes.every((p) => p.value[1] === '1')).toBe(true);
@@ -322,7 +405,9 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
       data: { groups: Array<{ rules: Array<{ name: string; health: string }> }> };
     };
     const loaded = rules.data.groups.flatMap((g) => g.rules);
-    expect(loaded.map((r) => r.name)).toEqual(expect.arrayContaining(['TargetDown', 'PostgresNoSynchronousStandby', 'PostgresReplicationLagHigh']));
+    expect(loaded.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['TargetDown', 'PostgresNoSynchronousStandby', 'PostgresReplicationLagHigh', 'CephHealthError', 'CephPGsDegraded', 'CephCapacity']),
+    );
     expect(loaded.some((r) => r.name.startsWith('NoWriteActivity'))).toBe(true);
     expect(loaded.every((r) => r.health === 'ok')).toBe(true);
   });

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type S3Endpoint, s3ClientFor } from '../runtime/ceph/s3.ts';
 import { ensureCert } from '../runtime/pki.ts';
 import { request } from '../testkit/http.ts';
 import { freePort } from '../testkit/net.ts';
@@ -24,6 +25,7 @@ import type { KeyWrapper } from './envelope.ts';
 import { createLogger } from './log.ts';
 import {
   createObjectStore,
+  OBJECT_STORE_DEFAULTS,
   documentObjectKey,
   type ObjectStore,
   ObjectStoreError,
@@ -293,6 +295,33 @@ describe('object store client: bounded retries and gateway failover (S3 stand-in
     expect(warn).toMatchObject({ level: 'warn', correlation_id: 'cid-refused', op: 'put', endpoint: down, attempt: 1 });
     expect(String(warn?.error)).toMatch(/ECONNREFUSED/);
     expect(secretsIn(lines)).toEqual([]);
+  });
+
+  it('connecting to a gateway is bounded apart (connectTimeoutMs, 1 s by default): a site cut off drops SYNs and must not cost a whole attempt', () => {
+    const seen: S3Endpoint[] = [];
+    const capture = (e: S3Endpoint) => {
+      seen.push(e);
+      return s3ClientFor(e);
+    };
+    const opts = { endpoints: ['https://127.0.0.1:1', 'https://127.0.0.2:1'], bucket: 'documents', ca, accessKeyId, secretAccessKey, kmsKeyId: 'documents' };
+    stores.push(
+      createObjectStore(
+        opts,
+        createLogger('t', () => undefined),
+        { clientFor: capture },
+      ),
+    );
+    expect(seen.map((e) => e.connectTimeoutMs)).toEqual([OBJECT_STORE_DEFAULTS.connectTimeoutMs, OBJECT_STORE_DEFAULTS.connectTimeoutMs]);
+    expect(OBJECT_STORE_DEFAULTS.connectTimeoutMs).toBeLessThan(OBJECT_STORE_DEFAULTS.requestTimeoutMs);
+    // The connection bound never exceeds an attempt's.
+    stores.push(
+      createObjectStore(
+        { ...opts, requestTimeoutMs: 400, connectTimeoutMs: 5000 },
+        createLogger('t', () => undefined),
+        { clientFor: capture },
+      ),
+    );
+    expect(seen.slice(2).map((e) => e.connectTimeoutMs)).toEqual([400, 400]);
   });
 
   it('a gateway that accepts and never answers (a cut-off site) costs one attempt timeout, then is tried last for a while', async () => {

@@ -39,6 +39,11 @@ export const OBJECT_STORE_DEFAULTS = {
   /** RGW checks a SigV4 signature with the request's own credential scope: any region signs correctly. */
   region: 'default',
   requestTimeoutMs: 5000,
+  /**
+   * Bound of connecting to a gateway (TCP + TLS; the lab and the inter-DC links answer in ms):
+   * a site cut off drops SYNs, so without it a call would wait the whole attempt on it.
+   */
+  connectTimeoutMs: 1000,
   /** With the database's 15 s (db.ts), a request stays within the WAF's 30 s read timeout. */
   retryBudgetMs: 12_000,
   /** The slowest transfer an attempt is allowed: it gets requestTimeoutMs plus its body's bytes at this rate (4 MiB/s). */
@@ -65,6 +70,8 @@ export interface ObjectStoreOptions {
   region?: string;
   /** @default OBJECT_STORE_DEFAULTS.requestTimeoutMs */
   requestTimeoutMs?: number;
+  /** @default OBJECT_STORE_DEFAULTS.connectTimeoutMs */
+  connectTimeoutMs?: number;
   /** @default OBJECT_STORE_DEFAULTS.retryBudgetMs */
   retryBudgetMs?: number;
   /** @default OBJECT_STORE_DEFAULTS.minTransferBytesPerSecond */
@@ -236,6 +243,7 @@ export function createObjectStore(opts: ObjectStoreOptions, log: Logger, deps: O
   const d = {
     region: opts.region ?? D.region,
     requestTimeoutMs: opts.requestTimeoutMs ?? D.requestTimeoutMs,
+    connectTimeoutMs: opts.connectTimeoutMs ?? D.connectTimeoutMs,
     retryBudgetMs: opts.retryBudgetMs ?? D.retryBudgetMs,
     minTransferBytesPerSecond: opts.minTransferBytesPerSecond ?? D.minTransferBytesPerSecond,
     retryMaxDelayMs: opts.retryMaxDelayMs ?? D.retryMaxDelayMs,
@@ -256,6 +264,7 @@ export function createObjectStore(opts: ObjectStoreOptions, log: Logger, deps: O
       // The SDK's own connection and request timers stay above every attempt's bound (the abort
       // signal below, which also covers reading a body): they would cut a large body's transfer.
       timeoutMs: d.retryBudgetMs + d.requestTimeoutMs,
+      connectTimeoutMs: Math.min(d.connectTimeoutMs, d.requestTimeoutMs),
     }),
   }));
 

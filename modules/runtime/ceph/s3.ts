@@ -29,6 +29,11 @@ export interface S3Endpoint {
   region: string;
   /** Per-request timeout. @default 15_000 */
   timeoutMs?: number;
+  /**
+   * Bound of the connection phase alone (TCP + TLS). @default timeoutMs. Short where a gateway
+   * that cannot be reached must cost little (a site cut off drops SYNs: no refusal comes back).
+   */
+  connectTimeoutMs?: number;
 }
 
 export function s3ClientFor(e: S3Endpoint): S3Client {
@@ -44,7 +49,7 @@ export function s3ClientFor(e: S3Endpoint): S3Client {
     // NodeHttpHandler's options (the SDK builds the handler): the CA, TLS 1.2+, bounded waits.
     requestHandler: {
       httpsAgent: new Agent({ ca: e.ca, keepAlive: true, minVersion: 'TLSv1.2' }),
-      connectionTimeout: timeout,
+      connectionTimeout: e.connectTimeoutMs ?? timeout,
       requestTimeout: timeout,
       // A request without an answer in time is an error (its outcome unknown), never a silent wait.
       throwOnRequestTimeout: true,

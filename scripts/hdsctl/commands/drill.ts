@@ -309,14 +309,14 @@ export function register(program: Command, setExit: (code: number) => void): voi
 
   drill
     .command('cleanup')
-    .description('drop the drill schema and the drill documents of the lab (business data untouched)')
+    .description('drop the drill schema and the drill documents of the lab, their objects included (business data untouched)')
     .option('--env <name>', 'lab environment', 'lab')
     .option('--dir <path>', 'environments directory')
     .action(async (opts: { env?: string; dir?: string }) => {
       const o = checkOptions(opts, { dir: environmentsDir });
       const plan = planOf(opts.env, o.dir);
       const r = await cleanupDrillData(plan);
-      log(`drill data removed: schema drill dropped, ${r.documents} drill documents deleted`);
+      log(`drill data removed: schema drill dropped, ${r.documents} drill documents deleted (${r.objects} of their objects in the object store)`);
       setExit(EXIT_OK);
     });
 }
