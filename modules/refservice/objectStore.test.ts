@@ -432,6 +432,18 @@ describe('object store client: bounded retries and gateway failover (S3 stand-in
     expect([x, y]).toEqual([false, false]);
     expect(Date.now() - t0).toBeLessThan(800);
   });
+
+  it('healthy(): once an answer is known it is given at once, the stale one refreshed behind it (never waits on a busy gateway)', async () => {
+    const g = await gateway();
+    const st = store([g.url], { healthTimeoutMs: 300, healthCacheMs: 0 }).st;
+    expect(await st.healthy()).toBe(true); // the first call waits for its probe
+    g.mode = { kind: 'hang' }; // the gateway now holds every request
+    const t0 = Date.now();
+    expect(await st.healthy()).toBe(true); // the last answer, at once; a probe runs behind
+    expect(Date.now() - t0).toBeLessThan(100);
+    await new Promise((r) => setTimeout(r, 500)); // the background probe times out (300 ms)
+    expect(await st.healthy()).toBe(false);
+  });
 });
 
 /** In-memory AES key wrap stand-in (the integration test uses SoftHSM). */

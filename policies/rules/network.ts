@@ -200,6 +200,10 @@ const MANAGEMENT_PORTS = new Set([
     PORTS.hsmKmip,
     PORTS.ocpApi,
     PORTS.ocpMachineConfig,
+    PORTS.kafkaMetrics,
+    PORTS.cephMgrMetrics,
+    PORTS.cephMonV2,
+    PORTS.cephMonV1,
   ].map(String),
 ]);
 

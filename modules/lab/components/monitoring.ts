@@ -19,6 +19,7 @@ import { blackboxProcessSpec, nodeExporterProcessSpec, postgresExporterProcessSp
 import { MONITORING_PATHS } from '../../services/fromTopology/paths.ts';
 import { pgCredentialRef } from '../../services/fromTopology/postgres.ts';
 import type { LabComponent, LabContext } from '../context.ts';
+import { labHasCeph } from './ceph.ts';
 import { waitFor } from '../context.ts';
 import { edgeSites, monitoringGuest, monitoringSite, prometheusUrl } from '../edgeEndpoints.ts';
 import { patroniNodes } from '../endpoints.ts';
@@ -83,7 +84,7 @@ export function monitoringComponent(): LabComponent {
           const down = [...up, ...probes].filter((s) => s.value[1] !== '1').map((s) => `${s.metric.job}/${s.metric.instance}`);
           if (down.length) throw new Error(`not up yet: ${down.join(', ')}`);
           const jobs = new Set(up.map((s) => s.metric.job));
-          const missing = ['patroni', 'haproxy', 'postgres', 'node'].filter((j) => !jobs.has(j));
+          const missing = ['patroni', 'haproxy', 'postgres', 'node', ...(labHasCeph(ctx.plan) ? ['ceph'] : [])].filter((j) => !jobs.has(j));
           if (missing.length) throw new Error(`no target scraped yet for ${missing.join(', ')}`);
           // Two probes through each WAF (a user's health call, an attack that must be blocked).
           return probes.length >= 2 * edgeSites(ctx.plan).length ? true : undefined;
