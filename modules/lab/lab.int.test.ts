@@ -135,7 +135,7 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
       expect(st.alive, spec.name).toBe(true);
       const site = plan.sites.find((x) => x.netns === spec.netns)!;
       expect(await netnsPids(site.netns), spec.name).toContain(st.pid);
-      (where[site.id] ??= []).push(spec.name.split('.')[0]!);
+      where[site.id] = [...(where[site.id] ?? []), spec.name.split('.')[0]!];
     }
     const count = (site: string, kind: string) => (where[site] ?? []).filter((k) => k === `ceph-${kind}`).length;
     expect([count('DC1', 'mon'), count('DC2', 'mon'), count('DC3', 'mon')]).toEqual([1, 1, 1]);
