@@ -22,6 +22,8 @@ export interface HttpsOptions {
   timeoutMs?: number;
   /** TLS server name (SNI + certificate check) when dialling an address; also sent as `Host`. */
   serverName?: string;
+  /** A connection of its own, closed after the answer (a new user), instead of a kept-alive one of the pool. */
+  newConnection?: boolean;
 }
 
 export interface HttpsResponse {
@@ -59,7 +61,16 @@ export async function httpsRequest(url: string, tls: TlsFiles, opts: HttpsOption
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { method, ca, ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(opts.serverName ? { servername: opts.serverName } : {}), headers, timeout: timeoutMs },
+      {
+        method,
+        ca,
+        ...(cert ? { cert } : {}),
+        ...(key ? { key } : {}),
+        ...(opts.serverName ? { servername: opts.serverName } : {}),
+        ...(opts.newConnection ? { agent: false } : {}),
+        headers,
+        timeout: timeoutMs,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

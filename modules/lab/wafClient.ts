@@ -30,7 +30,7 @@ async function labCa(plan: LabPlan): Promise<string> {
 export async function wafRequest(
   plan: LabPlan,
   url: string,
-  opts: { method?: string; body?: unknown; rawBody?: Buffer | string; headers?: Record<string, string>; timeoutMs?: number } = {},
+  opts: { method?: string; body?: unknown; rawBody?: Buffer | string; headers?: Record<string, string>; timeoutMs?: number; newConnection?: boolean } = {},
 ): Promise<WafResponse> {
   const payload = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
   const call = async () =>
@@ -41,6 +41,7 @@ export async function wafRequest(
         method: opts.method ?? 'GET',
         serverName: WAF_SERVER_NAME,
         timeoutMs: opts.timeoutMs ?? 5000,
+        ...(opts.newConnection ? { newConnection: true } : {}),
         headers: { ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
         ...(payload !== undefined ? { body: payload } : {}),
       },
