@@ -1,13 +1,13 @@
 /**
- * The HTML report opened in headless Chromium (no network: file:// only, background networking,
- * component updates and QUIC off). The screenshot is kept as the example under docs/.
+ * The HTML report opened in headless Chromium (modules/testkit/chromium.ts: no network, file://
+ * only, a fresh profile). The screenshot is kept as the example under docs/.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../loader/atomicWrite.ts';
+import { chromium, screenshot } from '../testkit/chromium.ts';
 import { coverage } from '../../policies/coverage.ts';
 import { runPolicies } from '../../policies/engine.ts';
 import { RULES } from '../../policies/index.ts';
@@ -20,7 +20,6 @@ import { buildReport } from './report.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CATALOG = process.env.HDS_REQUIREMENTS_CATALOG ?? join(ROOT, '..', 'shared', 'requirements', 'catalog.yaml');
-const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
 describe.skipIf(!chromium)('HTML report in headless Chromium', () => {
   it('renders, and the screenshot is saved as docs/policy-report-example.png', { timeout: 300_000 }, async () => {
@@ -46,29 +45,9 @@ describe.skipIf(!chromium)('HTML report in headless Chromium', () => {
     const html = join(dir, 'policy-report.html');
     writeFileAtomic(html, toHtml(report, 'fr'));
     const png = join(dir, 'shot.png');
-    const profile = mkdtempSync(join(tmpdir(), 'hds-chromium-profile-'));
-    await execa(
-      chromium!,
-      [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        `--user-data-dir=${profile}`,
-        `--screenshot=${png}`,
-        '--window-size=1400,2000',
-        `file://${html}`,
-      ],
-      { timeout: 120_000, reject: true },
-    );
-    const bytes = readFileSync(png);
-    expect(bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
-    expect(bytes.readUInt32BE(16)).toBe(1400);
-    expect(statSync(png).size).toBeGreaterThan(20_000);
+    const shot = await screenshot(`file://${html}`, png);
+    expect(shot).toMatchObject({ png: true, width: 1400 });
+    expect(shot.bytes).toBeGreaterThan(20_000);
     copyFileSync(png, join(ROOT, 'docs', 'policy-report-example.png'));
   });
 });

@@ -8,9 +8,10 @@
  * to 0.1 and every list is sorted, so the same run gives the same bytes.
  */
 import type { Lang } from '../../../policies/types.ts';
+import { escHtml as esc } from '../../reports/pv/escape.ts';
+import { num } from '../../reports/pv/format.ts';
 import type { DrillRun, OpPath, SeriesPoint } from '../types.ts';
-import { escHtml as esc } from './escape.ts';
-import { faultLabel, label as L, num } from './labels.ts';
+import { faultLabel, label as L } from './labels.ts';
 
 const W = 1000;
 const H = 480;

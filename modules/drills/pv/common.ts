@@ -4,13 +4,13 @@
  * timeline of a fault relative to its injection, the lists capped at 50 entries.
  */
 import type { Lang } from '../../../policies/types.ts';
+import { arr, duration, int, num, percent, seconds } from '../../reports/pv/format.ts';
+import type { PvValidation, Row } from '../../reports/pv/types.ts';
 import type { DrillRun, FaultResult, TimelineEvent } from '../types.ts';
-import { duration, eventLabel, faultLabel, int, label as L, num, percent, seconds } from './labels.ts';
+import { eventLabel, faultLabel, label as L } from './labels.ts';
 
 /** Lists (lost ids, split-brain evidence) show at most this many entries, then "… and N more". */
 export const LIST_CAP = 50;
-
-export const arr = <T>(v: T[] | undefined | null): T[] => (Array.isArray(v) ? v : []);
 
 export function capped<T>(list: T[] | undefined): { shown: T[]; rest: number } {
   const all = arr(list);
@@ -38,11 +38,6 @@ export function scopeText(run: DrillRun, lang: Lang): string {
   const faults = arr(run.faults);
   const writers = arr(run.workload?.writers);
   return `${faults.length} ${L('faultsInjected', lang)} (${faults.map((f) => faultTitle(f, lang)).join(lang === 'fr' ? ' ; ' : '; ')}) · ${writers.length} ${L('writers', lang)}, ${num(run.workload?.ratePerWriter, 0, lang)} ${L('perWriter', lang)}`;
-}
-
-export interface Row {
-  label: string;
-  value: string;
 }
 
 export function identificationRows(run: DrillRun, lang: Lang): Row[] {
@@ -124,4 +119,9 @@ export function timelineRows(f: FaultResult, lang: Lang): TimelineRow[] {
     .map(({ e }) => e);
   const origin = Number(events.find((e) => e.kind === 'injected')?.at ?? events[0]?.at ?? 0);
   return events.map((e) => ({ event: eventLabel(e.kind, lang), t: num((Number(e.at) - origin) / 1000, 1, lang), detail: e.detail, kind: e.kind }));
+}
+
+/** The validation block, blank: the operator's name from the run, every other field to fill in by hand. */
+export function validation(run: DrillRun, lang: Lang): PvValidation {
+  return { signatories: [{ role: L('roleOperator', lang), name: run.operator }, { role: L('roleOwner', lang) }, { role: L('roleAuditor', lang) }] };
 }

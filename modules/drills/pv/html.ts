@@ -5,47 +5,25 @@
  * excerpts, evidence, REX and the validation block. Every value from the run is escaped.
  */
 import type { Lang } from '../../../policies/types.ts';
+import { escHtml as esc } from '../../reports/pv/escape.ts';
+import { arr, colon, duration, int, percent, seconds } from '../../reports/pv/format.ts';
+import { evidenceHtml, htmlPage, kvHtml as kv, PV_CSS, rexHtml, validationHtml } from '../../reports/pv/html.ts';
 import type { DrillRun } from '../types.ts';
 import { chartSvg } from './chart.ts';
 import {
-  arr,
   capped,
   dimaTotal,
   faultTitle,
   figureRows,
   identificationRows,
-  type Row,
   specRows,
   targetRows,
   timelineRows,
+  validation,
   verdictShort,
   verdictText,
 } from './common.ts';
-import { escHtml as esc } from './escape.ts';
-import { jsonSha256 } from './json.ts';
-import { colon, duration, eventLabel, faultPrefix, int, label as L, more, percent, seconds } from './labels.ts';
-
-const CSS = `
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2330;background:#f5f6f8}
-header{background:#12325b;color:#fff;padding:18px 28px}header h1{margin:0 0 4px;font-size:22px}header p{margin:0;opacity:.9}header .gloss{margin-top:6px;font-size:12px;opacity:.8}
-main{padding:18px 28px;max-width:1320px}section{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:14px 18px;margin:0 0 16px}
-h2{font-size:17px;margin:0 0 10px;color:#12325b}h3{font-size:14px;margin:14px 0 6px;color:#12325b}
-table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #e6e9ee;padding:5px 7px;text-align:left;vertical-align:top}
-th{background:#f0f2f5;font-weight:600}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}table.kv th{width:34%}
-code.h{word-break:normal;white-space:nowrap}
-code,pre{font:12px ui-monospace,Menlo,Consolas,monospace}code{background:#f0f2f5;padding:1px 4px;border-radius:3px;word-break:break-all}
-pre{background:#f7f8fa;border:1px solid #e6e9ee;border-radius:4px;padding:8px 10px;margin:4px 0 10px;white-space:pre-wrap;word-break:break-all}
-.verdict{display:inline-block;padding:6px 12px;border-radius:6px;font-weight:700}.small{padding:1px 8px;font-size:12px;vertical-align:middle}
-.ok{background:#dff3e4;color:#175c2c}.ko{background:#fbe0e0;color:#8a1414}.st-pass{color:#1e7e34}.st-fail{color:#b00020;font-weight:600}
-.grid2{display:grid;grid-template-columns:1fr 1fr;gap:14px}.chart svg{display:block;width:100%;max-width:1300px;height:auto}
-.rex{white-space:pre-wrap}.todo{color:#8a6d00;font-style:italic}
-.signs{display:grid;grid-template-columns:repeat(3,1fr);gap:14px}.sign{border:1px solid #c9ced6;border-radius:6px;padding:10px 12px}
-.sign h3{margin:0 0 8px}.sign p{margin:0 0 10px}.line{display:inline-block;min-width:60%;border-bottom:1px solid #555;height:1.1em}
-.sign .box{border:1px dashed #999;height:90px;border-radius:4px;margin-top:4px}small{color:#666}footer{padding:0 28px 18px;color:#666;font-size:12px}
-@media print{body{background:#fff}header{background:#fff;color:#000;border-bottom:2px solid #12325b}main{max-width:none}section{break-inside:avoid;border-color:#bbb}}
-`;
-
-const kv = (rows: Row[]) => `<table class="kv">${rows.map((r) => `<tr><th>${esc(r.label)}</th><td>${esc(r.value)}</td></tr>`).join('')}</table>`;
+import { eventLabel, faultPrefix, label as L, more } from './labels.ts';
 
 const badge = (v: string, lang: Lang, small = false) =>
   `<span class="verdict ${v === 'pass' ? 'ok' : 'ko'}${small ? ' small' : ''}">${esc(small ? verdictShort(v, lang) : verdictText(v, lang))}</span>`;
@@ -116,33 +94,15 @@ export function toHtml(run: DrillRun, lang: Lang = 'fr'): string {
     }</section>`,
   );
 
-  const evidence = arr(run.evidence);
-  parts.push(
-    `<section id="evidence"><h2>${esc(L('evidence', lang))}</h2>${
-      evidence.length
-        ? `<table><tr><th>${esc(L('file', lang))}</th><th>${esc(L('content', lang))}</th><th class="n">${esc(L('bytes', lang))}</th><th>SHA-256</th></tr>${evidence.map((e) => `<tr><td><code>${esc(e?.path)}</code></td><td>${esc(e?.what)}</td><td class="n">${esc(int(e?.bytes))}</td><td><code class="h">${esc(e?.sha256)}</code></td></tr>`).join('')}</table>`
-        : `<p>${esc(L('noEvidence', lang))}</p>`
-    }</section>`,
-  );
+  parts.push(evidenceHtml(run.evidence, lang), rexHtml(run.rex, lang), validationHtml(validation(run, lang), lang));
 
-  const rex = typeof run.rex === 'string' ? run.rex.trim() : '';
-  parts.push(
-    `<section id="rex"><h2>${esc(L('rex', lang))}</h2>${rex ? `<div class="rex">${esc(rex)}</div>` : `<p class="todo">${esc(L('rexTodo', lang))}</p>`}</section>`,
-  );
-
-  const sign = (role: string, name = '') =>
-    `<div class="sign"><h3>${esc(role)}</h3><p>${esc(L('name', lang))}${c}${name ? `<b>${esc(name)}</b>` : '<span class="line"></span>'}</p><p>${esc(L('position', lang))}${c}<span class="line"></span></p><p>${esc(L('date', lang))}${c}<span class="line"></span></p><p>${esc(L('readApproved', lang))}${c.trimEnd()}</p><div class="box"></div></div>`;
-  parts.push(
-    `<section id="validation"><h2>${esc(L('validation', lang))}</h2><p>${esc(L('decision', lang))}${c}☐ ${esc(L('validated', lang))} &nbsp; ☐ ${esc(L('validatedWithReserves', lang))} &nbsp; ☐ ${esc(L('notValidated', lang))}</p><div class="signs">${sign(L('roleOperator', lang), run.operator)}${sign(L('roleOwner', lang))}${sign(L('roleAuditor', lang))}</div></section>`,
-  );
-
-  const gloss = L('glossary', lang);
-  return `<!DOCTYPE html>
-<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${esc(L('title', lang))} — ${esc(run.id)}</title><style>${CSS}</style></head>
-<body><header><h1>${esc(L('title', lang))} — ${esc(run.title)}</h1><p>${esc(run.id)} · ${esc(run.environment)} · ${esc(run.startedAt)} → ${esc(run.endedAt)} · ${esc(L('operator', lang))}${c}${esc(run.operator)}</p>${gloss ? `<p class="gloss">${esc(gloss)}</p>` : ''}</header>
-<main>${parts.join('\n')}</main>
-<footer>${esc(L('renderedFrom', lang))} <code>${jsonSha256(run)}</code></footer></body></html>
-`;
+  return htmlPage(run, {
+    lang,
+    title: L('title', lang),
+    about: [run.title],
+    facts: [run.environment],
+    gloss: L('glossary', lang),
+    css: PV_CSS,
+    sections: parts,
+  });
 }

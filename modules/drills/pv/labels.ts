@@ -1,12 +1,15 @@
 /**
  * Labels of the drill PV (procès-verbal), French (default: the words the operators, the platform
- * owner and the auditors use) and English, and the number formats of both languages. The French
- * terms that stay in the English output (PV, PRA/PCA, DIMA, PDMA, REX, « Lu et approuvé ») are
- * glossed once, in the English glossary line under the title.
+ * owner and the auditors use) and English; the words every PV shares (evidence, REX, validation)
+ * and the number formats come from modules/reports/pv/. The French terms that stay in the English
+ * output (PV, PRA/PCA, DIMA, PDMA, REX, « Lu et approuvé ») are glossed once, in the English
+ * glossary line under the title.
  */
 import type { Lang, Text } from '../../../policies/types.ts';
+import { PV_LABELS } from '../../reports/pv/labels.ts';
 
 const LABELS = {
+  ...PV_LABELS,
   title: { fr: 'PV d’exercice PRA/PCA', en: 'PRA/PCA drill PV' },
   glossary: {
     fr: '',
@@ -19,11 +22,6 @@ const LABELS = {
   campaign: { fr: 'campagne', en: 'campaign' },
   runTitle: { fr: 'Intitulé', en: 'Title' },
   scope: { fr: 'Périmètre', en: 'Scope' },
-  environment: { fr: 'Environnement', en: 'Environment' },
-  startedAt: { fr: 'Début', en: 'Start' },
-  endedAt: { fr: 'Fin', en: 'End' },
-  duration: { fr: 'Durée', en: 'Duration' },
-  operator: { fr: 'Opérateur', en: 'Operator' },
   workload: { fr: 'Charge d’écriture', en: 'Write workload' },
   perWriter: { fr: 'op/s par écrivain', en: 'ops/s per writer' },
   writers: { fr: 'écrivains', en: 'writers' },
@@ -33,12 +31,8 @@ const LABELS = {
   rtoTarget: { fr: 'RTO (reprise des écritures par un site survivant)', en: 'RTO (writes back through a surviving site)' },
   lostTarget: { fr: 'PDMA/RPO : écritures acquittées perdues', en: 'PDMA/RPO: acknowledged writes lost' },
   dimaTarget: { fr: 'DIMA : budget d’indisponibilité mensuel', en: 'DIMA: monthly unavailability budget' },
-  verdict: { fr: 'Verdict', en: 'Verdict' },
-  overall: { fr: 'Verdict global', en: 'Overall verdict' },
   pass: { fr: 'RÉUSSI — objectifs atteints', en: 'PASS — targets met' },
   fail: { fr: 'ÉCHEC — objectifs non atteints', en: 'FAIL — targets not met' },
-  passShort: { fr: 'réussi', en: 'pass' },
-  failShort: { fr: 'échec', en: 'fail' },
   summary: { fr: 'Synthèse par panne', en: 'Summary per fault' },
   fault: { fr: 'Panne', en: 'Fault' },
   spec: { fr: 'Spécification', en: 'Specification' },
@@ -58,12 +52,10 @@ const LABELS = {
   dimaTotal: { fr: 'Budget DIMA consommé par l’exercice', en: 'DIMA budget used by the drill' },
   of: { fr: 'sur', en: 'of' },
   neverStopped: { fr: 'sans interruption', en: 'writes never stopped' },
-  reasons: { fr: 'Motifs', en: 'Reasons' },
   noReason: { fr: 'Tous les objectifs sont atteints.', en: 'Every target is met.' },
   timeline: { fr: 'Chronologie', en: 'Timeline' },
   event: { fr: 'Événement', en: 'Event' },
   sinceInjection: { fr: 't depuis l’injection (s)', en: 't since injection (s)' },
-  detail: { fr: 'Détail', en: 'Detail' },
   noEvent: { fr: 'Aucun événement enregistré.', en: 'No event recorded.' },
   chart: { fr: 'Débit, latence et fenêtres de panne', en: 'Throughput, latency and fault windows' },
   chartNote: {
@@ -96,31 +88,8 @@ const LABELS = {
   logs: { fr: 'Extraits de journaux', en: 'Log excerpts' },
   source: { fr: 'Source', en: 'Source' },
   noLog: { fr: 'Aucun extrait.', en: 'No excerpt.' },
-  evidence: { fr: 'Preuves', en: 'Evidence' },
-  file: { fr: 'Fichier', en: 'File' },
-  content: { fr: 'Contenu', en: 'Content' },
-  bytes: { fr: 'Octets', en: 'Bytes' },
-  noEvidence: { fr: 'Aucun fichier de preuve.', en: 'No evidence file.' },
-  rex: { fr: 'Retour d’expérience (REX)', en: 'Lessons learned (REX)' },
-  rexTodo: {
-    fr: 'À compléter : constats, causes, actions correctives, responsables, échéances.',
-    en: 'To complete: findings, causes, corrective actions, owners, due dates.',
-  },
-  validation: { fr: 'Validation', en: 'Validation' },
-  decision: { fr: 'Décision', en: 'Decision' },
-  validated: { fr: 'validé', en: 'validated' },
-  validatedWithReserves: { fr: 'validé avec réserves', en: 'validated with reservations' },
-  notValidated: { fr: 'non validé', en: 'not validated' },
-  role: { fr: 'Rôle', en: 'Role' },
-  name: { fr: 'Nom', en: 'Name' },
-  position: { fr: 'Fonction', en: 'Position' },
-  date: { fr: 'Date', en: 'Date' },
   signature: { fr: 'Signature', en: 'Signature' },
-  readApproved: { fr: 'Mention « Lu et approuvé », signature', en: '« Lu et approuvé », signature' },
   roleOperator: { fr: 'Opérateur de l’exercice', en: 'Drill operator' },
-  roleOwner: { fr: 'Responsable de plateforme', en: 'Platform owner' },
-  roleAuditor: { fr: 'Auditeur / RSSI', en: 'Auditor / CISO (RSSI)' },
-  renderedFrom: { fr: 'Rendu depuis pv.json (source de vérité), SHA-256', en: 'Rendered from pv.json (source of truth), SHA-256' },
   seconds: { fr: 'secondes depuis le début de l’exercice', en: 'seconds since the start of the drill' },
   opsPerSecond: { fr: 'écritures acquittées / s', en: 'acknowledged writes / s' },
   latency: { fr: 'latence (ms, échelle log)', en: 'latency (ms, log scale)' },
@@ -181,55 +150,6 @@ const FAULTS: Record<string, Text> = {
 
 export function faultLabel(kind: string, lang: Lang): string {
   return FAULTS[kind]?.[lang] ?? kind;
-}
-
-/** `x` with `digits` decimals, decimal comma in French; '—' for a value that is not a finite number. */
-export function num(x: unknown, digits: number, lang: Lang): string {
-  const n = Number(x);
-  if (typeof x === 'boolean' || x === null || x === undefined || x === '' || !Number.isFinite(n)) return '—';
-  // Half up on the decimal written value (11.35 → 11.4), which toFixed misses for binary reasons.
-  const shifted = Number(`${n}e${digits}`);
-  const r = Number.isFinite(shifted) ? Math.round(shifted) / 10 ** digits : n;
-  let s = r.toFixed(digits);
-  if (/^-0(\.0*)?$/.test(s)) s = s.slice(1);
-  return lang === 'fr' ? s.replace('.', ',') : s;
-}
-
-/** Milliseconds as seconds with one decimal: `11,4 s`. */
-export function seconds(ms: unknown, lang: Lang): string {
-  const n = Number(ms);
-  return ms === undefined || ms === null || !Number.isFinite(n) ? '—' : `${num(n / 1000, 1, lang)} s`;
-}
-
-/** A fraction as a percentage with two decimals: `0,44 %`. */
-export function percent(fraction: unknown, lang: Lang): string {
-  const n = Number(fraction);
-  return fraction === undefined || fraction === null || !Number.isFinite(n) ? '—' : `${num(n * 100, 2, lang)} %`;
-}
-
-/** Whole seconds as `1 h 05 min 03 s`, `43 min 12 s`, `12 s`. */
-export function duration(totalSeconds: unknown, lang: Lang): string {
-  const n = Number(totalSeconds);
-  if (totalSeconds === undefined || totalSeconds === null || !Number.isFinite(n)) return '—';
-  if (n < 60) return `${num(n, Number.isInteger(n) ? 0 : 1, lang)} s`;
-  const s = Math.round(n);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = s % 60;
-  const pad = (v: number) => String(v).padStart(2, '0');
-  if (h) return `${h} h ${pad(m)} min ${pad(r)} s`;
-  return `${m} min ${r ? `${r} s` : ''}`.trim();
-}
-
-/** The label separator: ` : ` in French typography, `: ` in English. */
-export function colon(lang: Lang): string {
-  return lang === 'fr' ? ' : ' : ': ';
-}
-
-/** An integer count; '—' for anything else. */
-export function int(x: unknown): string {
-  const n = Number(x);
-  return typeof x === 'number' && Number.isFinite(n) ? String(Math.round(n)) : '—';
 }
 
 /** `… et 3 de plus` / `… and 3 more`. */

@@ -4,26 +4,24 @@
  * Markdown punctuation, table pipes); log lines go in fenced blocks, literal.
  */
 import type { Lang } from '../../../policies/types.ts';
+import { mdCode, mdFence, mdText as t } from '../../reports/pv/escape.ts';
+import { arr, colon, int, percent, seconds } from '../../reports/pv/format.ts';
+import { evidenceMd, kvMd as kv, rexMd, validationMd } from '../../reports/pv/markdown.ts';
 import type { DrillRun } from '../types.ts';
 import {
-  arr,
   capped,
   dimaTotal,
   faultTitle,
   figureRows,
   identificationRows,
-  type Row,
   specRows,
   targetRows,
   timelineRows,
+  validation,
   verdictShort,
   verdictText,
 } from './common.ts';
-import { mdCode, mdFence, mdLine, mdText as t } from './escape.ts';
-import { jsonSha256 } from './json.ts';
-import { colon, eventLabel, faultPrefix, int, label as L, more, percent, seconds } from './labels.ts';
-
-const kv = (rows: Row[], lang: Lang) => rows.map((r) => `- **${t(r.label)}**${colon(lang)}${t(r.value)}`).join('\n');
+import { eventLabel, faultPrefix, label as L, more } from './labels.ts';
 
 const icon = (v: string) => (v === 'pass' ? '✅' : '❌');
 
@@ -129,40 +127,6 @@ export function toMarkdown(run: DrillRun, lang: Lang = 'fr'): string {
   for (const x of excerpts)
     out.push(`### ${t(faultPrefix(x?.fault, lang))}${t(eventLabel(x?.event, lang))} — ${mdCode(x?.source, false)}`, '', ...mdFence(arr(x?.lines)), '');
 
-  out.push(`## ${t(L('evidence', lang))}`, '');
-  const evidence = arr(run.evidence);
-  if (evidence.length)
-    out.push(
-      `| ${t(L('file', lang))} | ${t(L('content', lang))} | ${t(L('bytes', lang))} | SHA-256 |`,
-      '| --- | --- | ---: | --- |',
-      ...evidence.map((e) => `| ${mdCode(e?.path)} | ${t(e?.what)} | ${int(e?.bytes)} | ${mdCode(e?.sha256)} |`),
-    );
-  else out.push(t(L('noEvidence', lang)));
-  out.push('');
-
-  out.push(`## ${t(L('rex', lang))}`, '');
-  const rex = typeof run.rex === 'string' ? run.rex.trim() : '';
-  if (rex) out.push(...rex.split(/\r?\n/).map((l) => (l.trim() ? `${mdLine(l)}  ` : '')));
-  else out.push(`_${t(L('rexTodo', lang))}_`);
-  out.push('');
-
-  out.push(
-    `## ${t(L('validation', lang))}`,
-    '',
-    `${t(L('decision', lang))}${c.trimEnd()}`,
-    '',
-    `- [ ] ${t(L('validated', lang))}`,
-    `- [ ] ${t(L('validatedWithReserves', lang))}`,
-    `- [ ] ${t(L('notValidated', lang))}`,
-    '',
-    `| ${t(L('role', lang))} | ${t(L('name', lang))} | ${t(L('position', lang))} | ${t(L('date', lang))} | ${t(L('readApproved', lang))} |`,
-    '| --- | --- | --- | --- | --- |',
-    `| ${t(L('roleOperator', lang))} | ${t(run.operator)} | | | |`,
-    `| ${t(L('roleOwner', lang))} | | | | |`,
-    `| ${t(L('roleAuditor', lang))} | | | | |`,
-    '',
-    `<sub>${t(L('renderedFrom', lang))} ${mdCode(jsonSha256(run), false)}</sub>`,
-    '',
-  );
+  out.push(...evidenceMd(run.evidence, lang), ...rexMd(run.rex, lang), ...validationMd(validation(run, lang), run, lang));
   return out.join('\n');
 }

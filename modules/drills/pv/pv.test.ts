@@ -1,16 +1,16 @@
-/** The drill PV: labels FR/EN, verdicts, number formats, escaping, determinism, the SVG chart, writing all or nothing. */
+/**
+ * The drill PV: labels FR/EN, verdicts, figures, escaping, the SVG chart; and every PV's contract
+ * (determinism, pv.json, self-contained HTML, writing all or nothing: modules/reports/pv/contract.ts).
+ */
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OutputError } from '../../loader/safeOutput.ts';
+import { pvContract } from '../../reports/pv/contract.ts';
+import { count, outsideFences, unescapedPipes } from '../../reports/pv/testing.ts';
 import { relevantLines } from '../run.ts';
 import { type DrillRun, FAULT_KINDS, TIMELINE_EVENT_KINDS } from '../types.ts';
 import { chartSvg } from './chart.ts';
-import { mdCode, mdFence, mdLine, mdText } from './escape.ts';
-import { jsonSha256, renderPv, toHtml, toMarkdown, writePv } from './index.ts';
-import { duration, eventLabel, faultLabel, num, percent, seconds } from './labels.ts';
+import { renderPv, toHtml, toMarkdown, writePv } from './index.ts';
+import { eventLabel, faultLabel } from './labels.ts';
 import { fixtureRun, hostileRun } from './testing.ts';
 
 /** XML well-formedness, enough for our SVG: every tag well-formed and balanced, unique attributes, one root, entities only. */
@@ -55,40 +55,7 @@ function xmlProblems(xml: string): string[] {
   return problems;
 }
 
-/** The Markdown outside fenced code blocks. */
-function outsideFences(md: string): string {
-  const out: string[] = [];
-  let fence: string | undefined;
-  for (const line of md.split('\n')) {
-    const m = /^(`{3,})/.exec(line);
-    if (fence) {
-      if (m && line.trim() === fence) fence = undefined;
-    } else if (m) fence = m[1];
-    else out.push(line);
-  }
-  return out.join('\n');
-}
-
-const unescapedPipes = (line: string) => (line.match(/(?<!\\)\|/g) ?? []).length;
-const count = (s: string, sub: string) => s.split(sub).length - 1;
-const ABSOLUTE = /(^|[\s"'(=`])\/(tmp|home|root|work|usr|var|etc|opt|srv|mnt)\//m;
-
-describe('labels and formats', () => {
-  it('formats numbers the French or English way, half up, never NaN', () => {
-    expect(seconds(11_350, 'fr')).toBe('11,4 s');
-    expect(seconds(11_350, 'en')).toBe('11.4 s');
-    expect(seconds(-40, 'fr')).toBe('0,0 s');
-    expect(seconds(undefined, 'fr')).toBe('—');
-    expect(percent(11.35 / 2592, 'fr')).toBe('0,44 %');
-    expect(percent(14.1 / 2592, 'en')).toBe('0.54 %');
-    expect(percent(Number.NaN, 'en')).toBe('—');
-    expect(num(Number.POSITIVE_INFINITY, 1, 'fr')).toBe('—');
-    expect(duration(2592, 'fr')).toBe('43 min 12 s');
-    expect(duration(30, 'fr')).toBe('30 s');
-    expect(duration(120, 'en')).toBe('2 min');
-    expect(duration(3723, 'en')).toBe('1 h 02 min 03 s');
-  });
-
+describe('labels', () => {
   it('has a French and an English label for every fault kind and timeline event', () => {
     for (const k of FAULT_KINDS) for (const lang of ['fr', 'en'] as const) expect(faultLabel(k, lang)).not.toBe(k);
     for (const k of TIMELINE_EVENT_KINDS) for (const lang of ['fr', 'en'] as const) expect(eventLabel(k, lang)).not.toBe(k);
@@ -257,60 +224,12 @@ describe('Markdown and HTML', () => {
     expect(md).toContain('\\# not a heading  \n\\- &lt;script&gt;alert(2)&lt;/script&gt; \\| x  ');
   });
 
-  it('escape helpers', () => {
-    expect(mdText('a|b *c* _d_ [e](f) `g` <h> & \\')).toBe('a\\|b \\*c\\* \\_d\\_ \\[e\\](f) \\`g\\` &lt;h&gt; &amp; \\\\');
-    expect(mdLine('1. x')).toBe('1\\. x');
-    expect(mdLine('## x')).toBe('\\## x');
-    expect(mdCode('a|`b`')).toBe('`` a\\|`b` ``');
-    expect(mdCode('a|b', false)).toBe('`a|b`');
-    expect(mdFence(['x ```` y'])).toEqual(['`````text', 'x ```` y', '`````']);
-  });
-
-  it('adds no absolute machine path', () => {
-    const pv = renderPv(run);
-    for (const doc of [pv.json, pv.md, pv.html, renderPv(run, 'en').html]) expect(doc).not.toMatch(ABSOLUTE);
-    expect(pv.html).toContain('<code>logs/haproxy-lab-dc1.log</code>');
-  });
-
-  it('is self-contained HTML: no script, no link, no external URL', () => {
-    const html = toHtml(run);
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`);
-    expect(html).not.toMatch(/<script|<link|<img|<iframe|<object|@import|@font-face|url\(|\ssrc=|\shref=/i);
-    expect(html.replace('http://www.w3.org/2000/svg', '')).not.toMatch(/https?:\/\//);
+  it('names the evidence files relative to the run directory', () => {
+    expect(toHtml(run)).toContain('<code>logs/haproxy-lab-dc1.log</code>');
   });
 });
 
-describe('determinism and JSON', () => {
-  it('renders the same bytes for the same run, whatever the key order', () => {
-    const a = renderPv(fixtureRun());
-    const b = renderPv(fixtureRun());
-    expect(b).toEqual(a);
-    // The same run with the keys of every object in reverse order.
-    const reverseKeys = (v: unknown): unknown =>
-      Array.isArray(v)
-        ? v.map(reverseKeys)
-        : v && typeof v === 'object'
-          ? Object.fromEntries(
-              Object.entries(v)
-                .reverse()
-                .map(([k, x]) => [k, reverseKeys(x)]),
-            )
-          : v;
-    const shuffled = reverseKeys(fixtureRun()) as DrillRun;
-    expect(Object.keys(shuffled)[0]).toBe('rex');
-    expect(renderPv(shuffled)).toEqual(a);
-  });
-
-  it('pv.json is the whole run, keys sorted, with a final newline; the SHA-256 of it is printed', () => {
-    const pv = renderPv(fixtureRun());
-    expect(JSON.parse(pv.json)).toEqual(fixtureRun());
-    expect(pv.json.endsWith('}\n')).toBe(true);
-    const top = Object.keys(JSON.parse(pv.json));
-    expect(top).toEqual([...top].sort());
-    expect(pv.md).toContain(jsonSha256(fixtureRun()));
-    expect(pv.html).toContain(jsonSha256(fixtureRun()));
-  });
-});
+pvContract({ fixture: fixtureRun, render: renderPv, write: writePv });
 
 describe('chart', () => {
   const run = fixtureRun();
@@ -371,30 +290,6 @@ describe('chart', () => {
     expect(chartSvg(fixtureRun(), 'fr')).toBe(chartSvg(fixtureRun(), 'fr'));
     const reversed = { ...fixtureRun(), series: [...fixtureRun().series].reverse() };
     expect(chartSvg(reversed, 'fr')).toBe(chartSvg(fixtureRun(), 'fr'));
-  });
-});
-
-describe('writePv', () => {
-  it('writes pv.json, pv.md and pv.html', () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'hds-pv-')), 'run');
-    const run = fixtureRun();
-    const paths = writePv(dir, run, 'en');
-    expect(paths).toEqual(['pv.json', 'pv.md', 'pv.html'].map((n) => join(dir, n)));
-    const pv = renderPv(run, 'en');
-    expect(readFileSync(join(dir, 'pv.json'), 'utf8')).toBe(pv.json);
-    expect(readFileSync(join(dir, 'pv.md'), 'utf8')).toBe(pv.md);
-    expect(readFileSync(join(dir, 'pv.html'), 'utf8')).toBe(pv.html);
-    // Again over the previous files.
-    writePv(dir, { ...run, rex: 'done' });
-    expect(readFileSync(join(dir, 'pv.md'), 'utf8')).toContain('done');
-  });
-
-  it('writes nothing when one of the files cannot be written', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hds-pv-'));
-    mkdirSync(join(dir, 'pv.html'));
-    expect(() => writePv(dir, fixtureRun())).toThrow(OutputError);
-    expect(existsSync(join(dir, 'pv.json'))).toBe(false);
-    expect(existsSync(join(dir, 'pv.md'))).toBe(false);
   });
 });
 

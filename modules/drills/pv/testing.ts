@@ -3,7 +3,7 @@
  * series, a site loss that passes and a partition that fails with one acknowledged write lost
  * (and the split-brain evidence that goes with it). Deterministic: no clock, no randomness.
  */
-import { createHash } from 'node:crypto';
+import { fixtureEvidence } from '../../reports/pv/testing.ts';
 import type { DrillRun, OpPath, SeriesPoint } from '../types.ts';
 
 const SECONDS = 120;
@@ -36,8 +36,6 @@ export function fixtureSeries(): SeriesPoint[] {
   for (let t = 0; t < SECONDS; t++) for (const path of ['api', 'sql'] as const) out.push({ t, path, ...second(t, path) });
   return out;
 }
-
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export function fixtureRun(): DrillRun {
   const series = fixtureSeries();
@@ -145,7 +143,7 @@ export function fixtureRun(): DrillRun {
         ],
       },
     ],
-    evidence: evidence.map(([path, what, bytes]) => ({ path, what, bytes, sha256: sha(path) })),
+    evidence: fixtureEvidence(evidence),
     verdict: 'fail',
     rex: '',
   };

@@ -8,6 +8,21 @@
  * compromised database host cannot delete the repository. The repository is encrypted
  * (`repo1-cipher-type=aes-256-cbc`, AES-256 at rest); the passphrase is an input and only
  * the repository host's file (mode 0600) holds it.
+ *
+ * The offline copy (EXG_PRA_2 "stored offline and off-site"; docs/backup.md), when given: a
+ * second repository, repo2, with its own cipher passphrase and its own retention, on storage the
+ * repository host can add to but that nothing can rewrite — an S3 bucket with object lock in
+ * production (`repo2-type=s3`), a posix path the lab makes immutable. pgBackRest 2.45 copies no
+ * backup between repositories: repo2 takes its own backups (`backup --repo=2`, ./schedule.ts),
+ * and archive-push sends every WAL segment to each repository the PostgreSQL host knows, so the
+ * PostgreSQL hosts reach repo2 through the repository host's TLS server like repo1
+ * (`repo2-host=` the same host; the remote gets `--repo=2` and reads repo2 from its own config:
+ * the bucket's keys and repo2's passphrase stay on the repository host). With asynchronous
+ * archiving a segment repo2 refuses still reaches repo1; PostgreSQL retries it (failed_count,
+ * the PgBackRestWalArchiveFailing alert) until the queue bound drops it for repo2 only.
+ * repo2's retention counts fulls in days (`repo2-retention-full-type=time`: the policy's months
+ * and years) and keeps the WAL of the last `archive` sets only (`repo2-retention-archive-type=diff`):
+ * older sets restore to their own end, recent ones to any point in time.
  */
 import type { RenderedFile } from '../types.ts';
 
@@ -43,6 +58,47 @@ export interface PgBackRestRepositoryInput extends PgBackRestPaths {
   cipherPass: string;
   /** EXG_PRA_2: full backups kept (count) and differential backups kept. */
   retention: { full: number; diff: number };
+  /**
+   * The offline copy, repo2 (header).
+   * @default none: one repository
+   */
+  offline?: PgBackRestOfflineRepository;
+}
+
+/** Where repo2 lives: a posix path on the repository host (lab), or an S3 bucket (production). */
+export type PgBackRestOfflineStorage =
+  | { type: 'posix'; path: string }
+  | {
+      type: 's3';
+      /** Host (name or IPv4) of the S3 endpoint; addressed in path style (`repo2-s3-uri-style=path`), so an address works. */
+      endpoint: string;
+      port: number;
+      bucket: string;
+      /** Region the endpoint signs for (Ceph RGW: its zonegroup's name). */
+      region: string;
+      /** Prefix of the repository in the bucket, e.g. `/pgbackrest`. */
+      path: string;
+      /** CA bundle that verifies the endpoint's certificate (`repo2-storage-ca-file`). */
+      caFile: string;
+      /** Access key and secret key (placeholders): only the repository host's file holds them. */
+      accessKey: string;
+      secretKey: string;
+    };
+
+export interface PgBackRestOfflineRetention {
+  /** Full backups are expired once older than this many days (`repo2-retention-full-type=time`). */
+  fullDays: number;
+  /** Differential backups kept (count). */
+  diff: number;
+  /** Full and differential sets whose WAL is kept for point-in-time recovery (`repo2-retention-archive-type=diff`). */
+  archive: number;
+}
+
+export interface PgBackRestOfflineRepository {
+  storage: PgBackRestOfflineStorage;
+  /** repo2's own passphrase (at least 32 characters, not repo1's). */
+  cipherPass: string;
+  retention: PgBackRestOfflineRetention;
 }
 
 export interface PgBackRestPgHostInput extends PgBackRestPaths {
@@ -80,6 +136,9 @@ export interface PgBackRestInput {
 }
 
 const NAME_RE = /^[a-z][a-z0-9_-]{0,62}$/;
+/** S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens, starting and ending alphanumeric. */
+const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const HOST_RE = /^[A-Za-z0-9.-]{1,253}$/;
 
 export function repositoryConfigPath(): string {
   return 'repository.conf';
@@ -106,6 +165,74 @@ function validate(input: PgBackRestInput): void {
   }
   if (input.compressType !== undefined && !['zst', 'lz4', 'gz', 'none'].includes(input.compressType))
     throw new Error(`pgBackRest: unsupported compress-type ${input.compressType}`);
+  if (r.offline) validateOffline(r, r.offline);
+}
+
+function validateOffline(r: PgBackRestRepositoryInput, o: PgBackRestOfflineRepository): void {
+  if (o.cipherPass.length < 32) throw new Error('pgBackRest: repo2-cipher-pass must be at least 32 characters');
+  if (o.cipherPass === r.cipherPass) throw new Error("pgBackRest: the offline copy (repo2) needs its own cipher passphrase, not repo1's");
+  for (const [k, v] of Object.entries(o.retention))
+    if (!Number.isInteger(v) || v < 1) throw new Error(`pgBackRest: offline retention.${k} must be an integer >= 1`);
+  if (o.retention.fullDays > 9999999) throw new Error("pgBackRest: offline retention.fullDays above pgBackRest's maximum (9999999)");
+  const s = o.storage;
+  if (s.type === 'posix') {
+    if (!s.path.startsWith('/') || /\s/.test(s.path)) throw new Error(`pgBackRest: repo2-path must be absolute without spaces: ${s.path}`);
+    // pgBackRest refuses two local posix repositories on one path.
+    if (s.path.replace(/\/+$/, '') === r.repoPath.replace(/\/+$/, ''))
+      throw new Error(`pgBackRest: repo1 and repo2 are both at ${s.path}: the offline copy needs its own storage`);
+    return;
+  }
+  if (!BUCKET_RE.test(s.bucket)) throw new Error(`pgBackRest: invalid S3 bucket name ${JSON.stringify(s.bucket)}`);
+  if (!HOST_RE.test(s.endpoint)) throw new Error(`pgBackRest: invalid S3 endpoint ${JSON.stringify(s.endpoint)} (host name or address, no scheme or port)`);
+  if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535) throw new Error(`pgBackRest: invalid S3 port ${s.port}`);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(s.region)) throw new Error(`pgBackRest: invalid S3 region ${JSON.stringify(s.region)}`);
+  for (const p of [s.path, s.caFile]) if (!p.startsWith('/') || /\s/.test(p)) throw new Error(`pgBackRest: path must be absolute without spaces: ${p}`);
+  if (s.accessKey === '' || s.secretKey === '') throw new Error('pgBackRest: the S3 offline copy needs an access key and a secret key');
+}
+
+/** repo2's lines of the repository host's config (header): storage, encryption, retention. */
+function offlineRepositoryLines(o: PgBackRestOfflineRepository): string[] {
+  const s = o.storage;
+  const storage =
+    s.type === 'posix'
+      ? ['repo2-type=posix', `repo2-path=${s.path}`]
+      : [
+          'repo2-type=s3',
+          `repo2-path=${s.path}`,
+          `repo2-s3-bucket=${s.bucket}`,
+          `repo2-s3-endpoint=${s.endpoint}`,
+          `repo2-storage-port=${s.port}`,
+          `repo2-s3-region=${s.region}`,
+          'repo2-s3-uri-style=path',
+          `repo2-storage-ca-file=${s.caFile}`,
+          `repo2-s3-key=${s.accessKey}`,
+          `repo2-s3-key-secret=${s.secretKey}`,
+          // Small files bundled: fewer objects (and object versions kept under the lock).
+          'repo2-bundle=y',
+        ];
+  return [
+    ...storage,
+    'repo2-cipher-type=aes-256-cbc',
+    `repo2-cipher-pass=${o.cipherPass}`,
+    'repo2-retention-full-type=time',
+    `repo2-retention-full=${o.retention.fullDays}`,
+    `repo2-retention-diff=${o.retention.diff}`,
+    'repo2-retention-archive-type=diff',
+    `repo2-retention-archive=${o.retention.archive}`,
+  ];
+}
+
+/** How a PostgreSQL host reaches repository `k` (`repo1`, `repo2`): the repository host's TLS server. */
+function repoHostLines(k: 'repo1' | 'repo2', r: PgBackRestRepositoryInput, h: PgBackRestPgHostInput): string[] {
+  return [
+    `${k}-host=${r.address}`,
+    ...(r.configPath ? [`${k}-host-config=${r.configPath}`] : []),
+    `${k}-host-type=tls`,
+    `${k}-host-port=${r.tlsPort}`,
+    `${k}-host-cert-file=${h.clientTls.certFile}`,
+    `${k}-host-key-file=${h.clientTls.keyFile}`,
+    `${k}-host-ca-file=${h.serverTls.caFile}`,
+  ];
 }
 
 function header(what: string): string[] {
@@ -155,6 +282,7 @@ export function renderPgBackRest(input: PgBackRestInput): RenderedFile[] {
     'repo1-retention-full-type=count',
     `repo1-retention-full=${r.retention.full}`,
     `repo1-retention-diff=${r.retention.diff}`,
+    ...(r.offline ? offlineRepositoryLines(r.offline) : []),
     'start-fast=y',
     'archive-check=y',
     ...common(input, r),
@@ -194,17 +322,11 @@ export function renderPgBackRest(input: PgBackRestInput): RenderedFile[] {
     const lines = [
       ...header(`PostgreSQL host (${h.site})`),
       '[global]',
-      `repo1-host=${r.address}`,
-      ...(r.configPath ? [`repo1-host-config=${r.configPath}`] : []),
-      'repo1-host-type=tls',
-      `repo1-host-port=${r.tlsPort}`,
-      `repo1-host-cert-file=${h.clientTls.certFile}`,
-      `repo1-host-key-file=${h.clientTls.keyFile}`,
-      `repo1-host-ca-file=${h.serverTls.caFile}`,
+      ...repoHostLines('repo1', r, h),
+      // The offline copy gets every WAL segment too (header), through the same repository host.
+      ...(r.offline ? repoHostLines('repo2', r, h) : []),
       ...common(input, h),
-      ...(h.spoolPath
-        ? ['archive-async=y', `spool-path=${h.spoolPath}`, `archive-push-queue-max=${h.archiveQueueMax ?? '4GiB'}`, 'archive-timeout=10']
-        : []),
+      ...(h.spoolPath ? ['archive-async=y', `spool-path=${h.spoolPath}`, `archive-push-queue-max=${h.archiveQueueMax ?? '4GiB'}`, 'archive-timeout=10'] : []),
       ...tlsServer(h.address, h.tlsPort, h.serverTls, mine.length > 0 ? [`${r.clientTls.commonName}=${mine.map((s) => s.name).join(',')}`] : []),
       '',
     ];

@@ -20,6 +20,14 @@ export const PGBACKREST_PATHS = {
   logPath: '/var/log/pgbackrest',
   lockPath: '/tmp/pgbackrest',
   spoolPath: '/var/spool/pgbackrest',
+  /** The offline copy (repo2) in the lab profile: a posix repository on the repository guest (production: an S3 bucket, backup.ts). */
+  offlineRepoPath: '/var/lib/pgbackrest-offline',
+  /** Records a scheduled job's success for the node exporter's textfile collector (../backup/schedule.ts). */
+  recordScript: '/usr/local/lib/hds-platform/hds-backup-record',
+  /** The scheduled jobs' systemd units (../backup/schedule.ts). */
+  unitDir: '/etc/systemd/system',
+  /** flock files serialising the scheduled jobs of a stanza (world-writable, sticky on Debian). */
+  jobLockDir: '/run/lock',
 } as const;
 
 /** Patroni's watchdog: the softdog module loaded at boot, its device handed to postgres. */
@@ -40,6 +48,8 @@ export const MONITORING_PATHS = {
   dataDir: '/var/lib/prometheus/metrics2',
   /** postgres_exporter's extra queries on every data node (`--extend.query-path`). */
   pgExporterQueries: '/etc/prometheus-postgres-exporter/hds-queries.yaml',
+  /** The node exporter's textfile collector directory (Debian's default `--collector.textfile.directory`). */
+  nodeExporterTextfileDir: '/var/lib/prometheus/node-exporter',
 } as const;
 
 /**

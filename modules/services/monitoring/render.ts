@@ -37,6 +37,7 @@
  * Pure function: input -> RenderedFile[].
  */
 import YAML from 'yaml';
+import { BACKUP_METRICS, type BackupRepo } from '../backup/schedule.ts';
 import type { RenderedFile } from '../types.ts';
 
 export interface ScrapeTarget {
@@ -92,6 +93,30 @@ export interface CephExporterTarget extends ScrapeTarget {
  */
 export const CEPH_CAPACITY_ALERT = { warning: 0.75, critical: 0.85 } as const;
 
+/** What the `hds-backup` alerts watch (fromTopology/backup.ts backupAlertInput). */
+export interface BackupAlertInput {
+  /** The pgBackRest stanzas (business domains). */
+  stanzas: string[];
+  /** The repositories every stanza is backed up to: repo1, and repo2 with an offline copy. */
+  repos: BackupRepo[];
+}
+
+/**
+ * Thresholds of the `hds-backup` alerts, from the cadence of ../backup/schedule.ts: a full or
+ * differential set every day (warning once a day's set is missed plus 2 hours for a long one,
+ * critical once two are), repo1 verified daily and the offline copy weekly (the same 2 hours of
+ * slack), a restore test a week (a day of slack), and the WAL archive: a segment is switched at
+ * least every minute while there are writes (archive_timeout 60 s), so 15 minutes without an
+ * archived segment while writes went on is a stuck archive, not an idle database.
+ */
+export const BACKUP_ALERT = {
+  backupWarningHours: 26,
+  backupCriticalHours: 50,
+  verifyHours: { repo1: 26, repo2: 7 * 24 + 2 },
+  restoreTestDays: 8,
+  archiveLagMinutes: 15,
+} as const;
+
 export interface NonEventRule {
   /** Application database whose writes must not stop, e.g. `documents`. */
   database: string;
@@ -145,6 +170,14 @@ export interface MonitoringRenderInput {
    * @default none: no Ceph job, no Ceph alerts
    */
   cephExporters?: CephExporterTarget[];
+  /**
+   * The pgBackRest stanzas and repositories; when present, the `hds-backup` alert group: age of the
+   * last backup, verify and restore test of every stanza (BACKUP_METRICS, written on the repository
+   * host's node exporter textfile directory by the scheduled jobs), WAL archiving failing or stuck
+   * (postgres_exporter's pg_stat_archiver).
+   * @default none: no backup alerts
+   */
+  backup?: BackupAlertInput;
   /** Replication lag alert threshold, bytes (default 16 MiB). */
   replicationLagBytes?: number;
   nonEvents: NonEventRule[];
@@ -218,6 +251,12 @@ function validate(i: MonitoringRenderInput): void {
   if (!Number.isInteger(si) || si < 1 || si > 300) throw new Error('scrape interval must be 1..300 s');
   const surge = i.wafBlockedPerSecondAlert ?? 5;
   if (!(surge > 0 && surge <= 1e6)) throw new Error('wafBlockedPerSecondAlert must be a positive rate');
+  if (i.backup) {
+    for (const st of i.backup.stanzas) if (!/^[a-z][a-z0-9_-]{0,62}$/.test(st)) throw new Error(`invalid pgBackRest stanza name ${st}`);
+    if (i.backup.stanzas.length === 0) throw new Error('backup alerts need at least one stanza');
+    if (i.backup.repos.length === 0 || i.backup.repos.some((r) => r !== 'repo1' && r !== 'repo2'))
+      throw new Error(`backup alerts: repositories must be repo1 and/or repo2, got ${i.backup.repos.join(', ')}`);
+  }
 }
 
 function staticConfigs(targets: Array<ScrapeTarget & { cluster?: string; role?: string }>) {
@@ -411,6 +450,7 @@ function renderRules(i: MonitoringRenderInput): string {
       ...(i.wafLogRelays && i.wafLogRelays.length > 0 ? [{ name: 'hds-waf', rules: wafRules(i) }] : []),
       ...(i.kafkaExporters && i.kafkaExporters.length > 0 ? [{ name: 'hds-kafka', rules: kafkaRules() }] : []),
       ...(i.cephExporters && i.cephExporters.length > 0 ? [{ name: 'hds-ceph', rules: cephRules() }] : []),
+      ...(i.backup ? [{ name: 'hds-backup', rules: backupRules(i.backup) }] : []),
     ],
   };
   return `# Rendered by hds-platform (modules/services/monitoring), do not edit.\n${YAML.stringify(doc, { lineWidth: 0 })}`;
@@ -638,6 +678,145 @@ function cephRules(): AlertRule[] {
       'For 2 minutes the manager exporters have answered with no metrics: no manager is active (the cluster has no PG statistics and every Ceph alert is blind). Check `ceph mgr stat` and the monitors.',
     ),
   ];
+}
+
+/**
+ * Backups that are proven (issue 14; EXG_PRA_2 periodic backups with execution evidence, EXG_PRA_3
+ * regular restore tests), thresholds BACKUP_ALERT. Ages come from the repository host's textfile
+ * series (BACKUP_METRICS: the time of the last success; a failed job writes nothing, so a failure
+ * shows as age); a stanza whose series was never written is caught by `absent` for as long as the
+ * threshold. Full and differential sets count for the daily age, not incrementals (the daily set
+ * is the one the retention keeps). The WAL archive, from postgres_exporter 0.11's pg_stat_archiver
+ * (names checked with `--dumpmaps`: pg_stat_archiver_failed_count, a counter;
+ * pg_stat_archiver_last_archive_age, seconds, NaN on an instance that never archived — a standby):
+ * failures sustained for 10 minutes (a DC3 cut of a minute is not one: asynchronous archiving
+ * catches up), and no segment archived for 15 minutes while rows were written.
+ */
+function backupRules(b: BackupAlertInput): AlertRule[] {
+  const { backup, verify, restoreTest } = BACKUP_METRICS;
+  const pra2 = ['EXG_PRA_2', 'EXG_MON_1'];
+  const pra3 = ['EXG_PRA_3', 'EXG_MON_1'];
+  const h = (hours: number) => hours * 3600;
+  const daily = `${backup.name}{type=~"full|diff"}`;
+  const pairs = b.stanzas.flatMap((st) => b.repos.map((repo) => ({ st, repo })));
+  const absentEach = (name: string, selectors: string[]) => selectors.map((sel) => `absent(${name}{${sel}})`).join(' or ');
+  const dailyMissing = absentEach(
+    backup.name,
+    pairs.map((x) => `stanza="${x.st}",repo="${x.repo}",type=~"full|diff"`),
+  );
+  const { backupWarningHours: warn, backupCriticalHours: crit, verifyHours, restoreTestDays, archiveLagMinutes } = BACKUP_ALERT;
+  const staleDescription = (hours: number) =>
+    `The last successful full or differential backup of stanza {{ $labels.stanza }} in {{ $labels.repo }} is older than ${hours} hours: the daily backup (01:00) has not succeeded since. On the repository host: systemctl status hds-pgbackrest-{{ $labels.stanza }}-diff.service (repo1) or -offline-diff.service (repo2), then pgbackrest info --stanza={{ $labels.stanza }}.`;
+  const rules: AlertRule[] = [
+    rule(
+      'PgBackRestBackupStale',
+      `time() - max by (stanza, repo) (${daily}) > ${h(warn)}`,
+      '5m',
+      'warning',
+      pra2,
+      'No backup of {{ $labels.stanza }} in {{ $labels.repo }} for {{ $value | humanizeDuration }}',
+      staleDescription(warn),
+    ),
+    rule(
+      'PgBackRestBackupStale',
+      `time() - max by (stanza, repo) (${daily}) > ${h(crit)}`,
+      '5m',
+      'critical',
+      pra2,
+      'No backup of {{ $labels.stanza }} in {{ $labels.repo }} for {{ $value | humanizeDuration }}',
+      staleDescription(crit),
+    ),
+    ...(
+      [
+        [warn, 'warning'],
+        [crit, 'critical'],
+      ] as const
+    ).map(([hours, severity]) =>
+      rule(
+        'PgBackRestBackupNeverRecorded',
+        dailyMissing,
+        `${hours}h`,
+        severity,
+        pra2,
+        'No backup of {{ $labels.stanza }} in {{ $labels.repo }} was ever recorded',
+        `For ${hours} hours, no successful full or differential backup of stanza {{ $labels.stanza }} in {{ $labels.repo }} has been recorded on the repository host (${backup.name}): its timers are not enabled, its jobs fail, or the node exporter does not read the textfile directory. Check systemctl list-timers 'hds-*' there.`,
+      ),
+    ),
+  ];
+  // One rule per repository (each has its own cadence), told apart by a `repo` rule label (the series' own).
+  const ofRepo = (r: AlertRule, repo: BackupRepo): AlertRule => ({ ...r, labels: { ...r.labels, repo } });
+  for (const repo of b.repos) {
+    const hours = verifyHours[repo];
+    const sel = `${verify.name}{repo="${repo}"}`;
+    rules.push(
+      ...[
+        rule(
+          'PgBackRestVerifyStale',
+          `time() - max by (stanza, repo) (${sel}) > ${h(hours)}`,
+          '5m',
+          'warning',
+          pra2,
+          'pgbackrest verify of {{ $labels.stanza }} in {{ $labels.repo }} has not succeeded for {{ $value | humanizeDuration }}',
+          `The last successful pgbackrest verify of stanza {{ $labels.stanza }} in {{ $labels.repo }} is older than ${hours} hours: it failed (a backup or WAL file unreadable, its checksum wrong: the repository may be corrupted) or did not run. On the repository host: journalctl -u hds-pgbackrest-{{ $labels.stanza }}-${repo === 'repo2' ? 'offline-' : ''}verify.service.`,
+        ),
+        rule(
+          'PgBackRestVerifyNeverRecorded',
+          absentEach(
+            verify.name,
+            b.stanzas.map((st) => `stanza="${st}",repo="${repo}"`),
+          ),
+          `${hours}h`,
+          'warning',
+          pra2,
+          'pgbackrest verify of {{ $labels.stanza }} in {{ $labels.repo }} was never recorded',
+          `For ${hours} hours, no successful pgbackrest verify of stanza {{ $labels.stanza }} in {{ $labels.repo }} has been recorded on the repository host (${verify.name}).`,
+        ),
+      ].map((r) => ofRepo(r, repo)),
+    );
+  }
+  const days = restoreTestDays;
+  rules.push(
+    rule(
+      'RestoreTestStale',
+      `time() - max by (stanza) (${restoreTest.name}) > ${days * 86400}`,
+      '5m',
+      'warning',
+      pra3,
+      'No successful restore test of {{ $labels.stanza }} for {{ $value | humanizeDuration }}',
+      `The last successful restore test of stanza {{ $labels.stanza }} is older than ${days} days (one runs every week): the backups are not proven restorable. Read its last PV and journalctl -u hds-restore-test-{{ $labels.stanza }}.service on the repository host.`,
+    ),
+    rule(
+      'RestoreTestNeverRecorded',
+      absentEach(
+        restoreTest.name,
+        b.stanzas.map((st) => `stanza="${st}"`),
+      ),
+      `${days * 24}h`,
+      'warning',
+      pra3,
+      'No restore test of {{ $labels.stanza }} was ever recorded',
+      `For ${days} days, no successful restore test of stanza {{ $labels.stanza }} has been recorded (${restoreTest.name}).`,
+    ),
+    rule(
+      'PgBackRestWalArchiveFailing',
+      'increase(pg_stat_archiver_failed_count{job="postgres"}[5m]) > 0',
+      '10m',
+      'warning',
+      pra2,
+      'WAL archiving of {{ $labels.cluster }} fails on {{ $labels.instance }}',
+      "For 10 minutes, archive_command (pgbackrest archive-push) has kept failing on {{ $labels.instance }} (site {{ $labels.site }}): a repository is unreachable or refuses the segments (DC3 cut off, repo2's bucket, a full disk). Commits go on (asynchronous archiving) but WAL piles up in pg_wal up to archive-push-queue-max, beyond which it is dropped from the archive. Read the spool's error and the pgBackRest log on that host.",
+    ),
+    rule(
+      'PgBackRestWalArchiveLagging',
+      `max by (instance, cluster, site) (pg_stat_archiver_last_archive_age{job="postgres"}) > ${archiveLagMinutes * 60} and on (instance) sum by (instance) (increase(pg_stat_database_tup_inserted{job="postgres"}[${archiveLagMinutes}m]) + increase(pg_stat_database_tup_updated{job="postgres"}[${archiveLagMinutes}m]) + increase(pg_stat_database_tup_deleted{job="postgres"}[${archiveLagMinutes}m])) > 0`,
+      '5m',
+      'critical',
+      pra2,
+      'No WAL of {{ $labels.cluster }} archived for {{ $value | humanizeDuration }} on {{ $labels.instance }}',
+      `Rows were written on {{ $labels.instance }} (site {{ $labels.site }}) in the last ${archiveLagMinutes} minutes but no WAL segment has been archived for more than ${archiveLagMinutes} minutes (a segment is switched every minute with writes): point-in-time recovery and the backups' consistency stop at the last archived segment. Check archive-push on that host and the repository host's pgBackRest server.`,
+    ),
+  );
+  return rules;
 }
 
 function renderBlackbox(i: MonitoringRenderInput): string {

@@ -1,4 +1,4 @@
-/** Escaping of every value taken from the run, for HTML/SVG and for Markdown. */
+/** Escaping of every value a PV (drill, restore test) takes from its run, for HTML/SVG and for Markdown. */
 
 /** Text and attribute values of HTML and SVG. */
 export const escHtml = (s: unknown): string =>
