@@ -46,6 +46,11 @@ export const LAB_PACKAGES: readonly string[] = [
   // Drills cut sites and links with packet filters inside the lab's namespaces.
   'iptables',
   'openssl',
+  // Restore tests (issue 14, modules/restore/site.ts): the isolated restore site's only ways out
+  // are socat relays, and its data directory is on a gocryptfs (FUSE) encrypted store (fuse: fusermount).
+  'socat',
+  'gocryptfs',
+  'fuse',
 ];
 
 const APT_FLAGS = ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends'];
