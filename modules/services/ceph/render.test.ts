@@ -165,6 +165,9 @@ describe.each([
     expect(t.mon_lease * 2 + t.mon_election_timeout).toBeLessThan(15);
     expect(t.osd_heartbeat_grace).toBeLessThanOrEqual(10);
     expect(t.osd_heartbeat_interval * 3).toBeLessThanOrEqual(t.osd_heartbeat_grace);
+    // A session on a lost monitor is given up well before the 30 s bound (Ceph's default: 30 s).
+    expect(t.mon_client_ping_timeout).toBeLessThanOrEqual(t.osd_heartbeat_grace);
+    expect(t.mon_client_ping_interval * 3).toBeLessThanOrEqual(t.mon_client_ping_timeout);
   });
 });
 
