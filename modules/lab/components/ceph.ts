@@ -14,7 +14,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { bootstrapCeph, type CephBootstrapSpec, cephProcessSpecs, runnableDaemons } from '../../runtime/ceph/bootstrap.ts';
+import { bootstrapAdmin, bootstrapCeph, type CephBootstrapSpec, cephProcessSpecs, runnableDaemons } from '../../runtime/ceph/bootstrap.ts';
 import type { CephAdmin } from '../../runtime/ceph/cli.ts';
 import { cephHealth, cephNotReady, cephStatus, formatCephStatus } from '../../runtime/ceph/health.ts';
 import { ensureLabCa } from '../../runtime/pki.ts';
@@ -31,8 +31,19 @@ export function labHasCeph(plan: LabPlan): boolean {
   return plan.topology.ceph !== undefined;
 }
 
-/** The bootstrap spec of the lab's cluster; pure but for the CA path (no I/O). */
+const specs = new WeakMap<LabPlan, CephBootstrapSpec>();
+
+/** The bootstrap spec of the lab's cluster (no I/O), computed once per plan: processes(), status and stop all ask. */
 export function labCephSpec(plan: LabPlan): CephBootstrapSpec {
+  let spec = specs.get(plan);
+  if (!spec) {
+    spec = cephSpecOf(plan);
+    specs.set(plan, spec);
+  }
+  return spec;
+}
+
+function cephSpecOf(plan: LabPlan): CephBootstrapSpec {
   const profile = labProfileOf(plan);
   const cluster = cephClusterInput(plan.topology, profile);
   return {
@@ -48,9 +59,7 @@ export function labCephSpec(plan: LabPlan): CephBootstrapSpec {
 
 /** client.admin of the lab's cluster: the bootstrap monitor host's ceph.conf and admin keyring. */
 export function labCephAdmin(plan: LabPlan): CephAdmin {
-  const host = labCephSpec(plan).cluster.hosts.find((h) => h.daemons.some((d) => d.kind === 'mon'));
-  if (!host) throw new Error('the lab Ceph cluster has no monitor');
-  return { conf: host.confPath, keyring: host.adminKeyring };
+  return bootstrapAdmin(labCephSpec(plan).cluster);
 }
 
 /** What the lab expects of a healthy cluster: every monitor in quorum, every OSD up and in. */
@@ -63,15 +72,21 @@ export function labCephExpectation(plan: LabPlan): { monitors: number; osds: num
  * An S3 client of the documents bucket through one gateway, as its owner (the documents
  * service's S3 user): for checks that look at the objects themselves (smoke, tests, drill cleanup).
  */
-export async function labDocumentsS3(plan: LabPlan, gateway: ObjectGateway): Promise<{ client: S3Client; bucket: string }> {
+/** The documents bucket of the lab's gateways, its owner (S3 keys as placeholders) and the zonegroup. */
+export function labDocumentsBucket(plan: LabPlan) {
   const rgw = rgwInput(plan.topology, labProfileOf(plan));
   const bucket = rgw.buckets.find((b) => b.name === DOCUMENTS_BUCKET.name);
   const user = rgw.users.find((u) => u.uid === bucket?.owner);
   if (!bucket || !user) throw new Error(`the lab's Ceph has no bucket ${DOCUMENTS_BUCKET.name} with an S3 user`);
+  return { bucket, user, zonegroup: rgw.zonegroup };
+}
+
+export async function labDocumentsS3(plan: LabPlan, gateway: ObjectGateway): Promise<{ client: S3Client; bucket: string }> {
+  const { bucket, user, zonegroup } = labDocumentsBucket(plan);
   const client = s3ClientFor({
     url: gateway.url,
     ca: await readFile(join(plan.stateDir, 'pki', 'ca.crt')),
-    region: rgw.zonegroup,
+    region: zonegroup,
     accessKeyId: await labSecretOf(plan, user.accessKey),
     secretAccessKey: await labSecretOf(plan, user.secretKey),
     timeoutMs: 10_000,

@@ -115,7 +115,9 @@ export function postgresComponents(domain: string): LabComponent[] {
             // The leader's own pg_stat_replication, not the DCS roles: they can disagree (ADR 0006).
             const r = await replicationState(ctx.plan, domain);
             if (!r.leader || !r.syncStandby)
-              throw new Error(`primaries: ${r.primaries.join(', ') || 'none'}; streaming synchronous standby: ${r.syncStandby ?? 'none'}; answering: ${r.answered.join(', ') || 'none'}`);
+              throw new Error(
+                `primaries: ${r.primaries.join(', ') || 'none'}; streaming synchronous standby: ${r.syncStandby ?? 'none'}; answering: ${r.answered.join(', ') || 'none'}`,
+              );
             ctx.log(`${domain}: leader ${r.leader}, sync standby ${r.syncStandby}`);
             return true;
           },

@@ -11,12 +11,12 @@ import { pgRoleNames } from '../../model/roles.ts';
 import { refServiceProcessSpec } from '../../refservice/process.ts';
 import { ensureDir, writeFileAtomic } from '../../runtime/fsutil.ts';
 import { ensureLabCa } from '../../runtime/pki.ts';
-import { DOCUMENTS_BUCKET, rgwInput } from '../../services/fromTopology/ceph.ts';
 import { pgCredentialRef } from '../../services/fromTopology/postgres.ts';
 import type { LabComponent, LabContext } from '../context.ts';
 import { waitFor } from '../context.ts';
 import { edgeSites, HSM_TOKEN_LABEL, objectGateways, refserviceDomain } from '../edgeEndpoints.ts';
-import { labProfileOf, labSecretOf } from '../guests.ts';
+import { labSecretOf } from '../guests.ts';
+import { labDocumentsBucket } from './ceph.ts';
 import { hsmConfPath, hsmPinFile } from './hsm.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -43,10 +43,7 @@ interface LabObjectStore {
 async function objectStoreConfig(ctx: LabContext, caFile: string): Promise<LabObjectStore | undefined> {
   const gateways = objectGateways(ctx.plan);
   if (gateways.length === 0) return undefined;
-  const rgw = rgwInput(ctx.plan.topology, labProfileOf(ctx.plan));
-  const bucket = rgw.buckets.find((b) => b.name === DOCUMENTS_BUCKET.name);
-  const user = rgw.users.find((u) => u.uid === bucket?.owner);
-  if (!bucket || !user) throw new Error(`the lab's Ceph has no bucket ${DOCUMENTS_BUCKET.name} with an S3 user`);
+  const { bucket, user, zonegroup } = labDocumentsBucket(ctx.plan);
   const accessKeyFile = join(confDir(ctx), 's3-access-key');
   const secretKeyFile = join(confDir(ctx), 's3-secret-key');
   await writeFileAtomic(accessKeyFile, await labSecretOf(ctx.plan, user.accessKey), { mode: 0o600 });
@@ -58,7 +55,7 @@ async function objectStoreConfig(ctx: LabContext, caFile: string): Promise<LabOb
     accessKeyFile,
     secretKeyFile,
     kmsKeyId: bucket.kmsKeyId,
-    region: rgw.zonegroup,
+    region: zonegroup,
   };
 }
 
