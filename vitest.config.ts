@@ -10,7 +10,8 @@ export default defineConfig({
           name: 'unit',
           include: ['{modules,scripts,stacks,policies,runbooks}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'node_modules/**'],
-          testTimeout: 30_000,
+          // Generous: a loaded CI machine runs the CLI tests (child processes) several times slower; timing targets live in benchmarks.
+          testTimeout: 90_000,
         },
       },
       {

@@ -9,6 +9,7 @@ import {
   chooseRestorePoint,
   compareTableFingerprints,
   ledgerExpectation,
+  markForTarget,
   parseAtFlag,
   parseBackupInfo,
   RestorePlanError,
@@ -430,5 +431,32 @@ describe('verdict', () => {
     const odd = passing();
     odd.checks.push({ id: 'custom', verdict: 'maybe' as never, detail: '' });
     expect(restoreTestVerdict(odd)).toBe('fail');
+  });
+});
+
+describe('markForTarget', () => {
+  const set = (label: string, stop: string): BackupSet => ({ label, type: 'full', startedAt: stop, stoppedAt: stop, sizeBytes: 1, repo: 1 });
+  const w = { from: '2026-11-30T01:00:01.000Z', to: '2026-11-30T12:00:00.000Z' };
+  const s1 = set('A', '2026-11-30T01:00:00Z');
+  const marks = [
+    { name: 'm0', at: '2026-11-30T00:30:00.000Z' },
+    { name: 'm1', at: '2026-11-30T02:00:00.000Z' },
+    { name: 'm2', at: '2026-11-30T05:00:00.000Z' },
+    { name: 'm3', at: '2026-11-30T13:00:00.000Z' },
+  ];
+  it('takes the latest mark at or before the time the set reaches', () => {
+    expect(markForTarget(marks, s1, new Date('2026-11-30T04:59:59Z'), w).name).toBe('m1');
+    expect(markForTarget(marks, s1, new Date('2026-11-30T05:00:00Z'), w).name).toBe('m2');
+  });
+  it('takes the first later mark inside the window when none comes before', () => {
+    expect(markForTarget(marks, s1, new Date('2026-11-30T01:30:00Z'), w).name).toBe('m1');
+    const late = set('B', '2026-11-30T03:00:00Z');
+    expect(markForTarget(marks, late, new Date('2026-11-30T03:30:00Z'), w).name).toBe('m2');
+  });
+  it('ignores marks before the set or outside the window, and says what to do when none is left', () => {
+    const late = set('C', '2026-11-30T06:00:00Z');
+    expect(() => markForTarget(marks, late, new Date('2026-11-30T07:00:00Z'), w)).toThrow(
+      /no restore mark between 2026-11-30T06:00:01.000Z and .* \(set C\).*hdsctl restore-test/,
+    );
   });
 });

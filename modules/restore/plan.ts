@@ -450,3 +450,38 @@ export function verdictFindings(run: VerdictInput): Finding[] {
 export function restoreTestVerdict(run: VerdictInput): 'pass' | 'fail' {
   return verdictFindings(run).length ? 'fail' : 'pass';
 }
+
+// ---------------------------------------------------------------------------------------------
+// Marks
+
+/** What the choice reads of a restore mark (./marks.ts): its name and instant (ISO 8601). */
+export interface MarkRef {
+  name: string;
+  at: string;
+}
+
+/**
+ * The mark a restore test recovers to, for a chosen set and time: the latest mark at or before the
+ * time that the set can reach (at or after its end + 1 s), else the first mark after the time still
+ * inside the window (the same set, more WAL replayed). Marks are the instants whose table
+ * fingerprints are known (./marks.ts); they are taken after each backup and at the start of every
+ * restore test, so the window always holds one. An error when the window holds none.
+ */
+export function markForTarget<M extends MarkRef>(marks: readonly M[], set: BackupSet, target: Date, window: RestoreWindow): M {
+  const t = target.getTime();
+  const lo = Math.max(recoverableFrom(set), Date.parse(window.from));
+  const hi = Date.parse(window.to);
+  const valid = marks
+    .map((m) => ({ m, at: Date.parse(m.at) }))
+    .filter((x) => Number.isFinite(x.at) && x.at >= lo && x.at <= hi)
+    .sort((a, b) => a.at - b.at || a.m.name.localeCompare(b.m.name));
+  const before = valid.filter((x) => x.at <= t).at(-1);
+  const after = valid.find((x) => x.at > t);
+  const chosen = before ?? after;
+  if (!chosen) {
+    throw new RestorePlanError(
+      `no restore mark between ${iso(lo)} and ${window.to} (set ${set.label}): take one with \`hdsctl restore-test --domain <domain>\` (each run marks first) or after a backup`,
+    );
+  }
+  return chosen.m;
+}

@@ -33,7 +33,15 @@ describe.skipIf(!isRoot)('isolated restore site (root)', () => {
     await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
     const target = { host: '127.0.0.1', port: (echo.address() as { port: number }).port };
     const pg = lookupUser('postgres');
-    spec = { netns, dir, forwards: [{ port, target, purpose: 'test repository' }], owner: { uid: pg.uid, gid: pg.gid } };
+    spec = {
+      netns,
+      dir,
+      forwards: [
+        { port, target, purpose: 'test repository' },
+        { listen: '192.0.2.10', port, target, purpose: 'test gateway on its own address' },
+      ],
+      owner: { uid: pg.uid, gid: pg.gid },
+    };
     site = await createRestoreSite(spec);
   }, 60_000);
 
@@ -63,8 +71,17 @@ describe.skipIf(!isRoot)('isolated restore site (root)', () => {
     expect(String(r.stdout)).toContain('echo:ping');
     expect(await restoreSiteAlive(spec)).toBe(true);
     // The relay's socket on the host side is the owner's only (0600).
-    const sock = await stat(join(dir, 'sockets', `fwd-${port}.sock`));
+    const sock = await stat(join(dir, 'sockets', `fwd-127-0-0-1-${port}.sock`));
     expect(sock.mode & 0o777).toBe(0o600);
+  });
+
+  it("a forward on the target's own address: that address on the site's loopback only, still no route", async () => {
+    const r = await inSite(['socat', '-T3', '-', `TCP:192.0.2.10:${port}`], 'tls\n');
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(String(r.stdout)).toContain('echo:tls');
+    expect(String((await execa('ip', ['-n', netns, 'route', 'show'])).stdout).trim()).toBe('');
+    const other = await inSite(['socat', '-T2', '-', 'TCP:192.0.2.11:443,connect-timeout=2'], 'x\n');
+    expect(other.exitCode).not.toBe(0);
   });
 
   it('the data directory is encrypted at rest: owner only, the clear text in no file on disk', async () => {

@@ -29,7 +29,13 @@ import { ensureDir, exists, writeFileAtomic } from '../runtime/fsutil.ts';
 import type { ProcessSpec } from '../runtime/process.ts';
 
 export interface RestoreForward {
-  /** Port inside the site (127.0.0.1). */
+  /**
+   * Address inside the site the forward listens on: 127.0.0.1 by default; the target's own address
+   * (added to the site's loopback as a /32, which gives no route out) lets TLS clients inside verify
+   * the target's certificate against the name they dial.
+   */
+  listen?: string;
+  /** Port inside the site. */
   port: number;
   /** Where it leads, outside. */
   target: { host: string; port: number };
@@ -76,18 +82,20 @@ function paths(dir: string) {
 export function restoreSiteProcesses(spec: RestoreSiteSpec): ProcessSpec[] {
   const p = paths(spec.dir);
   const relays = spec.forwards.flatMap((f): ProcessSpec[] => {
-    const sock = join(p.sockets, `fwd-${f.port}.sock`);
+    const listen = f.listen ?? '127.0.0.1';
+    const key = `${listen.replace(/\./g, '-')}-${f.port}`;
+    const sock = join(p.sockets, `fwd-${key}.sock`);
     return [
       {
-        name: `restore-fwd-host-${f.port}`,
+        name: `restore-fwd-host-${key}`,
         command: '/usr/bin/socat',
         args: [`UNIX-LISTEN:${sock},fork,mode=600,unlink-early`, `TCP:${f.target.host}:${f.target.port},connect-timeout=5`],
       },
       {
-        name: `restore-fwd-site-${f.port}`,
+        name: `restore-fwd-site-${key}`,
         netns: spec.netns,
         command: '/usr/bin/socat',
-        args: [`TCP-LISTEN:${f.port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${sock}`],
+        args: [`TCP-LISTEN:${f.port},bind=${listen},fork,reuseaddr`, `UNIX-CONNECT:${sock}`],
       },
     ];
   });
@@ -106,11 +114,14 @@ export function restoreSiteProcesses(spec: RestoreSiteSpec): ProcessSpec[] {
 function validate(spec: RestoreSiteSpec): void {
   if (!NETNS_RE.test(spec.netns))
     throw new Error(`restore site: namespace ${JSON.stringify(spec.netns)} must match ${NETNS_RE} (only restore sites are created here)`);
-  const ports = new Set<number>();
+  const ports = new Set<string>();
   for (const f of spec.forwards) {
     if (!Number.isInteger(f.port) || f.port < 1 || f.port > 65535) throw new Error(`restore site: forward port ${f.port} is not a TCP port`);
-    if (ports.has(f.port)) throw new Error(`restore site: port ${f.port} forwarded twice`);
-    ports.add(f.port);
+    const at = `${f.listen ?? '127.0.0.1'}:${f.port}`;
+    if (ports.has(at)) throw new Error(`restore site: ${at} forwarded twice`);
+    ports.add(at);
+    if (f.listen !== undefined && !/^(\d{1,3}\.){3}\d{1,3}$/.test(f.listen))
+      throw new Error(`restore site: forward listen address ${f.listen} must be an IPv4 address`);
     if (!/^[0-9.]+$/.test(f.target.host)) throw new Error(`restore site: forward target ${f.target.host} must be an IPv4 address`);
   }
 }
@@ -142,7 +153,8 @@ export async function createRestoreSite(spec: RestoreSiteSpec): Promise<RestoreS
   assertRoot('a restore site');
   validate(spec);
   const p = paths(spec.dir);
-  await ensureDir(spec.dir, 0o700);
+  // 0711: the owner of the decrypted view (postgres) must traverse to its mount point; nothing here is listable by others.
+  await ensureDir(spec.dir, 0o711);
   const recorded = await readFile(p.record, 'utf8').then(
     (t) => (JSON.parse(t) as { netns?: string }).netns,
     () => undefined,
@@ -152,6 +164,11 @@ export async function createRestoreSite(spec: RestoreSiteSpec): Promise<RestoreS
   await writeFileAtomic(p.record, `${JSON.stringify({ netns: spec.netns, createdAt: new Date().toISOString() })}\n`, { mode: 0o600 });
   if (!(await listNetns()).includes(spec.netns)) await run('ip', ['netns', 'add', spec.netns], `ip netns add ${spec.netns}`);
   await run('ip', ['-n', spec.netns, 'link', 'set', 'lo', 'up'], `loopback up in ${spec.netns}`);
+  for (const a of new Set(spec.forwards.map((f) => f.listen).filter((a): a is string => a !== undefined && a !== '127.0.0.1'))) {
+    const has = await execa('ip', ['-n', spec.netns, '-o', 'addr', 'show', 'dev', 'lo'], { reject: false });
+    if (!String(has.stdout).includes(` ${a}/32`))
+      await run('ip', ['-n', spec.netns, 'addr', 'add', `${a}/32`, 'dev', 'lo'], `address ${a} on the site's loopback`);
+  }
 
   // The encrypted store: a fresh password, the ciphertext directory, the decrypted view.
   await ensureDir(p.cipher, 0o700);
@@ -172,7 +189,7 @@ export async function createRestoreSite(spec: RestoreSiteSpec): Promise<RestoreS
     for (let i = 0; ; i++) {
       const r = await execa('ip', ['netns', 'exec', spec.netns, 'ss', '-Hltn', `sport = :${f.port}`], { reject: false });
       if (String(r.stdout).trim() !== '') break;
-      if (i > 100) throw new Error(`forward of ${f.purpose} did not listen on 127.0.0.1:${f.port} in ${spec.netns} within 10 s`);
+      if (i > 100) throw new Error(`forward of ${f.purpose} did not listen on ${f.listen ?? '127.0.0.1'}:${f.port} in ${spec.netns} within 10 s`);
       await sleep(100);
     }
   }

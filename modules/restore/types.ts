@@ -64,6 +64,10 @@ export interface RestoreChoice {
   window: RestoreWindow;
   /** How many backup sets the choice was made among. */
   candidates?: number;
+  /** The time given or drawn, before the choice moved to a restore mark (modules/restore/marks.ts). */
+  drawnTime?: string;
+  /** The restore mark recovered to: its instant is `targetTime` (microseconds in the mark itself). */
+  mark?: string;
 }
 
 /** The phases of a restore test, in order; a runtime may add its own (printed as named). */

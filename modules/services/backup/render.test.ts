@@ -234,3 +234,41 @@ describe('pgBackRest 2.45 reads every rendered file without a warning (option na
     );
   });
 });
+
+describe('restore sites (restore tests, environment refresh)', () => {
+  it('the repository lets the restore site’s CN read every stanza it names; the site’s config holds no passphrase', async () => {
+    const { renderRestoreClient } = await import('./render.ts');
+    const input = restoreInput();
+    const files = renderPgBackRest(input);
+    const repo = files.find((f) => f.path === 'repository.conf')!.content;
+    expect(repo).toContain('tls-server-auth=lab-restore-site=documents');
+    const site = renderRestoreClient({
+      repository: input.repository,
+      clientTls: { certFile: '/r/conf/client.crt', keyFile: '/r/conf/client.key', caFile: '/r/conf/ca.crt' },
+      stanza: 'documents',
+      pgPath: '/r/pgdata',
+      pgPort: 5432,
+      socketPath: '/r/run',
+      logPath: '/r/pgbackrest/log',
+      lockPath: '/r/pgbackrest/lock',
+    });
+    expect(site.mode).toBe(0o600);
+    expect(site.content).toContain(`repo1-host=${input.repository.address}`);
+    expect(site.content).toContain('repo1-host-type=tls');
+    expect(site.content).toContain('repo1-host-cert-file=/r/conf/client.crt');
+    expect(site.content).toContain('pg1-path=/r/pgdata');
+    expect(site.content).not.toMatch(/cipher-pass|repo1-path=/);
+  });
+
+  it('refuses a restore client with a CN another host has, or naming an unknown stanza', () => {
+    const input = restoreInput();
+    input.repository.restoreClients = [{ commonName: input.repository.clientTls.commonName, stanzas: ['documents'] }];
+    expect(() => renderPgBackRest(input)).toThrow(/already another host/);
+    input.repository.restoreClients = [{ commonName: 'x-restore', stanzas: ['nope'] }];
+    expect(() => renderPgBackRest(input)).toThrow(/stanza nope/);
+  });
+});
+
+function restoreInput(): PgBackRestInput {
+  return { ...input, repository: { ...input.repository, restoreClients: [{ commonName: 'lab-restore-site', stanzas: ['documents'] }] } };
+}

@@ -63,6 +63,18 @@ export interface PgBackRestRepositoryInput extends PgBackRestPaths {
    * @default none: one repository
    */
   offline?: PgBackRestOfflineRepository;
+  /**
+   * Restore sites allowed to read the stanzas (restore tests, environment refresh; renderRestoreClient):
+   * each client certificate CN gets a `tls-server-auth` line for its stanzas. pgBackRest 2.45
+   * authorises by stanza, not by command: the repository's immutability is the offline copy's job.
+   * @default none
+   */
+  restoreClients?: PgBackRestRestoreClient[];
+}
+
+export interface PgBackRestRestoreClient {
+  commonName: string;
+  stanzas: string[];
 }
 
 /** Where repo2 lives: a posix path on the repository host (lab), or an S3 bucket (production). */
@@ -166,6 +178,13 @@ function validate(input: PgBackRestInput): void {
   if (input.compressType !== undefined && !['zst', 'lz4', 'gz', 'none'].includes(input.compressType))
     throw new Error(`pgBackRest: unsupported compress-type ${input.compressType}`);
   if (r.offline) validateOffline(r, r.offline);
+  const cns = new Set([r.clientTls.commonName, ...input.pgHosts.map((h) => h.clientTls.commonName)]);
+  const known = new Set(input.stanzas.map((s) => s.name));
+  for (const c of r.restoreClients ?? []) {
+    if (cns.has(c.commonName)) throw new Error(`pgBackRest: restore client CN ${c.commonName} is already another host's`);
+    cns.add(c.commonName);
+    for (const st of c.stanzas) if (!known.has(st)) throw new Error(`pgBackRest: restore client ${c.commonName} names stanza ${st}, which is not declared`);
+  }
 }
 
 function validateOffline(r: PgBackRestRepositoryInput, o: PgBackRestOfflineRepository): void {
@@ -223,15 +242,15 @@ function offlineRepositoryLines(o: PgBackRestOfflineRepository): string[] {
 }
 
 /** How a PostgreSQL host reaches repository `k` (`repo1`, `repo2`): the repository host's TLS server. */
-function repoHostLines(k: 'repo1' | 'repo2', r: PgBackRestRepositoryInput, h: PgBackRestPgHostInput): string[] {
+function repoHostLines(k: 'repo1' | 'repo2', r: Pick<PgBackRestRepositoryInput, 'address' | 'tlsPort' | 'configPath'>, tls: TlsFiles): string[] {
   return [
     `${k}-host=${r.address}`,
     ...(r.configPath ? [`${k}-host-config=${r.configPath}`] : []),
     `${k}-host-type=tls`,
     `${k}-host-port=${r.tlsPort}`,
-    `${k}-host-cert-file=${h.clientTls.certFile}`,
-    `${k}-host-key-file=${h.clientTls.keyFile}`,
-    `${k}-host-ca-file=${h.serverTls.caFile}`,
+    `${k}-host-cert-file=${tls.certFile}`,
+    `${k}-host-key-file=${tls.keyFile}`,
+    `${k}-host-ca-file=${tls.caFile}`,
   ];
 }
 
@@ -286,12 +305,10 @@ export function renderPgBackRest(input: PgBackRestInput): RenderedFile[] {
     'start-fast=y',
     'archive-check=y',
     ...common(input, r),
-    ...tlsServer(
-      r.address,
-      r.tlsPort,
-      r.serverTls,
-      input.pgHosts.filter((h) => stanzasOf(h.site).length > 0).map((h) => `${h.clientTls.commonName}=${stanzasOf(h.site).join(',')}`),
-    ),
+    ...tlsServer(r.address, r.tlsPort, r.serverTls, [
+      ...input.pgHosts.filter((h) => stanzasOf(h.site).length > 0).map((h) => `${h.clientTls.commonName}=${stanzasOf(h.site).join(',')}`),
+      ...(r.restoreClients ?? []).filter((c) => c.stanzas.length > 0).map((c) => `${c.commonName}=${c.stanzas.join(',')}`),
+    ]),
     '',
   ];
   for (const s of input.stanzas) {
@@ -318,13 +335,14 @@ export function renderPgBackRest(input: PgBackRestInput): RenderedFile[] {
 
   // PostgreSQL hosts: client of the repository (archive-push/get) and TLS server for the repository host.
   for (const h of input.pgHosts) {
+    const hostTls = { certFile: h.clientTls.certFile, keyFile: h.clientTls.keyFile, caFile: h.serverTls.caFile };
     const mine = input.stanzas.filter((s) => s.members.some((m) => m.site === h.site));
     const lines = [
       ...header(`PostgreSQL host (${h.site})`),
       '[global]',
-      ...repoHostLines('repo1', r, h),
+      ...repoHostLines('repo1', r, hostTls),
       // The offline copy gets every WAL segment too (header), through the same repository host.
-      ...(r.offline ? repoHostLines('repo2', r, h) : []),
+      ...(r.offline ? repoHostLines('repo2', r, hostTls) : []),
       ...common(input, h),
       ...(h.spoolPath ? ['archive-async=y', `spool-path=${h.spoolPath}`, `archive-push-queue-max=${h.archiveQueueMax ?? '4GiB'}`, 'archive-timeout=10'] : []),
       ...tlsServer(h.address, h.tlsPort, h.serverTls, mine.length > 0 ? [`${r.clientTls.commonName}=${mine.map((s) => s.name).join(',')}`] : []),
@@ -337,4 +355,50 @@ export function renderPgBackRest(input: PgBackRestInput): RenderedFile[] {
     files.push({ path: pgHostConfigPath(h.site), content: lines.join('\n'), mode: 0o600 });
   }
   return files;
+}
+
+export interface RestoreClientInput extends PgBackRestPaths {
+  /** The repository as the PostgreSQL hosts reach it (address, port, config path; repo2 when it has an offline copy). */
+  repository: Pick<PgBackRestRepositoryInput, 'address' | 'tlsPort' | 'configPath' | 'offline'>;
+  /** The restore site's client certificate (its CN among `repository.restoreClients`) and the CA of the repository's server certificate. */
+  clientTls: TlsFiles;
+  stanza: string;
+  /** Where the copy's data directory is restored, and how its PostgreSQL is reached locally. */
+  pgPath: string;
+  pgPort: number;
+  socketPath: string;
+  /** Parallel restore processes (decompression and decryption run in the repository host's remote too), default 2. */
+  processMax?: number;
+}
+
+/**
+ * The pgBackRest config of a restore site (restore tests, environment refresh): a client of the
+ * repository host's TLS server like a PostgreSQL host (it never holds a cipher passphrase), with
+ * one stanza whose pg1 is the copy. The copy's PostgreSQL reads WAL with it (`archive-get` in
+ * `restore_command`) and never archives (`archive_mode=off`: a copy must not write to the source's
+ * repository). Pure.
+ */
+export function renderRestoreClient(input: RestoreClientInput): RenderedFile {
+  if (!NAME_RE.test(input.stanza)) throw new Error(`pgBackRest: invalid stanza name ${JSON.stringify(input.stanza)}`);
+  for (const p of [input.pgPath, input.socketPath, input.logPath, input.lockPath])
+    if (!p.startsWith('/') || /\s/.test(p)) throw new Error(`pgBackRest: restore site path must be absolute without spaces: ${p}`);
+  const r = input.repository;
+  const lines = [
+    ...header('restore site'),
+    '[global]',
+    ...repoHostLines('repo1', r, input.clientTls),
+    ...(r.offline ? repoHostLines('repo2', r, input.clientTls) : []),
+    `log-path=${input.logPath}`,
+    `lock-path=${input.lockPath}`,
+    'log-level-console=info',
+    'log-level-file=detail',
+    `process-max=${input.processMax ?? 2}`,
+    '',
+    `[${input.stanza}]`,
+    `pg1-path=${input.pgPath}`,
+    `pg1-port=${input.pgPort}`,
+    `pg1-socket-path=${input.socketPath}`,
+    '',
+  ];
+  return { path: 'restore-site.conf', content: lines.join('\n'), mode: 0o600 };
 }

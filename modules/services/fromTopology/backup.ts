@@ -125,6 +125,14 @@ function hostPaths(p: DeploymentProfile, g: Guest) {
   return { configPath: at(p, g, PGBACKREST_PATHS.config), logPath: at(p, g, PGBACKREST_PATHS.logPath), lockPath: at(p, g, PGBACKREST_PATHS.lockPath) };
 }
 
+/**
+ * The CN of the restore site's client certificate (restore tests and environment refresh,
+ * EXG_PRA_3, EXG_DIS_4.2): the repository's TLS server lets it read every stanza.
+ */
+export function restoreSiteCommonName(t: Topology): string {
+  return `${t.environment.name}-restore-site`;
+}
+
 export function pgbackrestInput(t: Topology, p: DeploymentProfile): PgBackRestInput | undefined {
   const repo = repositoryGuest(t);
   if (!repo || !t.backup) return undefined;
@@ -142,6 +150,8 @@ export function pgbackrestInput(t: Topology, p: DeploymentProfile): PgBackRestIn
       cipherPass: envSecret(t, repo.cluster, 'pgbackrest-repo1', 'cipher_pass'),
       retention: pgbackrestRetention(t.backup.retention),
       ...offline,
+      // The restore site (hdsctl restore-test, env refresh) reads every stanza (docs/backup.md).
+      restoreClients: [{ commonName: restoreSiteCommonName(t), stanzas: pgDomains(t) }],
     },
     pgHosts: t.guests.filter(isPgData).map((g) => ({
       site: g.name,
