@@ -10,6 +10,7 @@
 import { rm } from 'node:fs/promises';
 import { ensureDir, exists } from '../runtime/fsutil.ts';
 import { ensureLabCa } from '../runtime/pki.ts';
+import { type BackupFreshness, labOfflineRepoPath, readBackupFreshness, unsealForLabTeardown } from './backup.ts';
 import { createContext, type LabComponent, type LabContext, type ServiceStatus } from './context.ts';
 import { assertRoot, type NetworkStatus, netnsDown, netnsUp, networkStatus, ourNetns } from './netns.ts';
 import { ensureLabPackages } from './packages.ts';
@@ -145,6 +146,8 @@ export interface LabStatus {
   healthy: boolean;
   /** What the lab's processes hold in memory (sum of RSS of everything in its namespaces). */
   memory: MemoryUse;
+  /** Age of the last recorded backup (per repository), verify and restore test of every stanza (./backup.ts). */
+  backups: BackupFreshness[];
 }
 
 export async function labStatus(plan: LabPlan, opts: Pick<LabOptions, 'components'>): Promise<LabStatus> {
@@ -155,7 +158,17 @@ export async function labStatus(plan: LabPlan, opts: Pick<LabOptions, 'component
   const up = netUp && processes.every((p) => p.alive);
   const services = netUp ? await Promise.all(components.flatMap((c) => (c.status ? [c.status(ctx)] : []))) : [];
   const memory = await namespaceMemory(plan.sites.filter((s) => network.netns[s.netns]).map((s) => s.netns));
-  return { ...(state.upSince ? { upSince: state.upSince } : {}), network, processes, services, up, healthy: up && services.every((s) => s.healthy), memory };
+  const backups = await readBackupFreshness(plan);
+  return {
+    ...(state.upSince ? { upSince: state.upSince } : {}),
+    network,
+    processes,
+    services,
+    up,
+    healthy: up && services.every((s) => s.healthy),
+    memory,
+    backups,
+  };
 }
 
 export interface LabDownOptions extends Pick<LabOptions, 'components' | 'log'> {
@@ -207,6 +220,9 @@ export async function labDown(plan: LabPlan, opts: LabDownOptions): Promise<{ el
     }).catch(() => undefined);
   }
   if (opts.purge) {
+    // The offline copy's sealed files (chattr +i) cannot be deleted until unsealed.
+    const offline = labOfflineRepoPath(plan);
+    if (offline) await unsealForLabTeardown(offline);
     await rm(plan.stateDir, { recursive: true, force: true });
     log(`purged ${plan.stateDir}`);
   }

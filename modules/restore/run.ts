@@ -72,11 +72,31 @@ export interface RestoreTestOptions {
   mark?: boolean;
   /** Repository to restore from: 1 (DC3) or 2 (the offline copy). */
   repo?: 1 | 2;
+  /** What the run is for, in its id: `restore` (a restore test, default) or `refresh` (hdsctl env refresh). */
+  purpose?: 'restore' | 'refresh';
   /** Namespace of the restore site (default `hds-restore`). */
   netns?: string;
   log?: (line: string) => void;
   /** Milliseconds allowed for the copy to reach its target and be promoted (default 30 min). */
   startTimeoutMs?: number;
+  /**
+   * Runs once the copy is verified logically (ledger, fingerprints), before the physical checks and
+   * the service check, while the copy runs: `hdsctl env refresh` loads it into the target
+   * environment here. Its checks are added to the run's.
+   */
+  afterLogicalChecks?: (copy: RunningCopy) => Promise<RestoreCheck[]>;
+}
+
+/** The running copy, as a hook sees it. */
+export interface RunningCopy {
+  netns: string;
+  /** Unix socket directory (connect as postgres; peer map: root, postgres). */
+  socketDir: string;
+  port: number;
+  domain: string;
+  mark: RestoreMark;
+  /** Adds an evidence file to the run; returns its path relative to the run directory. */
+  addEvidence(name: string, what: string, content: string): Promise<string>;
 }
 
 export interface RestoreTestResult {
@@ -156,7 +176,7 @@ export async function runRestoreTest(plan: LabPlan, o: RestoreTestOptions): Prom
   const repo = o.repo ?? 1;
   const netns = o.netns ?? 'hds-restore';
   const started = new Date();
-  const id = `${started.toISOString().replace(/[:.]/g, '-')}-restore-${domain}`;
+  const id = `${started.toISOString().replace(/[:.]/g, '-')}-${o.purpose ?? 'restore'}-${domain}`;
   const dir = join(plan.stateDir, 'restore-tests', id);
   await ensureDir(dir, 0o700);
   await ensureDir(join(dir, 'evidence'), 0o700);
@@ -297,7 +317,19 @@ export async function runRestoreTest(plan: LabPlan, o: RestoreTestOptions): Prom
   // 4. checks
   if (copyUp) {
     await phase('checks', undefined, async () => {
-      await runChecks({ plan, domain, netns, paths: paths.copy, dir: spec.dir, mark, marks, checks, addEvidence, log });
+      await runChecks({
+        plan,
+        domain,
+        netns,
+        paths: paths.copy,
+        dir: spec.dir,
+        mark,
+        marks,
+        checks,
+        addEvidence,
+        log,
+        ...(o.afterLogicalChecks ? { afterLogicalChecks: o.afterLogicalChecks } : {}),
+      });
     });
   }
 
@@ -429,6 +461,7 @@ interface CheckContext {
   checks: RestoreCheck[];
   addEvidence: (name: string, what: string, content: string) => Promise<string>;
   log: (line: string) => void;
+  afterLogicalChecks?: RestoreTestOptions['afterLogicalChecks'];
 }
 
 async function copyClient(c: CheckContext, database: string): Promise<pg.Client> {
@@ -509,6 +542,27 @@ async function runChecks(c: CheckContext): Promise<void> {
       evidence: ev,
     };
   });
+  if (c.afterLogicalChecks) {
+    try {
+      checks.push(
+        ...(await c.afterLogicalChecks({
+          netns: c.netns,
+          socketDir: c.paths.run,
+          port: COPY_PORT,
+          domain: c.domain,
+          mark: c.mark,
+          addEvidence: c.addEvidence,
+        })),
+      );
+    } catch (e) {
+      checks.push({
+        id: 'refresh.load',
+        title: { fr: 'Chargement dans l’environnement cible', en: 'Load into the target environment' },
+        verdict: 'fail',
+        detail: lastLine((e as Error).message),
+      });
+    }
+  }
   await guard('physical.amcheck', async () => {
     const r = await inSite(
       c.netns,

@@ -103,8 +103,10 @@ export function restoreSiteProcesses(spec: RestoreSiteSpec): ProcessSpec[] {
     {
       name: 'restore-store',
       command: '/usr/bin/gocryptfs',
-      // -fg: supervised like any daemon; -allow_other: root mounts it, postgres uses it (its mode 0700 keeps others out).
-      args: ['-fg', '-nosyslog', '-q', '-allow_other', '-passfile', p.password, p.cipher, p.plain],
+      // -fg: supervised like any daemon; -allow_other: root mounts it, postgres uses it (its mode 0700 keeps others out);
+      // -force_owner: every file shows as the owner's — gocryptfs (root) creates a file, then chowns it to the caller, and a
+      // second writer of pgBackRest (process-max) could meet the file still root's in between (EPERM on utime, then EACCES).
+      args: ['-fg', '-nosyslog', '-q', '-allow_other', '-force_owner', `${spec.owner.uid}:${spec.owner.gid}`, '-passfile', p.password, p.cipher, p.plain],
       restart: { policy: 'no' },
     },
     ...relays,

@@ -4,11 +4,13 @@
  */
 import { Command, CommanderError } from 'commander';
 import { describeFsError, isFsError } from '../../modules/loader/safeOutput.ts';
+import * as backup from './commands/backup.ts';
 import * as dataset from './commands/dataset.ts';
 import * as drill from './commands/drill.ts';
 import * as env from './commands/env.ts';
 import * as lab from './commands/lab.ts';
 import * as policy from './commands/policy.ts';
+import * as restore from './commands/restore.ts';
 import * as show from './commands/show.ts';
 import * as synth from './commands/synth.ts';
 import * as validate from './commands/validate.ts';
@@ -17,7 +19,7 @@ import * as workloads from './commands/workloads.ts';
 import { CliError, EXIT_ERROR, EXIT_OK, log, red } from './output.ts';
 
 type Registrar = { register(program: Command, setExit: (code: number) => void): void };
-const COMMANDS: Registrar[] = [validate, show, env, lab, synth, dataset, policy, drill, waf, workloads];
+const COMMANDS: Registrar[] = [validate, show, env, lab, synth, dataset, policy, drill, backup, restore, waf, workloads];
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('hdsctl')

@@ -5,7 +5,9 @@
  * Prometheus and the blackbox exporter in the monitoring guest's namespace; beside each
  * PostgreSQL node its postgres_exporter, and a node exporter per site namespace (it stands for
  * the node exporter of every guest of that site). Healthy when every target is up and the
- * probes succeed.
+ * probes succeed. The backup site's node exporter also reads the repository guest's textfile
+ * directory (../backup.ts labBackupTextfileDir): the last-success series of backups, verify and
+ * restore tests the hds-backup alerts watch (EXG_PRA_2, EXG_PRA_3).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,12 +20,13 @@ import type { ProcessSpec } from '../../runtime/process.ts';
 import { blackboxProcessSpec, nodeExporterProcessSpec, postgresExporterProcessSpec, prometheusProcessSpec } from '../../runtime/processes/monitoring.ts';
 import { MONITORING_PATHS } from '../../services/fromTopology/paths.ts';
 import { pgCredentialRef } from '../../services/fromTopology/postgres.ts';
+import { labBackupTextfileDir } from '../backup.ts';
 import type { LabComponent, LabContext } from '../context.ts';
 import { labHasCeph } from './ceph.ts';
 import { waitFor } from '../context.ts';
 import { edgeSites, monitoringGuest, monitoringSite, prometheusUrl } from '../edgeEndpoints.ts';
 import { patroniNodes } from '../endpoints.ts';
-import { guestPath, labProfileOf, labSecretOf, materialiseGuest } from '../guests.ts';
+import { guestPath, labGuests, labProfileOf, labSecretOf, materialiseGuest } from '../guests.ts';
 
 function passwordFile(ctx: Pick<LabContext, 'paths'>): string {
   return join(ctx.paths.etc, 'monitoring', 'pg-monitor-password');
@@ -66,6 +69,8 @@ export function monitoringComponent(): LabComponent {
       const mon = monitoringGuest(ctx.plan);
       await materialiseGuest(ctx, mon);
       await ensureDir(guestPath(ctx.plan, mon, MONITORING_PATHS.dataDir), 0o700);
+      const textfiles = backupTextfiles(ctx);
+      if (textfiles) await ensureDir(textfiles.dir, 0o755);
     },
     processes: monitoringProcesses,
     async waitHealthy(ctx) {
@@ -95,6 +100,12 @@ export function monitoringComponent(): LabComponent {
   };
 }
 
+/** The repository guest's textfile directory and its site; undefined when the lab has no backup server. */
+function backupTextfiles(ctx: Pick<LabContext, 'plan'>): { site: string; dir: string } | undefined {
+  const repo = labGuests(ctx.plan).repository;
+  return repo ? { site: repo.site, dir: labBackupTextfileDir(ctx.plan) } : undefined;
+}
+
 function monitoringProcesses(ctx: LabContext): ProcessSpec[] {
   const plan = ctx.plan;
   const mon = monitoringGuest(plan);
@@ -114,8 +125,14 @@ function monitoringProcesses(ctx: LabContext): ProcessSpec[] {
         queriesFile: guestPath(plan, n.guest, MONITORING_PATHS.pgExporterQueries),
       }),
     );
+  const textfiles = backupTextfiles(ctx);
   const nodeExporters = plan.sites.map((s) =>
-    nodeExporterProcessSpec({ name: `node-exporter-${s.id.toLowerCase()}`, netns: s.netns, listen: `${s.address}:${PORTS.nodeExporter}` }),
+    nodeExporterProcessSpec({
+      name: `node-exporter-${s.id.toLowerCase()}`,
+      netns: s.netns,
+      listen: `${s.address}:${PORTS.nodeExporter}`,
+      ...(textfiles && textfiles.site === s.id ? { textfileDir: textfiles.dir } : {}),
+    }),
   );
   return [
     ...exporters,

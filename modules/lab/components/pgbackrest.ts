@@ -76,6 +76,8 @@ export function pgbackrestServersComponent(): LabComponent {
         }
       }
       await ensureDir(guestPath(ctx.plan, repository(ctx.plan), PGBACKREST_PATHS.repoPath), 0o750, owner);
+      // The offline copy (repo2, a posix path in the lab; modules/lab/backup.ts seals what it holds).
+      if (ctx.plan.topology.backup?.offlineCopy) await ensureDir(guestPath(ctx.plan, repository(ctx.plan), PGBACKREST_PATHS.offlineRepoPath), 0o750, owner);
     },
     processes(ctx) {
       return serverGuests(ctx.plan).map((g) => ({

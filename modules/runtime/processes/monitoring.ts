@@ -85,10 +85,17 @@ export function postgresExporterProcessSpec(i: PostgresExporterProcessInput): Pr
 export interface NodeExporterProcessInput extends Common {
   /** host:port */
   listen: string;
+  /**
+   * The textfile collector's directory (`--collector.textfile.directory`): the `*.prom` files it
+   * exposes, e.g. the backup jobs' last-success series (BACKUP_METRICS) on the repository host.
+   * @default none: the collector reads nothing
+   */
+  textfileDir?: string;
   bin?: string;
 }
 
 /** The node exporter (host metrics, EXG_MON_6), every guest's in production, one per site namespace in the lab. */
 export function nodeExporterProcessSpec(i: NodeExporterProcessInput): ProcessSpec {
-  return withCommon(i, i.bin ?? '/usr/bin/prometheus-node-exporter', [`--web.listen-address=${i.listen}`, '--log.format=json']);
+  const textfile = i.textfileDir !== undefined ? [`--collector.textfile.directory=${i.textfileDir}`] : [];
+  return withCommon(i, i.bin ?? '/usr/bin/prometheus-node-exporter', [`--web.listen-address=${i.listen}`, '--log.format=json', ...textfile]);
 }

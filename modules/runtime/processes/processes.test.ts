@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blackboxProcessSpec, postgresExporterProcessSpec, prometheusProcessSpec } from './monitoring.ts';
+import { blackboxProcessSpec, nodeExporterProcessSpec, postgresExporterProcessSpec, prometheusProcessSpec } from './monitoring.ts';
 import { wafConfigTestCommand, wafProcessSpec } from './waf.ts';
 
 describe('wafProcessSpec', () => {
@@ -39,5 +39,14 @@ describe('monitoring ProcessSpecs', () => {
     });
     expect(pe.env).toEqual({ DATA_SOURCE_URI: '127.0.0.1:5432/postgres?sslmode=disable', DATA_SOURCE_USER: 'monitor', DATA_SOURCE_PASS_FILE: '/s/monitor.pw' });
     expect(JSON.stringify(pe)).not.toMatch(/password=/i);
+  });
+
+  it('node exporter: the textfile collector reads the given directory only when one is given', () => {
+    expect(nodeExporterProcessSpec({ name: 'ne', listen: '10.0.0.3:9100' }).args).toEqual(['--web.listen-address=10.0.0.3:9100', '--log.format=json']);
+    expect(nodeExporterProcessSpec({ name: 'ne', listen: '10.0.0.3:9100', textfileDir: '/g/var/lib/prometheus/node-exporter' }).args).toEqual([
+      '--web.listen-address=10.0.0.3:9100',
+      '--log.format=json',
+      '--collector.textfile.directory=/g/var/lib/prometheus/node-exporter',
+    ]);
   });
 });

@@ -101,7 +101,7 @@ describe('the schedule on the repository guest', () => {
   });
 
   it('no offline job without an offline copy; the lab profile places everything under the guest root', () => {
-    const t = shippedTopology('lab');
+    const t = withOffline('lab', false);
     const input = backupUnitsInput(t, lab)!;
     const repo = repositoryGuest(t)!;
     expect(input.offlineCopy).toBe(false);
@@ -114,7 +114,8 @@ describe('the schedule on the repository guest', () => {
 describe('backupAlertInput', () => {
   it('every stanza, in repo1 and in repo2 when there is an offline copy; nothing without a backup policy', () => {
     expect(backupAlertInput(prod)).toEqual({ stanzas: pgDomains(prod), repos: ['repo1', 'repo2'] });
-    expect(backupAlertInput(shippedTopology('lab'))).toEqual({ stanzas: ['documents'], repos: ['repo1'] });
+    expect(backupAlertInput(shippedTopology('lab'))).toEqual({ stanzas: ['documents'], repos: ['repo1', 'repo2'] });
+    expect(backupAlertInput(withOffline('lab', false))).toEqual({ stanzas: ['documents'], repos: ['repo1'] });
     const { backup: _, ...noBackup } = prod;
     expect(backupAlertInput(noBackup as Topology)).toBeUndefined();
   });

@@ -19,8 +19,9 @@
  * (pgbackrestOfflineRetention). Production: an S3 bucket with object lock (COMPLIANCE) on the
  * external Ceph cluster of the backup site (`services.ceph.external`), reached on its first
  * node's backup address at the RGW port (offlineCopyBucket: what the external cluster must
- * create); an offline copy without an external cluster is refused. Lab: a posix path on the
- * repository guest (PGBACKREST_PATHS.offlineRepoPath), which the lab makes immutable.
+ * create); an offline copy without an external cluster is refused. Lab (its profile, or an environment
+ * of class lab): a posix path on the repository guest (PGBACKREST_PATHS.offlineRepoPath), which the
+ * lab seals file by file (chattr +i) after each offline backup.
  *
  * The schedule (../backup/schedule.ts): systemd timers and services of every stanza's backups,
  * verify, offline copy and restore test, and their recorder script, on the repository guest.
@@ -98,7 +99,10 @@ function offlineRepository(t: Topology, p: DeploymentProfile, repo: Guest): PgBa
     cipherPass: envSecret(t, repo.cluster, 'pgbackrest-repo2', 'cipher_pass'),
     retention: pgbackrestOfflineRetention(b.retention),
   };
-  if (p.name === 'lab') return { storage: { type: 'posix', path: at(p, repo, PGBACKREST_PATHS.offlineRepoPath) }, ...common };
+  // The lab (its profile, or an environment of class lab rendered for Proxmox): a posix repository on the repository
+  // guest, sealed file by file after each offline backup (modules/lab/backup.ts) — no write-once store there.
+  if (p.name === 'lab' || t.environment.class === 'lab')
+    return { storage: { type: 'posix', path: at(p, repo, PGBACKREST_PATHS.offlineRepoPath) }, ...common };
   const endpoint = externalCephNodes(t)[0];
   const bucket = offlineCopyBucket(t)!;
   if (!endpoint)

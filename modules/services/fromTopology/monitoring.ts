@@ -17,12 +17,16 @@
  * Ceph: the exporter of every manager of the stretched cluster, active and standby (label role
  * `mgr`), on its host's admin address (PORTS.cephMgrMetrics, flow monitoring-ceph), and the hds-ceph
  * alerts (health, PGs, OSDs, monitors, capacity; EXG_PCA_2, EXG_VOL_3).
+ * Backups: with a backup policy and PostgreSQL, the hds-backup alerts (age of the last backup per
+ * stanza and repository, of the last verify and restore test, WAL archiving failing or lagging;
+ * backupAlertInput, EXG_PRA_2, EXG_PRA_3), the same group in production and in the lab.
  */
 import { PORTS } from '../../model/ports.ts';
 import { isHaproxy, isHsm, isKafkaController, isPgData, isWaf, pgDomains } from '../../model/roles.ts';
 import type { Guest, Topology } from '../../model/topology.ts';
 import { type CephExporterTarget, MONITORING_FILES, type MonitoringRenderInput, renderMonitoring } from '../monitoring/render.ts';
 import type { GuestFile } from '../types.ts';
+import { backupAlertInput } from './backup.ts';
 import { at, clientTls, place, TLS } from './common.ts';
 import { cephDaemons, cephMgrMetricsAddress } from './ceph.ts';
 import { kafkaNodes } from './kafka.ts';
@@ -49,6 +53,7 @@ export function monitoringInput(t: Topology, p: DeploymentProfile, g: Guest): Mo
   const data = t.guests.filter(isPgData);
   const probes = t.guests.filter(isWaf).map((w) => ({ name: `${w.name}-health`, url: `https://${p.address(w, 'front')}:${PORTS.waf}/health`, site: w.site }));
   const tls = clientTls(p, g);
+  const backup = backupAlertInput(t);
   return {
     confDir: at(p, g, MONITORING_PATHS.confDir),
     caPath: at(p, g, TLS.caFile),
@@ -67,6 +72,7 @@ export function monitoringInput(t: Topology, p: DeploymentProfile, g: Guest): Mo
     healthProbes: probes,
     wafBlockingProbes: probes.map((x) => ({ ...x, name: x.name.replace(/-health$/, '-blocks-sqli') })),
     nonEvents: pgDomains(t).map((database) => ({ database, minutes: NON_EVENT_MINUTES })),
+    ...(backup ? { backup } : {}),
   };
 }
 

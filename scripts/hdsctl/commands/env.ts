@@ -1,4 +1,4 @@
-/** `hdsctl env new|list`: environment files for DSI teams. */
+/** `hdsctl env new|list|refresh`: environment files for DSI teams; refresh: ./refresh.ts. */
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
@@ -13,6 +13,7 @@ import type { EnvironmentDoc } from '../../../modules/model/types.ts';
 import { checkOptions, environmentsDir, integer, name } from '../args.ts';
 import { CliError, EXIT_OK, green, log, out, printJson } from '../output.ts';
 import { table } from '../table.ts';
+import { registerRefresh } from './refresh.ts';
 
 const NAME = /^[a-z][a-z0-9-]{1,30}$/;
 const NAME_RULE = 'lower-case letters, digits and dashes, 2-31 characters, starting with a letter';
@@ -24,7 +25,8 @@ function refuseUnreadable(ws: Workspace): void {
 }
 
 export function register(program: Command, setExit: (code: number) => void): void {
-  const env = program.command('env').description('create and list environment files');
+  const env = program.command('env').description('create, list and refresh environments');
+  registerRefresh(env, setExit);
   env
     .command('list')
     .description('list environments with their class, platform and address slot')

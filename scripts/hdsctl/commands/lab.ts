@@ -9,6 +9,7 @@ import { checkOptions, environmentsDir } from '../args.ts';
 import { resolveLabPlan as resolvePlan } from '../labPlan.ts';
 import { CliError, EXIT_FINDINGS, EXIT_OK, green, log, out, printJson, red, yellow } from '../output.ts';
 import { table } from '../table.ts';
+import { formatAge } from './backup.ts';
 
 interface Common {
   env?: string;
@@ -75,6 +76,19 @@ export function register(program: Command, setExit: (code: number) => void): voi
           for (const l of table(
             ['service', 'health'],
             s.services.map((x) => [x.name, `${x.healthy ? 'ok' : 'NOT OK'} — ${x.detail}`]),
+          ))
+            out(l);
+        // Backup freshness (issue 14): the last recorded success of each series the hds-backup alerts watch.
+        if (s.backups.length > 0)
+          for (const l of table(
+            ['stanza', 'last', 'repo', 'at', 'age'],
+            s.backups.map((b) => [
+              b.stanza,
+              b.series === 'backup' ? `backup${b.type ? ` (${b.type})` : ''}` : b.series === 'verify' ? 'verify' : 'restore test',
+              b.repo ?? '-',
+              b.lastSuccess ?? (b.problem ? `unreadable: ${b.problem}` : 'never'),
+              b.ageSeconds === undefined ? '-' : formatAge(b.ageSeconds),
+            ]),
           ))
             out(l);
         if (s.up) for (const l of table(['endpoint', 'address'], Object.entries(labEndpoints(plan)))) out(l);
