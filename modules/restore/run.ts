@@ -28,6 +28,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { PORTS } from '../model/ports.ts';
+import { labVerify } from '../lab/backup.ts';
 import { lookupUser, runCommand } from '../lab/command.ts';
 import { labPaths } from '../lab/context.ts';
 import { pgbackrestOnRepo } from '../lab/components/pgbackrest.ts';
@@ -154,6 +155,11 @@ function inSite(netns: string, command: string, args: string[], timeoutMs: numbe
   return runCommand({ netns, user: 'postgres', command, args }, { timeoutMs });
 }
 
+/** pgBackRest's `ERROR: [nnn]: …` line when there is one, else the last line. */
+function errorLine(s: string): string {
+  return (s.split('\n').find((l) => /ERROR: \[\d+\]/.test(l)) ?? lastLine(s)).trim().slice(0, 400);
+}
+
 function lastLine(s: string): string {
   return (
     s
@@ -270,7 +276,14 @@ export async function runRestoreTest(plan: LabPlan, o: RestoreTestOptions): Prom
       );
       restoreMs = Date.now() - t0;
       await addEvidence('pgbackrest-restore.log', 'pgbackrest restore console output', `${r.stdout}\n${r.stderr}`);
-      if (r.exitCode !== 0) throw new Error(`pgbackrest restore failed (exit ${r.exitCode}): ${lastLine(r.stderr || r.stdout)}`);
+      if (r.exitCode !== 0) {
+        // pgBackRest names the failure (e.g. "zst error: Data corruption detected"), not the file: verify names it.
+        const v = await labVerify(plan, { domain, repo }).catch((e: Error) => ({ ok: true, findings: [] as string[], error: e.message }));
+        const named = v.findings.filter((f) => f.includes(chosen.backupSet.label)).slice(0, 3);
+        throw new Error(
+          `pgbackrest restore of ${chosen.backupSet.label} failed (exit ${r.exitCode}): ${errorLine(`${r.stdout}\n${r.stderr}`)}${named.length ? `; pgbackrest verify: ${named.join('; ')}` : ''}`,
+        );
+      }
       restoredBytes = await dirBytes(paths.copy.pgdata);
     });
     // 3. start

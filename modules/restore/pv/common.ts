@@ -106,6 +106,8 @@ export function choiceRows(run: RestoreTestRun, lang: Lang): Row[] {
     { label: L('mode', lang), value: modeLabel(c?.mode, lang) },
     ...(c?.mode === 'random' ? [{ label: L('seed', lang), value: String(c.seed ?? '—') }] : []),
     ...(c?.requestedAt !== undefined ? [{ label: L('requestedAt', lang), value: c.requestedAt }] : []),
+    ...(c?.drawnTime !== undefined && c.mode !== 'at' ? [{ label: L('drawnTime', lang), value: c.drawnTime }] : []),
+    ...(c?.mark !== undefined ? [{ label: L('mark', lang), value: c.mark }] : []),
     { label: L('targetTime', lang), value: c?.targetTime ?? '—' },
     { label: L('window', lang), value: `${c?.window?.from ?? '—'} → ${c?.window?.to ?? '—'}` },
     ...(c?.candidates !== undefined ? [{ label: L('candidates', lang), value: int(c.candidates) }] : []),

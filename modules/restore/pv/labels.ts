@@ -42,6 +42,11 @@ const LABELS = {
   mode: { fr: 'Mode', en: 'Mode' },
   seed: { fr: 'Graine', en: 'Seed' },
   requestedAt: { fr: 'Instant demandé', en: 'Time asked for' },
+  drawnTime: { fr: 'Instant tiré ou retenu', en: 'Time drawn or chosen' },
+  mark: {
+    fr: 'Repère de restauration (instant dont l’empreinte des tables de la source est connue : le dernier à cet instant ou avant)',
+    en: 'Restore mark (an instant whose source table fingerprints are known: the latest at or before that time)',
+  },
   targetTime: { fr: 'Instant cible (recovery_target_time, inclus)', en: 'Target time (recovery_target_time, inclusive)' },
   window: { fr: 'Fenêtre de restauration possible', en: 'Restore window' },
   candidates: { fr: 'Jeux candidats', en: 'Candidate sets' },
