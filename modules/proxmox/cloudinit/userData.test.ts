@@ -69,3 +69,28 @@ describe('findInlineSecrets', () => {
     expect(findInlineSecrets('cluster-token: s3cretvalue')).toHaveLength(1);
   });
 });
+
+describe('the backup schedule at first boot (issue 14)', () => {
+  it('the repository host loads and enables every hds timer after its data volume is mounted; other guests enable none', async () => {
+    const { repositoryGuest } = await import('../../model/roles.ts');
+    const { guestFiles } = await import('../../services/fromTopology/index.ts');
+    const { PRODUCTION } = await import('../../services/fromTopology/profile.ts');
+    // As the stacks compose it (stacks/serviceConfig.ts): the default set, then the services' files.
+    const configFor = (tt: typeof t, g: typeof guest) => [...defaultConfigFor(tt, g), ...guestFiles(tt, g, PRODUCTION)];
+    const repo = repositoryGuest(t)!;
+    const doc = parse(buildUserData({ topology: t, guest: repo, options: DEFAULT_OPTIONS, configFor }));
+    const timers = doc.write_files
+      .map((f: { path: string }) => f.path)
+      .filter((p: string) => p.startsWith('/etc/systemd/system/hds-') && p.endsWith('.timer'))
+      .map((p: string) => p.slice('/etc/systemd/system/'.length))
+      .sort();
+    expect(timers.length).toBeGreaterThan(3);
+    const cmds: string[][] = doc.runcmd;
+    const enable = cmds.findIndex((c) => c[0] === 'systemctl' && c[1] === 'enable' && c.slice(3).some((x) => x.endsWith('.timer')));
+    expect(cmds[enable]).toEqual(['systemctl', 'enable', '--now', ...timers]);
+    expect(cmds[enable - 1]).toEqual(['systemctl', 'daemon-reload']);
+    expect(enable).toBeGreaterThan(cmds.findIndex((c) => c[0] === '/usr/local/sbin/hds-data-volume'));
+    const other = parse(buildUserData({ topology: t, guest, options: DEFAULT_OPTIONS, configFor }));
+    expect((other.runcmd as string[][]).some((c) => c.some((x) => x.endsWith('.timer')))).toBe(false);
+  });
+});

@@ -126,6 +126,10 @@ export function buildUserData({ topology: t, guest: g, options: opts, configFor 
   const dataVolume = seen.has(DATA_VOLUME_SCRIPT);
   if (dataVolume) runcmd.push([DATA_VOLUME_SCRIPT]);
   runcmd.push(['systemctl', 'restart', 'chrony', 'prometheus-node-exporter']);
+  // Timers the platform renders (the backup schedule on the repository host, modules/services/backup/schedule.ts):
+  // loaded and enabled once the data volume they require is mounted.
+  const timers = [...seen].filter((p) => /^\/etc\/systemd\/system\/hds-[A-Za-z0-9@._-]+\.timer$/.test(p)).map((p) => p.slice('/etc/systemd/system/'.length));
+  if (timers.length) runcmd.push(['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--now', ...timers.sort()]);
   const doc = {
     hostname: g.name,
     fqdn: `${g.name}.${opts.dnsDomain}`,
