@@ -279,7 +279,8 @@ export async function runRestoreTest(plan: LabPlan, o: RestoreTestOptions): Prom
       if (r.exitCode !== 0) {
         // pgBackRest names the failure (e.g. "zst error: Data corruption detected"), not the file: verify names it.
         const v = await labVerify(plan, { domain, repo }).catch((e: Error) => ({ ok: true, findings: [] as string[], error: e.message }));
-        const named = v.findings.filter((f) => f.includes(chosen.backupSet.label)).slice(0, 3);
+        // Its lines about this set (the set's summary, the files it names), not those of other sets.
+        const named = v.findings.filter((f) => f.includes(chosen.backupSet.label) || !/^backup: /.test(f)).slice(0, 4);
         throw new Error(
           `pgbackrest restore of ${chosen.backupSet.label} failed (exit ${r.exitCode}): ${errorLine(`${r.stdout}\n${r.stderr}`)}${named.length ? `; pgbackrest verify: ${named.join('; ')}` : ''}`,
         );

@@ -22,6 +22,8 @@ export const PGBACKREST_PATHS = {
   spoolPath: '/var/spool/pgbackrest',
   /** The offline copy (repo2) in the lab profile: a posix repository on the repository guest (production: an S3 bucket, backup.ts). */
   offlineRepoPath: '/var/lib/pgbackrest-offline',
+  /** The configuration and key-metadata backup sets on the repository host (modules/backup/, `hdsctl backup config`). */
+  configSetPath: '/var/lib/pgbackrest-config',
   /** Records a scheduled job's success for the node exporter's textfile collector (../backup/schedule.ts). */
   recordScript: '/usr/local/lib/hds-platform/hds-backup-record',
   /** The scheduled jobs' systemd units (../backup/schedule.ts). */

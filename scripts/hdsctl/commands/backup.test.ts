@@ -2,15 +2,17 @@
  * `hdsctl backup run|verify|info` (issue 14; EXG_PRA_2): every flag checked before anything runs —
  * a bad --type, --repo or --domain is one line naming the flag, the value and the allowed values,
  * exit 1, nothing written; repo 2 refused where the environment has no offline copy; production
- * refused (lab only). No lab, no root needed.
+ * refused (lab only). `backup config`: the configuration set of any environment, written where
+ * asked (the lab's repository guest by default), refused when a file holds one of the lab's secret
+ * values. No lab, no root needed.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CliError } from '../output.ts';
 import { editYaml, REPO_ENVIRONMENTS, runCli, scratchEnvironments } from '../testing.ts';
-import { checkBackupFlags, formatAge } from './backup.ts';
+import { checkBackupFlags, checkConfigFlags, formatAge } from './backup.ts';
 
 const state = mkdtempSync(join(tmpdir(), 'hds-backup-cli-'));
 const env = { HDS_STATE_DIR: state };
@@ -83,5 +85,82 @@ describe('formatAge', () => {
       '1 d 00 h',
       '2 d 04 h',
     ]);
+  });
+});
+
+describe('hdsctl backup config: the configuration and key-metadata set (EXG_PRA_2)', () => {
+  const cfgState = mkdtempSync(join(tmpdir(), 'hds-config-cli-'));
+  const cfgEnv = { HDS_STATE_DIR: cfgState };
+  afterAll(() => rmSync(cfgState, { recursive: true, force: true }));
+  const setsIn = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+
+  it('production without --out: one line saying why and how, nothing written', async () => {
+    const r = await runCli(['backup', 'config', '--env', 'production'], cfgEnv);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      "error: --out is required for environment production (platform national): only a lab has a default, its repository guest's /var/lib/pgbackrest-config; give a directory (e.g. --out backups/config)",
+    );
+    expect(readdirSync(cfgState)).toEqual([]);
+  });
+
+  it('production with --out: the set written there, its manifest saying there is no key metadata and why', async () => {
+    const outDir = join(cfgState, 'out');
+    const r = await runCli(['backup', 'config', '--env', 'production', '--out', outDir, '--json'], cfgEnv);
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout) as { id: string; files: number; archive: { sha256: string }; notes: string[] };
+    expect(readdirSync(outDir)).toEqual([res.id]);
+    expect(res.id).toMatch(/^production-config-\d{8}T\d{6}Z$/);
+    const manifest = JSON.parse(readFileSync(join(outDir, res.id, 'manifest.json'), 'utf8'));
+    expect(manifest.entries).toHaveLength(res.files);
+    expect(manifest.entries.map((e: { path: string }) => e.path)).toEqual(
+      expect.arrayContaining(['environments/production.yaml', 'policies/waivers.yaml', 'keys/hsm-keys.json']),
+    );
+    expect(manifest.notes).toEqual([expect.stringMatching(/^no key metadata for environment production: /)]);
+    expect(r.stderr).toContain('note: no key metadata for environment production');
+  });
+
+  it("the lab: written under its repository guest's /var/lib/pgbackrest-config; the token absent, the note says the lab is not running", async () => {
+    const t = checkConfigFlags({ env: 'lab', dir: REPO_ENVIRONMENTS });
+    expect(t.out).toMatch(/\/guests\/[a-z0-9-]+\/var\/lib\/pgbackrest-config$/);
+    const r = await runCli(['backup', 'config', '--dir', REPO_ENVIRONMENTS], cfgEnv);
+    expect(r.code).toBe(0);
+    const sets = setsIn(join(cfgState, 'lab', t.out.slice(t.out.indexOf('/guests/'))));
+    expect(sets).toHaveLength(1);
+    const manifest = JSON.parse(readFileSync(join(cfgState, 'lab', t.out.slice(t.out.indexOf('/guests/')), sets[0]!, 'manifest.json'), 'utf8'));
+    expect(manifest.notes).toEqual([expect.stringMatching(/^lab not running: no key metadata \(no .*softhsm2\.conf and no .*hsm-user-pin;/)]);
+    expect(r.stdout).toMatch(/environment file\(s\), \d+ rendered file\(s\) of \d+ guest\(s\), the waivers, keys\/hsm-keys\.json/);
+  });
+
+  it("one of the lab's secret values in an environment file: refused naming the file and line, the value never printed, nothing written", async () => {
+    const state = mkdtempSync(join(tmpdir(), 'hds-config-cli-secret-'));
+    const dir = scratchEnvironments();
+    try {
+      const value = 'Zq3v9LkP0aXw-r7TtY2bNc8dHs5fJm1gUe4iOo6pQl0';
+      mkdirSync(join(state, 'lab', 'secrets'), { recursive: true });
+      writeFileSync(join(state, 'lab', 'secrets', 'pg-documents.replication'), `${value}\n`, { mode: 0o600 });
+      const text = readFileSync(join(dir, 'lab.yaml'), 'utf8');
+      writeFileSync(join(dir, 'lab.yaml'), `${text}# password: ${value}\n`);
+      const r = await runCli(['backup', 'config', '--dir', dir], { HDS_STATE_DIR: state });
+      expect(r.code).toBe(1);
+      const line = `${text}#`.split('\n').length;
+      expect(r.stderr.trim()).toMatch(
+        new RegExp(
+          `^error: config set refused: environments/lab\\.yaml:${line} holds the value of secret "pg-documents\\.replication"; a backup set carries no secret`,
+        ),
+      );
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr + r.stdout).not.toContain(value);
+      expect(readdirSync(join(state, 'lab'))).toEqual(['secrets']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  it('a missing --waivers file: one line, nothing written', async () => {
+    const r = await runCli(['backup', 'config', '--env', 'production', '--out', join(cfgState, 'w'), '--waivers', 'nope.yaml'], cfgEnv);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('error: --waivers: "nope.yaml" does not exist; give a waivers file (e.g. --waivers policies/waivers.yaml)');
+    expect(existsSync(join(cfgState, 'w'))).toBe(false);
   });
 });

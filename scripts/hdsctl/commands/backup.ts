@@ -7,19 +7,38 @@
  * - `verify --domain D --repo 1|2`: `pgbackrest verify`, every file of the repository against its
  *   checksum; exit 2 with the bad files named when it finds any.
  * - `info --domain D [--repo 1|2]`: the backup sets (label, type, stop time, sizes, repository).
- * Every flag is checked before anything runs; only environments of platform lab are accepted.
+ * - `config --env NAME [--out DIR]`: the configuration and key-metadata backup set (modules/backup/):
+ *   the environments files, every guest's rendered files (production profile, secrets as
+ *   placeholders), the waivers and the HSM keys' metadata, refused if any file holds a secret;
+ *   written atomically as `<out>/<id>/config-set.tar.gz` + `manifest.json`. Any environment; the lab's
+ *   default `--out` is its repository guest's PGBACKREST_PATHS.configSetPath, and against the lab the
+ *   guard knows the lab's secret values and the key metadata comes from DC1's SoftHSM token.
+ * Every flag is checked before anything runs; run, verify and info accept only environments of
+ * platform lab.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { labHsmKeys, labKnownSecrets, readEnvironmentTree, readWaivers, toolCommit } from '../../../modules/backup/collect.ts';
+import { ConfigSetError, configSetEntries, type HsmKeySource, KEYS_PATH, WAIVERS_PATH } from '../../../modules/backup/configSet.ts';
+import { writeConfigSet } from '../../../modules/backup/write.ts';
 import { labBackupRun, labBackupSets, labHasRepo, labVerify } from '../../../modules/lab/backup.ts';
 import { backupSite } from '../../../modules/lab/endpoints.ts';
+import { LabPlanError, labPlanFromEvaluation } from '../../../modules/lab/fromTopology.ts';
+import { guestPath, labGuests } from '../../../modules/lab/guests.ts';
 import { assertRoot, networkStatus } from '../../../modules/lab/netns.ts';
 import type { LabPlan } from '../../../modules/lab/types.ts';
+import { formatDiagnostic } from '../../../modules/loader/load.ts';
+import { displayPath } from '../../../modules/loader/paths.ts';
+import type { Topology } from '../../../modules/model/topology.ts';
 import { RestorePlanError } from '../../../modules/restore/plan.ts';
 import type { BackupType } from '../../../modules/services/backup/schedule.ts';
-import { ArgProblem, checkOptions, environmentsDir, type Field, oneOf } from '../args.ts';
-import { resolveLabPlan } from '../labPlan.ts';
-import { CliError, EXIT_FINDINGS, EXIT_OK, green, log, out, printJson, red } from '../output.ts';
+import { PGBACKREST_PATHS } from '../../../modules/services/fromTopology/paths.ts';
+import { ArgProblem, checkOptions, environmentsDir, existingFile, type Field, oneOf, outputPath } from '../args.ts';
+import { resolveLabPlan, stateRoot } from '../labPlan.ts';
+import { CliError, EXIT_FINDINGS, EXIT_OK, green, log, out, printJson, red, yellow } from '../output.ts';
 import { table } from '../table.ts';
+import { evaluateEnvironments } from '../workspace.ts';
 
 export const BACKUP_TYPES = ['full', 'diff', 'incr'] as const satisfies readonly BackupType[];
 const REPOS = ['1', '2'] as const;
@@ -74,6 +93,79 @@ export function checkBackupFlags(
   const o = checkOptions(f, { domain: domainField(plan), repo: repoField(plan) });
   const repo = o.repo ?? (command === 'info' ? undefined : 1);
   return { plan, domain: o.domain, type: (f.type ?? 'full') as BackupType, repo };
+}
+
+export interface ConfigFlags {
+  env?: string;
+  dir?: string;
+  out?: string;
+  waivers?: string;
+  json?: boolean;
+}
+
+/** The waivers file when --waivers is not given, relative to the current directory (as `hdsctl policy`). */
+const DEFAULT_WAIVERS = join('policies', 'waivers.yaml');
+
+/** What `backup config` works on, every flag checked. */
+export interface ConfigTarget {
+  /** The environments directory (absolute). */
+  dir: string;
+  topology: Topology;
+  /** The lab's plan when the environment runs on platform lab. */
+  plan: LabPlan | undefined;
+  /** Where `<id>/` is written. */
+  out: string;
+  /** The waivers file to include; undefined when there is none (`note` says so). */
+  waivers: string | undefined;
+  notes: string[];
+}
+
+/**
+ * Every flag of `hdsctl backup config`, checked before anything is read or written (exported for
+ * the unit test). The environment must be valid; --out is required except for a lab environment
+ * with a repository guest (default: that guest's PGBACKREST_PATHS.configSetPath under its root).
+ */
+export function checkConfigFlags(f: ConfigFlags): ConfigTarget {
+  const o = checkOptions(f, {
+    dir: environmentsDir,
+    out: outputPath('backups/config'),
+    waivers: existingFile('a waivers file', 'policies/waivers.yaml'),
+  });
+  const name = f.env ?? 'lab';
+  const evaluation = evaluateEnvironments({ dir: o.dir }, name);
+  const topology = evaluation.topologies.get(name);
+  if (evaluation.diagnostics.length || !topology)
+    throw new CliError(`environment ${name} is not valid, fix it first:\n${evaluation.diagnostics.map(formatDiagnostic).join('\n')}`);
+  let plan: LabPlan | undefined;
+  if (topology.environment.platform === 'lab') {
+    try {
+      plan = labPlanFromEvaluation(evaluation, name, join(stateRoot(), name));
+    } catch (e) {
+      if (e instanceof LabPlanError) throw new CliError(e.message);
+      throw e;
+    }
+  }
+  const repository = plan ? labGuests(plan).repository : undefined;
+  const outDir = o.out ?? (plan && repository ? guestPath(plan, repository, PGBACKREST_PATHS.configSetPath) : undefined);
+  if (outDir === undefined)
+    throw new CliError(
+      `--out is required for environment ${name}${plan ? ' (its lab has no repository guest)' : ` (platform ${topology.environment.platform})`}: only a lab has a default, its repository guest's ${PGBACKREST_PATHS.configSetPath}; give a directory (e.g. --out backups/config)`,
+    );
+  const notes: string[] = [];
+  let waivers = o.waivers;
+  if (waivers === undefined) {
+    if (existsSync(DEFAULT_WAIVERS)) waivers = DEFAULT_WAIVERS;
+    else notes.push(`no waivers file: ${DEFAULT_WAIVERS} not found in ${process.cwd()} and no --waivers given`);
+  }
+  return { dir: o.dir, topology, plan, out: outDir, waivers, notes };
+}
+
+/** Summary of what a set holds, for the operator. */
+function describeSet(paths: string[]): string {
+  const env = paths.filter((p) => p.startsWith('environments/')).length;
+  const rendered = paths.filter((p) => p.startsWith('rendered/'));
+  const guests = new Set(rendered.map((p) => p.split('/')[1])).size;
+  return `${env} environment file(s), ${rendered.length} rendered file(s) of ${guests} guest(s)${paths.includes(WAIVERS_PATH) ? ', the waivers' : ''}, ${KEYS_PATH}`;
 }
 
 /** Root and the running lab's backup site, checked after the flags and before pgBackRest runs. */
@@ -172,6 +264,56 @@ export function register(program: Command, setExit: (code: number) => void): voi
           : red(`verify of ${domain} in repo${repo ?? 1}: ${v.findings.length} finding(s)`),
       );
       setExit(v.ok ? EXIT_OK : EXIT_FINDINGS);
+    });
+
+  backup
+    .command('config')
+    .description(
+      "the configuration and key-metadata backup set: environments files, every guest's rendered files (secrets as placeholders), waivers, HSM keys' metadata (EXG_PRA_2)",
+    )
+    .option('--env <name>', 'environment (any platform)', 'lab')
+    .option('--dir <path>', 'environments directory')
+    .option('--out <dir>', `where <id>/ is written (default for a lab: its repository guest's ${PGBACKREST_PATHS.configSetPath})`)
+    .option('--waivers <file>', 'the waivers file to include (default: policies/waivers.yaml when present)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: ConfigFlags) => {
+      const t = checkConfigFlags(opts);
+      const env = t.topology.environment.name;
+      const hsm: HsmKeySource = t.plan
+        ? labHsmKeys(t.plan)
+        : { status: 'unavailable', reason: `no key metadata for environment ${env}: this tool reads only the lab's SoftHSM tokens, not ${env}'s HSMs` };
+      const notes = [...t.notes, ...(hsm.status === 'unavailable' ? [hsm.reason] : [])];
+      try {
+        const entries = configSetEntries({
+          topology: t.topology,
+          environmentFiles: readEnvironmentTree(t.dir),
+          waivers: t.waivers === undefined ? undefined : readWaivers(t.waivers),
+          hsm,
+          knownSecrets: t.plan ? labKnownSecrets(t.plan.stateDir) : [],
+        });
+        const w = await writeConfigSet(t.out, entries, { environment: env, createdAt: new Date(), toolCommit: toolCommit(), notes });
+        if (opts.json)
+          printJson({
+            environment: env,
+            dir: displayPath(w.dir),
+            id: w.id,
+            archive: w.manifest.archive,
+            contentSha256: w.manifest.contentSha256,
+            files: w.manifest.entries.length,
+            hsmKeys: hsm.status === 'read' ? hsm.keys.length : 0,
+            notes,
+          });
+        else {
+          out(`${displayPath(w.dir)}: ${describeSet(entries.map((e) => e.path))}`);
+          out(`config-set.tar.gz sha256 ${w.manifest.archive.sha256} (${w.manifest.archive.bytes} bytes); manifest.json lists every file's SHA-256`);
+        }
+        for (const n of notes) log(yellow(`note: ${n}`));
+        log(green(`config set ${w.id} of ${env}: written${hsm.status === 'read' ? `, ${hsm.keys.length} HSM key(s) described` : ''}`));
+      } catch (e) {
+        if (e instanceof ConfigSetError) throw new CliError(e.message);
+        throw e;
+      }
+      setExit(EXIT_OK);
     });
 
   common(backup.command('info').description('the backup sets of a domain: label, type, stop time, sizes, repository'))
