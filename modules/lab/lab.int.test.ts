@@ -511,11 +511,20 @@ describe.skipIf(!isRoot)('local lab (root, real services)', () => {
     await labBackup(plan, DOMAIN, 'full');
     timings.fullBackup = Date.now() - t;
     const info = await labBackupInfo(plan, DOMAIN);
-    const stanza = info[0] as { name: string; cipher: string; backup: Array<{ type: string }>; status: { code: number } };
+    const stanza = info[0] as {
+      name: string;
+      cipher: string;
+      backup: Array<{ type: string; database: { 'repo-key': number } }>;
+      repo: Array<{ key: number; cipher: string; status: { code: number } }>;
+    };
     expect(stanza.name).toBe(DOMAIN);
-    expect(stanza.cipher).toBe('aes-256-cbc');
-    expect(stanza.status.code).toBe(0);
-    expect(stanza.backup.some((b) => b.type === 'full')).toBe(true);
+    // Both repositories encrypted (the offline copy, repo2, holds no set until its own backup: status 2 there).
+    expect(stanza.repo.map((r) => [r.key, r.cipher])).toEqual([
+      [1, 'aes-256-cbc'],
+      [2, 'aes-256-cbc'],
+    ]);
+    expect(stanza.repo.find((r) => r.key === 1)?.status.code).toBe(0);
+    expect(stanza.backup.some((b) => b.type === 'full' && b.database['repo-key'] === 1)).toBe(true);
   });
 
   it('labDown leaves no namespace, no bridge, no process; twice is fine', async () => {

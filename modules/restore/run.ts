@@ -24,7 +24,7 @@
  * site is destroyed whatever happens.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { PORTS } from '../model/ports.ts';
@@ -181,6 +181,50 @@ export async function runRestoreTest(plan: LabPlan, o: RestoreTestOptions): Prom
     );
   const repo = o.repo ?? 1;
   const netns = o.netns ?? 'hds-restore';
+  const release = await lockSite(plan, netns);
+  try {
+    return await runLocked(plan, o, domain, repo, netns, log);
+  } finally {
+    await release();
+  }
+}
+
+/** One run per restore site at a time: a lock file naming the holder's pid; a dead holder's lock is taken over. */
+async function lockSite(plan: LabPlan, netns: string): Promise<() => Promise<void>> {
+  const dir = join(plan.stateDir, 'restore');
+  await ensureDir(dir, 0o711);
+  const lock = join(dir, `${netns}.lock`);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      return () => rm(lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+      let alive = false;
+      if (Number.isInteger(pid) && pid > 0) {
+        try {
+          process.kill(pid, 0);
+          alive = true;
+        } catch {
+          alive = false;
+        }
+      }
+      if (alive) throw new RestorePlanError(`another restore test or refresh is running in the restore site ${netns} (pid ${pid}); wait for it to end`);
+      await rm(lock, { force: true });
+    }
+  }
+  throw new RestorePlanError(`cannot take the lock of the restore site ${netns} (${lock})`);
+}
+
+async function runLocked(
+  plan: LabPlan,
+  o: RestoreTestOptions,
+  domain: string,
+  repo: 1 | 2,
+  netns: string,
+  log: (line: string) => void,
+): Promise<RestoreTestResult> {
   const started = new Date();
   const id = `${started.toISOString().replace(/[:.]/g, '-')}-${o.purpose ?? 'restore'}-${domain}`;
   const dir = join(plan.stateDir, 'restore-tests', id);
@@ -210,6 +254,8 @@ export async function runRestoreTest(plan: LabPlan, o: RestoreTestOptions): Prom
   let mark: RestoreMark;
   let marks: RestoreMark[];
   const chosen = await phase('choose', undefined, async () => {
+    // Nothing restored yet: a refused choice (no backup, a time outside the window) leaves no run directory.
+    await ensureDir(join(dir, 'evidence'), 0o700);
     const a = await sourceClient(plan, domain);
     const b = await sourceClient(plan, domain);
     try {
@@ -242,6 +288,9 @@ export async function runRestoreTest(plan: LabPlan, o: RestoreTestOptions): Prom
       await a.end().catch(() => undefined);
       await b.end().catch(() => undefined);
     }
+  }).catch(async (e: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
   });
 
   const spec = await siteSpec(plan, netns);
@@ -255,6 +304,9 @@ export async function runRestoreTest(plan: LabPlan, o: RestoreTestOptions): Prom
   try {
     // 2. restore
     await phase('restore', `pgbackrest restore --set=${chosen.backupSet.label} --type=time --repo=${repo}`, async () => {
+      // A site left by a crashed run (recorded as ours): destroyed first, never reused.
+      const leftover = await destroyRestoreSite({ netns, dir: spec.dir });
+      if (leftover.length) log(`removed a leftover restore site (${leftover.length} steps)`);
       site = await createRestoreSite(spec);
       await writeSiteFiles(plan, domain, repo, site, paths.copy);
       const t0 = Date.now();
