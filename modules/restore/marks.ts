@@ -112,6 +112,18 @@ export async function tableFingerprints(c: pg.ClientBase, tables?: readonly stri
   return out;
 }
 
+/** Every table's fingerprint in one read-only REPEATABLE READ snapshot, then the client ends (a copy, a refreshed target). */
+export async function fingerprintsAndClose(c: pg.Client): Promise<TableFingerprints> {
+  try {
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const f = await tableFingerprints(c);
+    await c.query('COMMIT');
+    return f;
+  } finally {
+    await c.end();
+  }
+}
+
 export async function ensureRestoreSchema(c: pg.ClientBase): Promise<void> {
   // Two marks at once (a timer and an operator) must not race on CREATE: one advisory lock.
   await c.query('SELECT pg_advisory_lock(7242014)');

@@ -406,6 +406,16 @@ export function compareTableFingerprints(source: TableFingerprints, restored: Ta
   return out;
 }
 
+/** A check's one-line detail: the first differing tables and why, or how much was found equal. */
+export function differencesDetail(diffs: readonly TableDifference[], where: string, equal: string): string {
+  return diffs.length
+    ? `${diffs.length} table(s) differ${where}: ${diffs
+        .slice(0, 3)
+        .map((d) => `${d.table} (${d.kind})`)
+        .join(', ')}`
+    : equal;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Verdict
 
@@ -464,8 +474,8 @@ export interface MarkRef {
  * The mark a restore test recovers to, for a chosen set and time: the latest mark at or before the
  * time that the set can reach (at or after its end + 1 s), else the first mark after the time still
  * inside the window (the same set, more WAL replayed). Marks are the instants whose table
- * fingerprints are known (./marks.ts); they are taken after each backup and at the start of every
- * restore test, so the window always holds one. An error when the window holds none.
+ * fingerprints are known (./marks.ts); every restore test and refresh takes one first, so the window
+ * holds one unless --no-mark. An error when the window holds none.
  */
 export function markForTarget<M extends MarkRef>(marks: readonly M[], set: BackupSet, target: Date, window: RestoreWindow): M {
   const t = target.getTime();
@@ -480,7 +490,7 @@ export function markForTarget<M extends MarkRef>(marks: readonly M[], set: Backu
   const chosen = before ?? after;
   if (!chosen) {
     throw new RestorePlanError(
-      `no restore mark between ${iso(lo)} and ${window.to} (set ${set.label}): take one with \`hdsctl restore-test --domain <domain>\` (each run marks first) or after a backup`,
+      `no restore mark between ${iso(lo)} and ${window.to} (set ${set.label}): take one with \`hdsctl restore-test --domain <domain>\` (each run marks first, unless --no-mark)`,
     );
   }
   return chosen.m;

@@ -13,8 +13,8 @@
 import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { commandArgv } from '../lab/command.ts';
-import { RESTORE_SCHEMA, tableFingerprints } from './marks.ts';
-import { compareTableFingerprints } from './plan.ts';
+import { fingerprintsAndClose, RESTORE_SCHEMA } from './marks.ts';
+import { compareTableFingerprints, differencesDetail } from './plan.ts';
 import type { RunningCopy } from './run.ts';
 import type { RestoreCheck } from './types.ts';
 
@@ -87,7 +87,9 @@ export function refreshInto(target: { url: string; shown: string }, log: (l: str
       }),
       { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     );
-    const { url, password } = splitPassword(target.url);
+    // The URL's password, else PGPASSWORD (the operator's; ~/.pgpass works too: pg_restore and pg read it).
+    const { url, password: inUrl } = splitPassword(target.url);
+    const password = inUrl ?? process.env.PGPASSWORD;
     const restore = run(
       { file: `${PG_BIN}/pg_restore`, args: ['--clean', '--if-exists', '--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', '-d', url] },
       { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(password !== undefined ? { PGPASSWORD: password } : {}) },
@@ -127,14 +129,7 @@ export function refreshInto(target: { url: string; shown: string }, log: (l: str
     };
     const client = new pg.Client({ connectionString: url, ...(password !== undefined ? { password } : {}), application_name: 'hdsctl-env-refresh' });
     await client.connect();
-    let loaded: Awaited<ReturnType<typeof tableFingerprints>>;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      loaded = await tableFingerprints(client);
-      await client.query('COMMIT');
-    } finally {
-      await client.end();
-    }
+    const loaded = await fingerprintsAndClose(client);
     const diffs = compareTableFingerprints(copy.mark.fingerprints, loaded);
     const ev = await copy.addEvidence(
       'refresh-tables.json',
@@ -147,12 +142,7 @@ export function refreshInto(target: { url: string; shown: string }, log: (l: str
         id: 'refresh.table-hashes',
         title: REFRESH_TITLES.hashes,
         verdict: diffs.length === 0 ? 'pass' : 'fail',
-        detail: diffs.length
-          ? `${diffs.length} table(s) differ in the target: ${diffs
-              .slice(0, 3)
-              .map((d) => `${d.table} (${d.kind})`)
-              .join(', ')}`
-          : `${Object.keys(loaded).length} tables in the target equal to the source's at the mark`,
+        detail: differencesDetail(diffs, ' in the target', `${Object.keys(loaded).length} tables in the target equal to the source's at the mark`),
         evidence: ev,
       },
     ];

@@ -28,7 +28,7 @@ import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { PORTS } from '../model/ports.ts';
-import { labVerify } from '../lab/backup.ts';
+import { labHasRepo, labVerify } from '../lab/backup.ts';
 import { lookupUser, runCommand } from '../lab/command.ts';
 import { labPaths } from '../lab/context.ts';
 import { pgbackrestOnRepo } from '../lab/components/pgbackrest.ts';
@@ -36,7 +36,7 @@ import { edgeSites, objectGateways, refserviceDomain } from '../lab/edgeEndpoint
 import { haproxyEndpoints } from '../lab/endpoints.ts';
 import { labProfileOf } from '../lab/guests.ts';
 import { appClient } from '../lab/probes.ts';
-import { startProcess, stopProcess } from '../lab/supervisor.ts';
+import { processStatus, startProcess, stopProcess } from '../lab/supervisor.ts';
 import type { LabPlan } from '../lab/types.ts';
 import { wafRequest } from '../lab/wafClient.ts';
 import { refServiceProcessSpec } from '../refservice/process.ts';
@@ -45,11 +45,12 @@ import { ensureCert } from '../runtime/pki.ts';
 import { renderRestoreClient } from '../services/backup/render.ts';
 import { pgbackrestInput, restoreSiteCommonName } from '../services/fromTopology/backup.ts';
 import { copyPaths, renderCopyConfig } from './copy.ts';
-import { ledgerIds, MARK_MARGIN_MS, type MarkedDocument, type RestoreMark, readMarks, tableFingerprints, takeMark } from './marks.ts';
+import { fingerprintsAndClose, ledgerIds, MARK_MARGIN_MS, type MarkedDocument, type RestoreMark, readMarks, takeMark } from './marks.ts';
 import {
   type ChooseOptions,
   chooseRestorePoint,
   compareTableFingerprints,
+  differencesDetail,
   ledgerExpectation,
   markForTarget,
   parseBackupInfo,
@@ -180,6 +181,11 @@ export async function runRestoreTest(plan: LabPlan, o: RestoreTestOptions): Prom
       '--domain',
     );
   const repo = o.repo ?? 1;
+  if (!labHasRepo(plan, repo))
+    throw new RestorePlanError(
+      `--repo ${repo}: ${plan.topology.environment.name} has no ${repo === 2 ? 'offline copy (services.backup.offlineCopy)' : 'backup repository'}`,
+      '--repo',
+    );
   const netns = o.netns ?? 'hds-restore';
   const release = await lockSite(plan, netns);
   try {
@@ -293,9 +299,8 @@ async function runLocked(
     throw e;
   });
 
-  const spec = await siteSpec(plan, netns);
+  const { spec, repository } = siteSpec(plan, netns);
   const paths = { site: spec, copy: copyPaths(join(spec.dir, 'data')) };
-  let site: RestoreSite | undefined;
   let restoredBytes = 0;
   let restoreMs = 0;
   let copyUp = false;
@@ -307,8 +312,8 @@ async function runLocked(
       // A site left by a crashed run (recorded as ours): destroyed first, never reused.
       const leftover = await destroyRestoreSite({ netns, dir: spec.dir });
       if (leftover.length) log(`removed a leftover restore site (${leftover.length} steps)`);
-      site = await createRestoreSite(spec);
-      await writeSiteFiles(plan, domain, repo, site, paths.copy);
+      const site = await createRestoreSite(spec);
+      await writeSiteFiles(plan, domain, repository, site, paths.copy);
       const t0 = Date.now();
       const r = await inSite(
         netns,
@@ -360,8 +365,7 @@ async function runLocked(
         if (r.exitCode === 0 && r.stdout.trim() === 'f') break;
         if (Date.now() > deadline)
           throw new Error(`the copy did not reach its target within ${(o.startTimeoutMs ?? 1_800_000) / 1000} s: ${lastLine(r.stderr)}`);
-        const pidAlive = await runCommand({ command: 'test', args: ['-f', join(paths.copy.pgdata, 'postmaster.pid')] }, { timeoutMs: 5000 });
-        if (pidAlive.exitCode !== 0 && Date.now() > deadline - (o.startTimeoutMs ?? 1_800_000) + 15_000) {
+        if (!(await processStatus(spec.dir, 'restore-postgres')).alive) {
           const logText = await readFile(join(spec.dir, 'logs', 'restore-postgres.log'), 'utf8').catch(() => '');
           throw new Error(
             `the copy's PostgreSQL stopped during recovery: ${lastLine(
@@ -410,7 +414,6 @@ async function runLocked(
       fail('destroy', { fr: 'Destruction de la copie', en: 'Destruction of the copy' }, e);
     }
   });
-  void site;
 
   const isolation = {
     netns,
@@ -439,13 +442,18 @@ async function runLocked(
   return { run, dir };
 }
 
-/** The restore site of the lab: forwards to the repository host's TLS server and to each object gateway, on their own addresses. */
-async function siteSpec(plan: LabPlan, netns: string): Promise<RestoreSiteSpec> {
+type Repository = NonNullable<ReturnType<typeof pgbackrestInput>>['repository'];
+
+/**
+ * The restore site of the lab: forwards to the repository host's TLS server and to each object gateway, on their own
+ * addresses; and the repository as the adapter renders it (the site's pgBackRest client is rendered from it).
+ */
+function siteSpec(plan: LabPlan, netns: string): { spec: RestoreSiteSpec; repository: Repository } {
   const input = pgbackrestInput(plan.topology, labProfileOf(plan));
   if (!input) throw new Error(`${plan.topology.environment.name} has no backup repository`);
   const pgUser = lookupUser('postgres');
   const gateways = objectGateways(plan).map((g) => new URL(g.url));
-  return {
+  const spec: RestoreSiteSpec = {
     netns,
     dir: siteDir(plan, netns),
     owner: { uid: pgUser.uid, gid: pgUser.gid },
@@ -464,14 +472,12 @@ async function siteSpec(plan: LabPlan, netns: string): Promise<RestoreSiteSpec> 
       })),
     ],
   };
+  return { spec, repository: input.repository };
 }
 
 /** The copy's files on the encrypted store, owned by postgres: pgBackRest client config and TLS pair, PostgreSQL config and TLS pair. */
-async function writeSiteFiles(plan: LabPlan, domain: string, repo: 1 | 2, site: RestoreSite, p: ReturnType<typeof copyPaths>): Promise<void> {
+async function writeSiteFiles(plan: LabPlan, domain: string, repository: Repository, site: RestoreSite, p: ReturnType<typeof copyPaths>): Promise<void> {
   const owner = site.spec.owner;
-  const input = pgbackrestInput(plan.topology, labProfileOf(plan))!;
-  if (repo === 2 && !input.repository.offline)
-    throw new RestorePlanError('--repo 2: this environment has no offline copy (services.backup.offlineCopy)', '--repo');
   const pki = labPaths(plan.stateDir).pki;
   const client = await ensureCert(pki, {
     name: 'restore-site-client',
@@ -495,7 +501,7 @@ async function writeSiteFiles(plan: LabPlan, domain: string, repo: 1 | 2, site: 
   await copyFile(server.key, 'server.key');
   await copyFile(client.ca, 'ca.crt');
   const conf = renderRestoreClient({
-    repository: input.repository,
+    repository,
     clientTls: { certFile: join(p.conf, 'client.crt'), keyFile: join(p.conf, 'client.key'), caFile: join(p.conf, 'ca.crt') },
     stanza: domain,
     pgPath: p.pgdata,
@@ -580,15 +586,7 @@ async function runChecks(c: CheckContext): Promise<void> {
     };
   });
   await guard('logical.table-hashes', async () => {
-    const db = await copyClient(c, c.domain);
-    let restored: Awaited<ReturnType<typeof tableFingerprints>>;
-    try {
-      await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      restored = await tableFingerprints(db);
-      await db.query('COMMIT');
-    } finally {
-      await db.end();
-    }
+    const restored = await fingerprintsAndClose(await copyClient(c, c.domain));
     const diffs = compareTableFingerprints(c.mark.fingerprints, restored);
     const rows = Object.values(restored).reduce((n, t) => n + t.rows, 0);
     const ev = await c.addEvidence(
@@ -599,12 +597,7 @@ async function runChecks(c: CheckContext): Promise<void> {
     return {
       id: 'logical.table-hashes',
       verdict: diffs.length === 0 && Object.keys(restored).length > 0 ? 'pass' : 'fail',
-      detail: diffs.length
-        ? `${diffs.length} table(s) differ: ${diffs
-            .slice(0, 3)
-            .map((d) => `${d.table} (${d.kind})`)
-            .join(', ')}`
-        : `${Object.keys(restored).length} tables, ${rows} rows: counts and hashes equal to the source's at the mark`,
+      detail: differencesDetail(diffs, '', `${Object.keys(restored).length} tables, ${rows} rows: counts and hashes equal to the source's at the mark`),
       evidence: ev,
     };
   });

@@ -6,7 +6,7 @@
  * platform `lab` are accepted: production is refused.
  */
 import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { FAULT_CATALOG } from '../../../modules/drills/faults.ts';
@@ -17,6 +17,7 @@ import { startSiteWriters } from '../../../modules/drills/workload.ts';
 import { checkOptions, environmentsDir, existingFile, integer, oneOf, text } from '../args.ts';
 import { resolveLabPlan } from '../labPlan.ts';
 import { CliError, EXIT_FINDINGS, EXIT_OK, green, log, out, printJson, red } from '../output.ts';
+import { operatorOf, registerPvReport } from '../pvReport.ts';
 import { table } from '../table.ts';
 
 const SITES = ['DC1', 'DC2', 'DC3'] as const;
@@ -34,10 +35,6 @@ interface Common {
 /** The lab plan of `--env` (platform lab only: production is refused there). */
 function planOf(env: string | undefined, dir: string) {
   return resolveLabPlan({ ...(env !== undefined ? { env } : {}), dir });
-}
-
-function operatorOf(o: string | undefined): string {
-  return o ?? process.env.SUDO_USER ?? process.env.USER ?? 'operator';
 }
 
 function summarize(run: DrillRun, dir: string, json: boolean | undefined): number {
@@ -239,36 +236,11 @@ export function register(program: Command, setExit: (code: number) => void): voi
     setExit(summarize(run, dir, opts.json));
   });
 
-  drill
-    .command('report')
-    .argument('<run>', 'run id or directory under .state/drills/')
-    .description('re-render the PV of a past run (e.g. in another language)')
-    .option('--env <name>', 'lab environment', 'lab')
-    .option('--dir <path>', 'environments directory')
-    .option('--lang <fr|en>', 'language of the PV', 'fr')
-    .option('--stdout <md|html|json>', 'print one format instead of rewriting the files')
-    .action((runArg: string, opts: { env?: string; dir?: string; lang?: string; stdout?: string }) => {
-      const o = checkOptions(opts, { dir: environmentsDir, lang: oneOf(LANGS, 'language'), stdout: oneOf(['md', 'html', 'json'] as const, 'format') });
-      const plan = planOf(opts.env, o.dir);
-      if (!/^[A-Za-z0-9._-]+$/.test(runArg.replace(/^.*\//, '')))
-        throw new CliError(`run: ${JSON.stringify(runArg)} is not a run id; list them with: ls ${relative(process.cwd(), drillsDir(plan))}`);
-      const dir = join(drillsDir(plan), runArg.replace(/\/+$/, '').replace(/^.*\//, ''));
-      let run: DrillRun;
-      try {
-        run = JSON.parse(readFileSync(join(dir, 'pv.json'), 'utf8')) as DrillRun;
-      } catch {
-        throw new CliError(
-          `run: no PV in ${relative(process.cwd(), dir)} (pv.json missing or not JSON); list the runs with: ls ${relative(process.cwd(), drillsDir(plan))}`,
-        );
-      }
-      const lang = o.lang ?? 'fr';
-      if (o.stdout) process.stdout.write(renderPv(run, lang)[o.stdout]);
-      else {
-        writePv(dir, run, lang);
-        log(`PV of ${run.id} rendered in ${lang}: ${relative(process.cwd(), dir)}/pv.{json,md,html}`);
-      }
-      setExit(EXIT_OK);
-    });
+  registerPvReport(
+    drill,
+    { runsHelp: '.state/drills/', runsDir: drillsDir, render: renderPv, write: (dir, run: DrillRun, lang) => writePv(dir, run, lang) },
+    setExit,
+  );
 
   // Internal: one site's writers, run by a drill inside that site's namespace (workload.ts); the
   // ledger entries go to stdout as JSON lines; SIGTERM stops it after the operations in flight.

@@ -17,6 +17,7 @@ import { restoreDomains, runRestoreTest } from '../../../modules/restore/run.ts'
 import { checkOptions, environmentsDir, oneOf, text } from '../args.ts';
 import { resolveLabPlan } from '../labPlan.ts';
 import { CliError, EXIT_FINDINGS, EXIT_OK, green, log, out, printJson, red } from '../output.ts';
+import { operatorOf } from '../pvReport.ts';
 import { table } from '../table.ts';
 
 export interface RefreshFlags {
@@ -81,22 +82,14 @@ export function registerRefresh(env: Command, setExit: (code: number) => void): 
       const plan = resolveLabPlan({ env: opts.from!, dir: o.dir! });
       if (opts.domain !== undefined && !restoreDomains(plan).includes(opts.domain))
         throw new CliError(`--domain ${JSON.stringify(opts.domain)}: not a PostgreSQL domain of ${opts.from}; give one of ${restoreDomains(plan).join(', ')}`);
-      const targetWithPassword =
-        process.env.PGPASSWORD && !new URL(target.url).password
-          ? (() => {
-              const u = new URL(target.url);
-              u.password = encodeURIComponent(process.env.PGPASSWORD!);
-              return u.toString();
-            })()
-          : target.url;
       let result: Awaited<ReturnType<typeof runRestoreTest>>;
       try {
         result = await runRestoreTest(plan, {
           ...(opts.domain !== undefined ? { domain: opts.domain } : {}),
           choice: { mode: 'at', at, given: opts.at! },
           purpose: 'refresh',
-          operator: opts.operator ?? process.env.SUDO_USER ?? process.env.USER ?? 'operator',
-          afterLogicalChecks: refreshInto({ url: targetWithPassword, shown: target.shown }, (l) => log(`[env refresh] ${l}`)),
+          operator: operatorOf(o.operator),
+          afterLogicalChecks: refreshInto(target, (l) => log(`[env refresh] ${l}`)),
           log: (l) => log(`[env refresh] ${l}`),
         });
       } catch (e) {

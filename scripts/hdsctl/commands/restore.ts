@@ -6,9 +6,9 @@
  * bad input or when the lab is not running. `hdsctl restore-test report RUN` re-renders a PV.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
+import { recordBackupMetric } from '../../../modules/lab/backup.ts';
 import { type ChooseOptions, parseAtFlag, RestorePlanError } from '../../../modules/restore/plan.ts';
 import { effectiveVerdict, renderRestorePv, writeRestorePv } from '../../../modules/restore/pv/index.ts';
 import { restoreDomains, runRestoreTest } from '../../../modules/restore/run.ts';
@@ -16,6 +16,7 @@ import type { RestoreTestRun } from '../../../modules/restore/types.ts';
 import { checkOptions, environmentsDir, oneOf, text } from '../args.ts';
 import { resolveLabPlan } from '../labPlan.ts';
 import { CliError, EXIT_FINDINGS, EXIT_OK, green, log, out, printJson, red } from '../output.ts';
+import { operatorOf, registerPvReport } from '../pvReport.ts';
 import { table } from '../table.ts';
 
 const LANGS = ['fr', 'en'] as const;
@@ -55,10 +56,6 @@ export function repoOf(v: string | undefined): 1 | 2 {
   if (v === undefined || v === '1') return 1;
   if (v === '2') return 2;
   throw new CliError(`--repo ${JSON.stringify(v)}: 1 (the repository in DC3) or 2 (the offline copy)`);
-}
-
-function operatorOf(o: string | undefined): string {
-  return o ?? process.env.SUDO_USER ?? process.env.USER ?? 'operator';
 }
 
 function runsDir(stateDir: string): string {
@@ -133,44 +130,18 @@ export function register(program: Command, setExit: (code: number) => void): voi
       const { run, dir } = result;
       writeRestorePv(dir, run, o.lang ?? 'fr');
       if (effectiveVerdict(run).verdict === 'pass')
-        await (await import('../../../modules/lab/backup.ts')).recordBackupMetric(
-          plan,
-          'restoreTest',
-          { stanza: run.domain },
-          Math.floor(Date.parse(run.endedAt) / 1000),
-        );
+        await recordBackupMetric(plan, 'restoreTest', { stanza: run.domain }, Math.floor(Date.parse(run.endedAt) / 1000));
       setExit(summarize(run, dir, opts.json));
     });
 
-  cmd
-    .command('report')
-    .argument('<run>', 'run id or directory under .state/restore-tests/')
-    .description('re-render the PV of a past restore test (e.g. in another language)')
-    .option('--env <name>', 'lab environment', 'lab')
-    .option('--dir <path>', 'environments directory')
-    .option('--lang <fr|en>', 'language of the PV', 'fr')
-    .option('--stdout <md|html|json>', 'print one format instead of rewriting the files')
-    .action((runArg: string, opts: { env?: string; dir?: string; lang?: string; stdout?: string }) => {
-      const o = checkOptions(opts, { dir: environmentsDir, lang: oneOf(LANGS, 'language'), stdout: oneOf(['md', 'html', 'json'] as const, 'format') });
-      const plan = resolveLabPlan({ ...(opts.env !== undefined ? { env: opts.env } : {}), dir: o.dir! });
-      const base = runArg.replace(/\/+$/, '').replace(/^.*\//, '');
-      if (!/^[A-Za-z0-9._-]+$/.test(base))
-        throw new CliError(`run: ${JSON.stringify(runArg)} is not a run id; list them with: ls ${relative(process.cwd(), runsDir(plan.stateDir))}`);
-      const dir = join(runsDir(plan.stateDir), base);
-      let run: RestoreTestRun;
-      try {
-        run = JSON.parse(readFileSync(join(dir, 'pv.json'), 'utf8')) as RestoreTestRun;
-      } catch {
-        throw new CliError(
-          `run: no PV in ${relative(process.cwd(), dir)} (pv.json missing or not JSON); list the runs with: ls ${relative(process.cwd(), runsDir(plan.stateDir))}`,
-        );
-      }
-      const lang = o.lang ?? 'fr';
-      if (o.stdout) process.stdout.write(renderRestorePv(run, lang)[o.stdout]);
-      else {
-        writeRestorePv(dir, run, lang);
-        log(`PV of ${run.id} rendered in ${lang}: ${relative(process.cwd(), dir)}/pv.{json,md,html}`);
-      }
-      setExit(EXIT_OK);
-    });
+  registerPvReport(
+    cmd,
+    {
+      runsHelp: '.state/<env>/restore-tests/',
+      runsDir: (plan) => runsDir(plan.stateDir),
+      render: renderRestorePv,
+      write: (dir, run: RestoreTestRun, lang) => writeRestorePv(dir, run, lang),
+    },
+    setExit,
+  );
 }
