@@ -7,7 +7,8 @@
  *
  * What they prove: the files and the plan production ships have the property. What they cannot:
  * that a running cluster was bootstrapped from them (the lab and its integration tests do), nor
- * that the bare-metal OSD hosts received them (no cloud-init: docs/storage.md).
+ * that the bare-metal OSD hosts received them (their NoCloud seeds are rendered by
+ * `hdsctl baremetal seeds`, never booted here: docs/storage.md).
  */
 import { CEPH_PATHS } from '../../modules/services/fromTopology/paths.ts';
 import type { CephBootstrapPlan } from '../../modules/services/ceph/crush.ts';

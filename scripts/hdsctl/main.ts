@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeFsError, isFsError } from '../../modules/loader/safeOutput.ts';
 import * as backup from './commands/backup.ts';
+import * as baremetal from './commands/baremetal.ts';
 import * as dataset from './commands/dataset.ts';
 import * as drill from './commands/drill.ts';
 import * as env from './commands/env.ts';
@@ -19,7 +20,7 @@ import * as workloads from './commands/workloads.ts';
 import { CliError, EXIT_ERROR, EXIT_OK, log, red } from './output.ts';
 
 type Registrar = { register(program: Command, setExit: (code: number) => void): void };
-const COMMANDS: Registrar[] = [validate, show, env, lab, synth, dataset, policy, drill, backup, restore, waf, workloads];
+const COMMANDS: Registrar[] = [validate, show, env, lab, synth, dataset, policy, drill, backup, restore, waf, workloads, baremetal];
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('hdsctl')

@@ -100,8 +100,10 @@ export function buildUserData({ topology: t, guest: g, options: opts, configFor 
       ...(owner ? { defer: true as const } : {}),
     });
   }
+  // The QEMU guest agent only serves a VM; a bare-metal server (NoCloud seed) has no hypervisor to talk to.
+  const vm = g.hosting === 'vm';
   const runcmd: string[][] = [
-    ['systemctl', 'enable', '--now', 'qemu-guest-agent', 'serial-getty@ttyS0.service'],
+    ['systemctl', 'enable', '--now', ...(vm ? ['qemu-guest-agent'] : []), 'serial-getty@ttyS0.service'],
     ['sysctl', '--system'],
   ];
   if (withSecrets.length) {
@@ -149,7 +151,7 @@ export function buildUserData({ topology: t, guest: g, options: opts, configFor 
       },
     ],
     package_update: false,
-    packages: ['qemu-guest-agent', 'chrony', 'prometheus-node-exporter', 'curl', 'jq', ...(dataVolume ? DATA_VOLUME_PACKAGES : [])],
+    packages: [...(vm ? ['qemu-guest-agent'] : []), 'chrony', 'prometheus-node-exporter', 'curl', 'jq', ...(dataVolume ? DATA_VOLUME_PACKAGES : [])],
     write_files: files,
     runcmd,
   };

@@ -16,9 +16,10 @@
  * | RGW SSE-KMS backend | kmip on the site's HSM | testing: a key from the lab's state dir (SoftHSM2 has no KMIP) |
  * osd_memory_target follows the host's declared memory in both (half of it over its OSDs).
  *
- * Bare-metal hosts: guestFiles returns their files like a VM's, but no cloud-init carries them (the
- * Proxmox stacks only create VMs): the tie-breaker VM receives its ceph.conf through cloud-init,
- * the OSD hosts' installation must place the same files (docs/storage.md, "Production hosts").
+ * Bare-metal hosts: guestFiles returns their files like a VM's. The tie-breaker VM receives its
+ * ceph.conf through the Proxmox stacks' cloud-init; the OSD hosts (bare metal, no Proxmox) through
+ * the same user-data in a cloud-init NoCloud seed per server (modules/proxmox/cloudinit/nocloud.ts,
+ * `hdsctl baremetal seeds`; docs/storage.md, "Production hosts").
  */
 
 import { CEPH_CLUSTER } from '../../model/ceph.ts';

@@ -21,7 +21,9 @@
  *
  * Everything else (OpenShift nodes boot the agent ISO; bastion has no renderer yet; HSMs are
  * appliances; the external Ceph cluster in DC3 is not rendered yet) gets no service file. Ceph's
- * OSD hosts are the only bare-metal guests with files: no cloud-init carries them (docs/storage.md).
+ * OSD hosts are the only bare-metal guests with files: their cloud-init comes from a NoCloud seed
+ * (the VMs' user-data, modules/proxmox/cloudinit/nocloud.ts, `hdsctl baremetal seeds`) served to
+ * the servers' installer over HTTP or burned on a `cidata` ISO (docs/storage.md).
  */
 import { CEPH_CLUSTER } from '../../model/ceph.ts';
 import { isDcsMember, isHaproxy, isKafkaBroker, isKafkaController, isMonitoring, isPgData, isWaf } from '../../model/roles.ts';
