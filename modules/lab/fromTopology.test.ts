@@ -27,4 +27,19 @@ describe('lab plan from the lab environment', () => {
   it('keeps interface names within the kernel limit of 15 characters', () => {
     for (const s of plan.sites) for (const n of [s.netns, s.vethHost, s.vethNs]) expect(n.length).toBeLessThanOrEqual(15);
   });
+
+  it('gives a lab on another network slot its own names and addresses (a taker rebuilding beside a running lab)', () => {
+    const other = shippedLabPlan('/tmp/state-other', (doc) => ({ ...doc, network: { ...doc.network, slot: 3 } }));
+    expect(other.sites.map((s) => s.netns)).toEqual(['hds-s3-dc1', 'hds-s3-dc2', 'hds-s3-dc3']);
+    expect(other.bridge.name).toBe('hdslab0s3');
+    const names = (p: typeof plan) => [p.bridge.name, ...p.sites.flatMap((s) => [s.netns, s.vethHost, s.vethNs])];
+    const mine = new Set(names(plan));
+    for (const n of names(other)) {
+      expect(mine.has(n)).toBe(false);
+      expect(n.length).toBeLessThanOrEqual(15);
+    }
+    const addrs = new Set([plan.bridge.address, ...plan.sites.map((s) => s.address)]);
+    for (const a of [other.bridge.address, ...other.sites.map((s) => s.address)]) expect(addrs.has(a)).toBe(false);
+    expect(other.supernet).not.toBe(plan.supernet);
+  });
 });

@@ -39,17 +39,34 @@ function oneDataNodePerSite(topology: Topology): void {
   }
 }
 
+/**
+ * The host-wide names of a lab (namespaces, veth ends, bridge) derived from the environment's
+ * network slot, which already gives it its own address block: slot 0 keeps the historical
+ * names (`hds-dc1`, `hdsv-dc1`, the platform's bridge), slot N gets `hds-sN-dc1`, `hdsvN-dc1`,
+ * `hdsnN-dc1` and `<bridge>sN`. Two lab environments with different slots — the running lab and
+ * a taker's rebuilt copy (reversibility bootstrap) — then share no name and no address on one host.
+ */
+export function labNames(slot: number, bridge: string, site: string): { netns: string; vethHost: string; vethNs: string; bridge: string } {
+  const lower = site.toLowerCase();
+  if (slot === 0) return { netns: `hds-${lower}`, vethHost: `hdsv-${lower}`, vethNs: `hdsn-${lower}`, bridge };
+  const b = `${bridge}s${slot}`;
+  if (b.length > 15) throw new LabPlanError(`bridge name ${b} (platform bridge ${bridge} + slot ${slot}) is longer than Linux's 15 characters; shorten the platform's bridge name`);
+  return { netns: `hds-s${slot}-${lower}`, vethHost: `hdsv${slot}-${lower}`, vethNs: `hdsn${slot}-${lower}`, bridge: b };
+}
+
 export function labPlanFromTopology(doc: EnvironmentDoc, topology: Topology, stateDir: string): LabPlan {
   const block = parseCidr(topology.environment.addressBlock);
   if (!block.ok) throw new LabPlanError(block.reason);
-  const bridge = topology.securityChains[0]?.bridge;
-  if (!bridge) throw new LabPlanError('the lab platform declares no security chain, so no bridge name');
+  const chainBridge = topology.securityChains[0]?.bridge;
+  if (!chainBridge) throw new LabPlanError('the lab platform declares no security chain, so no bridge name');
+  const slot = topology.environment.slot;
+  const bridge = labNames(slot, chainBridge, 'DC1').bridge;
 
   const sites: LabSite[] = topology.sites.map((s) => {
     const back = topology.zones.find((z) => z.site === s.id && z.zone === 'back');
     if (!back) throw new LabPlanError(`no back zone for ${s.id} in the lab address plan`);
-    const lower = s.id.toLowerCase();
-    return { id: asSiteId(s.id), netns: `hds-${lower}`, vethHost: `hdsv-${lower}`, vethNs: `hdsn-${lower}`, address: back.firstHost };
+    const { netns, vethHost, vethNs } = labNames(slot, chainBridge, s.id);
+    return { id: asSiteId(s.id), netns, vethHost, vethNs, address: back.firstHost };
   });
 
   const domains = pgDomains(topology);
