@@ -12,6 +12,7 @@ import * as env from './commands/env.ts';
 import * as lab from './commands/lab.ts';
 import * as policy from './commands/policy.ts';
 import * as restore from './commands/restore.ts';
+import * as reversibility from './commands/reversibility.ts';
 import * as show from './commands/show.ts';
 import * as synth from './commands/synth.ts';
 import * as validate from './commands/validate.ts';
@@ -20,7 +21,7 @@ import * as workloads from './commands/workloads.ts';
 import { CliError, EXIT_ERROR, EXIT_OK, log, red } from './output.ts';
 
 type Registrar = { register(program: Command, setExit: (code: number) => void): void };
-const COMMANDS: Registrar[] = [validate, show, env, lab, synth, dataset, policy, drill, backup, restore, waf, workloads, baremetal];
+const COMMANDS: Registrar[] = [validate, show, env, lab, synth, dataset, policy, drill, backup, restore, reversibility, waf, workloads, baremetal];
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('hdsctl')

@@ -48,7 +48,7 @@ const DOMAIN_RE = /^[a-z][a-z0-9-]{0,31}$/;
 const DEFAULT_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 
 /** One loaded+initialised module per process, reference counted. */
-interface LoadedModule {
+export interface LoadedModule {
   mod: graphene.Module;
   path: string;
   conf: string | undefined;
@@ -56,7 +56,11 @@ interface LoadedModule {
 }
 let loaded: LoadedModule | undefined;
 
-function acquireModule(modulePath: string, conf: string | undefined): LoadedModule {
+/**
+ * Loads and initialises the PKCS#11 module once per process (reference counted): every user of
+ * the token in this process (key store, export signer) shares it; pair each call with releaseModule.
+ */
+export function acquireModule(modulePath: string, conf: string | undefined): LoadedModule {
   if (loaded) {
     if (loaded.path !== modulePath || loaded.conf !== conf) {
       throw new Error(`PKCS#11 module already initialised with ${loaded.path} (conf ${loaded.conf ?? 'default'}); close the open key stores first`);
@@ -71,7 +75,7 @@ function acquireModule(modulePath: string, conf: string | undefined): LoadedModu
   return loaded;
 }
 
-function releaseModule(m: LoadedModule): void {
+export function releaseModule(m: LoadedModule): void {
   m.refs--;
   if (m.refs === 0 && loaded === m) {
     loaded = undefined;
@@ -275,6 +279,38 @@ export class HsmKeyStore {
     }
   }
 
+  /**
+   * Crypto-shredding (EXG_REV_7, docs/reversibility.md): destroys every token object labelled with
+   * one of `domains` (C_DestroyObject) and forgets their handles. Returns the labels destroyed, one
+   * per object; a domain without a key is simply absent from the result.
+   */
+  destroyKeys(domains: string[]): string[] {
+    this.assertOpen();
+    for (const d of domains) assertDomain(d);
+    const destroyed: string[] = [];
+    for (const domain of domains) {
+      const found = this.session.find({ class: graphene.ObjectClass.SECRET_KEY, token: true, label: domain });
+      for (let i = 0; i < found.length; i++) {
+        found.items(i).destroy();
+        destroyed.push(domain);
+      }
+      this.keys.delete(domain);
+    }
+    return destroyed;
+  }
+
+  /** The label and class of every token object the user can see (keys, certificates…): the proof after a destruction. */
+  objectLabels(): Array<{ label: string; class: string }> {
+    this.assertOpen();
+    const out: Array<{ label: string; class: string }> = [];
+    const found = this.session.find({ token: true });
+    for (let i = 0; i < found.length; i++) {
+      const a = found.items(i).getAttribute({ label: null, class: null }) as { label: string; class: number };
+      out.push({ label: a.label, class: graphene.ObjectClass[a.class] ?? String(a.class) });
+    }
+    return out.sort((x, y) => (x.label < y.label ? -1 : x.label > y.label ? 1 : 0));
+  }
+
   /** Metadata of every secret key stored on the token; no key material. */
   keyInventory(): KeyMetadata[] {
     return this.withRecovery(() => this.inventoryOnce());
@@ -334,5 +370,53 @@ export class HsmKeyStore {
     } finally {
       releaseModule(this.module);
     }
+  }
+}
+
+/**
+ * Runs `fn` with a logged-in read/write session on the token labelled `opts.tokenLabel`, on the
+ * process's shared module (acquireModule), then closes the session and releases the module.
+ * PKCS#11 login is per application: when another session of this process (an open
+ * HsmKeyStore) is already logged in, the session uses that login and does not log out.
+ */
+export function withTokenSession<T>(opts: HsmKeyStoreOptions, fn: (session: graphene.Session) => T): T {
+  const m = acquireModule(opts.modulePath ?? DEFAULT_MODULE, opts.softhsmConfPath);
+  try {
+    const slots = m.mod.getSlots(true);
+    let slot: graphene.Slot | undefined;
+    for (let i = 0; i < slots.length; i++) {
+      const t = slots.items(i).getToken();
+      if (t.label.trim() === opts.tokenLabel && (t.flags & graphene.TokenFlag.TOKEN_INITIALIZED) !== 0) {
+        slot = slots.items(i);
+        break;
+      }
+    }
+    if (!slot) throw new Error(`no initialised token labelled ${opts.tokenLabel}`);
+    const session = slot.open(graphene.SessionFlag.SERIAL_SESSION | graphene.SessionFlag.RW_SESSION);
+    let loggedIn = false;
+    try {
+      try {
+        session.login(opts.userPin, graphene.UserType.USER);
+        loggedIn = true;
+      } catch (e) {
+        if (!/CKR_USER_ALREADY_LOGGED_IN/.test((e as Error).message)) throw new Error(`login to token ${opts.tokenLabel} failed: ${(e as Error).message}`);
+      }
+      return fn(session);
+    } finally {
+      if (loggedIn) {
+        try {
+          session.logout();
+        } catch {
+          /* already logged out */
+        }
+      }
+      try {
+        session.close();
+      } catch {
+        /* a session the device already dropped */
+      }
+    }
+  } finally {
+    releaseModule(m);
   }
 }
