@@ -196,7 +196,11 @@ interface PgProgramTarget {
 }
 
 function programTarget(url: string, appName: string): PgProgramTarget {
-  const { url: bare, password } = splitPassword(url);
+  const { url: withOptions, password } = splitPassword(url);
+  // node-postgres' own option (libpq compatibility of sslmode): libpq refuses unknown parameters.
+  const u = new URL(withOptions);
+  u.searchParams.delete('uselibpqcompat');
+  const bare = u.toString();
   // The password travels in the environment, never on a command line (ps would show it).
   return { url: bare, env: { ...process.env, PGAPPNAME: appName, ...(password !== undefined ? { PGPASSWORD: password } : {}) } };
 }

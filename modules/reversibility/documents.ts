@@ -106,7 +106,9 @@ export async function readRecipient(certPath: string, now = new Date()): Promise
   try {
     pem = await readFile(certPath);
   } catch (e) {
-    throw new Error(`${certPath}: cannot read the recipient certificate (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass the taker's PEM certificate`);
+    throw new Error(
+      `${certPath}: cannot read the recipient certificate (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass the taker's PEM certificate`,
+    );
   }
   if (!pem.subarray(0, 64).toString('latin1').includes('-----BEGIN CERTIFICATE-----'))
     throw new Error(`${certPath}: not a PEM certificate; convert a DER one with \`openssl x509 -inform DER -in CERT -out CERT.pem\``);
@@ -118,10 +120,14 @@ export async function readRecipient(certPath: string, now = new Date()): Promise
   }
   const type = cert.publicKey.asymmetricKeyType;
   if (type !== 'rsa' && type !== 'ec')
-    throw new Error(`${certPath}: the certificate's key is ${type ?? 'of an unknown type'}; CMS encryption for the taker needs an RSA (>= 2048 bits) or EC key`);
+    throw new Error(
+      `${certPath}: the certificate's key is ${type ?? 'of an unknown type'}; CMS encryption for the taker needs an RSA (>= 2048 bits) or EC key`,
+    );
   const bits = cert.publicKey.asymmetricKeyDetails?.modulusLength;
   if (type === 'rsa' && (bits === undefined || bits < 2048))
-    throw new Error(`${certPath}: the certificate's RSA key has ${bits ?? 'an unknown number of'} bits; ask the taker for a certificate with an RSA key of at least 2048 bits`);
+    throw new Error(
+      `${certPath}: the certificate's RSA key has ${bits ?? 'an unknown number of'} bits; ask the taker for a certificate with an RSA key of at least 2048 bits`,
+    );
   if (new Date(cert.validTo) < now || new Date(cert.validFrom) > now)
     throw new Error(`${certPath}: the certificate is not valid now (valid from ${cert.validFrom} to ${cert.validTo}); ask the taker for a current certificate`);
   return {
@@ -208,19 +214,52 @@ function opensslSays(stderr: string): string {
 }
 
 /**
+ * Whether `source` is empty, and a stream that gives all of it (its first chunk read ahead:
+ * nothing is held beyond that chunk).
+ */
+async function withFirstChunk(source: Readable | Buffer): Promise<{ empty: boolean; source: Readable | Buffer }> {
+  if (Buffer.isBuffer(source)) return { empty: source.length === 0, source };
+  const it = (source as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  let first = await it.next();
+  while (!first.done && first.value.length === 0) first = await it.next();
+  if (first.done) return { empty: true, source: Buffer.alloc(0) };
+  const head = first.value;
+  return {
+    empty: false,
+    source: Readable.from(
+      (async function* () {
+        yield head;
+        for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+      })(),
+      { objectMode: false },
+    ),
+  };
+}
+
+/**
  * Encrypts `source` for the recipient's certificate into `outPath` (CMS AuthEnvelopedData,
  * AES-256-GCM, DER/BER): the clear bytes go through a pipe into `openssl cms -encrypt -stream`,
  * its output to a temp file next to `outPath`, fsync'ed, then renamed. On any failure (openssl,
  * the source stream, the disk) nothing is left under either name.
  */
-export async function encryptForRecipient(source: Readable | Buffer, recipientCertPath: string, outPath: string, opts: CmsOptions = {}): Promise<{ bytes: number }> {
+export async function encryptForRecipient(
+  source: Readable | Buffer,
+  recipientCertPath: string,
+  outPath: string,
+  opts: CmsOptions = {},
+): Promise<{ bytes: number }> {
   const recipient = await readRecipient(recipientCertPath);
   const bin = opts.openssl ?? DOCUMENTS_DEFAULTS.openssl;
+  const input = await withFirstChunk(source).catch((e: Error) => {
+    throw new Error(`${outPath}: the content could not be read: ${e.message}`);
+  });
   const args = [
     'cms',
     '-encrypt',
     '-binary',
-    '-stream',
+    // OpenSSL 3.0 fails AES-GCM streaming of an empty content ("Error writing CMS output", exit 6):
+    // an empty content is encrypted in one piece.
+    ...(input.empty ? [] : ['-stream']),
     '-outform',
     'DER',
     `-${CMS_CONTENT_CIPHER}`,
@@ -233,7 +272,7 @@ export async function encryptForRecipient(source: Readable | Buffer, recipientCe
   try {
     // A stream of its own on the temp file (autoClose): a FileHandle lending a stream that never
     // closes keeps the handle referenced, and FileHandle.close() then waits forever.
-    const r = await runOpenssl(bin, args, source, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
+    const r = await runOpenssl(bin, args, input.source, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
     if (r.code !== 0)
       throw new Error(
         `${outPath}: openssl cms -encrypt failed (${r.signal ?? `exit ${r.code}`}): ${opensslSays(r.stderr) || r.inputError?.message || r.outputError?.message || 'no diagnostic'}`,
@@ -351,7 +390,9 @@ export async function checkRecipientKey(keyPath: string, certPath: string, passp
     const passphrase = passphraseFile !== undefined ? (await readFile(passphraseFile, 'utf8')).replace(/\r?\n$/, '') : undefined;
     priv = createPrivateKey({ key: await readFile(keyPath), ...(passphrase !== undefined ? { passphrase } : {}) });
   } catch (e) {
-    throw new Error(`${keyPath}: cannot read the recipient's private key (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path and the passphrase`);
+    throw new Error(
+      `${keyPath}: cannot read the recipient's private key (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path and the passphrase`,
+    );
   }
   let cert: X509Certificate;
   try {
@@ -388,18 +429,23 @@ export function parseDocumentIndex(text: string, name = DOCUMENT_INDEX_FILE): Do
   if (d.version !== 1) problems.push(`/version: expected 1, got ${JSON.stringify(d.version)}`);
   if (!Array.isArray(d.documents)) problems.push('/documents: expected an array');
   const seen = new Set<string>();
+  /** The first problem of one entry, undefined when it is well-formed. */
+  const entryProblem = (e: unknown, p: string): string | undefined => {
+    const x = e as Record<string, unknown>;
+    if (typeof e !== 'object' || e === null) return `${p}: expected an object`;
+    if (typeof x.domain !== 'string' || !DOMAIN_RE.test(x.domain)) return `${p}/domain: expected a key domain`;
+    if (typeof x.id !== 'string' || !UUID_RE.test(x.id)) return `${p}/id: expected a lower-case UUID`;
+    if (x.file !== documentFile(x.domain, x.id)) return `${p}/file: expected ${documentFile(x.domain, x.id)}`;
+    if (typeof x.size !== 'number' || !Number.isSafeInteger(x.size) || x.size < 0) return `${p}/size: expected a byte count`;
+    if (typeof x.sha256 !== 'string' || !SHA256_RE.test(x.sha256)) return `${p}/sha256: expected 64 lower-case hex characters`;
+    if (seen.has(x.id)) return `${p}/id: ${x.id} is listed twice`;
+    seen.add(x.id);
+    return undefined;
+  };
   const list = Array.isArray(d.documents) ? (d.documents as unknown[]) : [];
   list.forEach((e, i) => {
-    const p = `/documents/${i}`;
-    const x = e as Record<string, unknown>;
-    if (typeof e !== 'object' || e === null) return void problems.push(`${p}: expected an object`);
-    if (typeof x.domain !== 'string' || !DOMAIN_RE.test(x.domain)) return void problems.push(`${p}/domain: expected a key domain`);
-    if (typeof x.id !== 'string' || !UUID_RE.test(x.id)) return void problems.push(`${p}/id: expected a lower-case UUID`);
-    if (x.file !== documentFile(x.domain, x.id)) return void problems.push(`${p}/file: expected ${documentFile(x.domain, x.id)}`);
-    if (typeof x.size !== 'number' || !Number.isSafeInteger(x.size) || x.size < 0) return void problems.push(`${p}/size: expected a byte count`);
-    if (typeof x.sha256 !== 'string' || !SHA256_RE.test(x.sha256)) return void problems.push(`${p}/sha256: expected 64 lower-case hex characters`);
-    if (seen.has(x.id)) return void problems.push(`${p}/id: ${x.id} is listed twice`);
-    seen.add(x.id);
+    const problem = entryProblem(e, `/documents/${i}`);
+    if (problem !== undefined) problems.push(problem);
   });
   if (problems.length > 0)
     throw new Error(
@@ -430,7 +476,12 @@ export async function writeDocumentIndex(index: DocumentIndex, recipientCert: st
 }
 
 /** Decrypts and checks documents/index.json.cms under `dir`. */
-export async function readDocumentIndex(dir: string, recipientKey: string, recipientCert: string, opts: Omit<DecryptOptions, 'name'> = {}): Promise<DocumentIndex> {
+export async function readDocumentIndex(
+  dir: string,
+  recipientKey: string,
+  recipientCert: string,
+  opts: Omit<DecryptOptions, 'name'> = {},
+): Promise<DocumentIndex> {
   const clear = await decryptFromRecipient(join(dir, DOCUMENT_INDEX_FILE), recipientKey, recipientCert, { ...opts, name: DOCUMENT_INDEX_FILE });
   return parseDocumentIndex(clear.toString('utf8'));
 }
@@ -711,8 +762,7 @@ interface TargetRow {
   inline: boolean;
 }
 
-const TARGET_SQL =
-  'SELECT key_domain, size_bytes, content_object, content_ciphertext IS NOT NULL AS inline FROM documents WHERE id = $1::uuid';
+const TARGET_SQL = 'SELECT key_domain, size_bytes, content_object, content_ciphertext IS NOT NULL AS inline FROM documents WHERE id = $1::uuid';
 const UPDATE_OBJECT_SQL = 'UPDATE documents SET content_iv = $2, content_tag = $3, wrapped_key = $4, key_mechanism = $5 WHERE id = $1::uuid';
 const UPDATE_INLINE_SQL =
   'UPDATE documents SET content_iv = $2, content_tag = $3, wrapped_key = $4, key_mechanism = $5, content_ciphertext = $6 WHERE id = $1::uuid';
