@@ -161,6 +161,13 @@ esac
 case "$EXPORT/" in
   "$WORK/"*) fail "--work $WORK: holds the export; choose a directory that does not contain it" ;;
 esac
+# The work directory: ours (marker), empty, or absent; anything else is someone else's.
+if [[ -e $WORK || -L $WORK ]]; then
+  [[ -d $WORK && ! -L $WORK ]] || fail "--work $WORK: exists and is not a directory; choose another --work"
+  if [[ ! -f $WORK/$MARKER ]]; then
+    [[ -z $(ls -A -- "$WORK") ]] || fail "--work $WORK: exists, is not empty and was not made by bootstrap.sh (no $MARKER file); choose another --work or empty it yourself"
+  fi
+fi
 for tool in openssl sha256sum find sort comm awk; do
   command -v "$tool" >/dev/null || fail "$tool is not installed; install it (apt-get install openssl coreutils findutils mawk) and run again"
 done
@@ -316,12 +323,6 @@ fi
 step 3 toolkit 'rebuilding the toolkit from the kit (git bundle, npm ci)'
 COMMIT=$(head -n1 kit/COMMIT)
 [[ $COMMIT =~ ^[0-9a-f]{40}([0-9a-f]{24})?$ ]] || fail "kit/COMMIT: '$COMMIT' is not a commit id"
-if [[ -e $WORK ]]; then
-  [[ -d $WORK && ! -L $WORK ]] || fail "--work $WORK: exists and is not a directory; choose another --work"
-  if [[ ! -f $WORK/$MARKER ]]; then
-    [[ -z $(ls -A -- "$WORK") ]] || fail "--work $WORK: exists, is not empty and was not made by bootstrap.sh (no $MARKER file); choose another --work or empty it yourself"
-  fi
-fi
 mkdir -p -- "$WORK"
 chmod 0755 -- "$WORK" # the rebuilt lab's services (postgres, etcd, ceph) traverse it
 [[ -f $WORK/$MARKER ]] || printf 'hds-platform bootstrap.sh work directory (export %s); made by bootstrap.sh, which only deletes what it made here\n' "$EXPORT" >"$WORK/$MARKER"

@@ -27,7 +27,8 @@ const fresh = (name: string) => {
   return d;
 };
 const sh = (cmd: string, args: string[], cwd?: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const gitc = (cwd: string, ...args: string[]) => sh('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org', '-c', 'init.defaultBranch=main', ...args], cwd).trim();
+const gitc = (cwd: string, ...args: string[]) =>
+  sh('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org', '-c', 'init.defaultBranch=main', ...args], cwd).trim();
 const sha256 = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 /** A small git repository with a lockfile, two commits. */
@@ -74,7 +75,9 @@ describe('writeKit from the real repository', () => {
   });
 
   it('copies the lockfile of the commit, lists the Debian packages, the Node.js version, and bootstrap.sh 0755', () => {
-    expect(readFileSync(join(out, 'kit/package-lock.json'), 'utf8')).toBe(execFileSync('git', ['show', `${head}:package-lock.json`], { cwd: REPO, encoding: 'utf8', maxBuffer: 1 << 28 }));
+    expect(readFileSync(join(out, 'kit/package-lock.json'), 'utf8')).toBe(
+      execFileSync('git', ['show', `${head}:package-lock.json`], { cwd: REPO, encoding: 'utf8', maxBuffer: 1 << 28 }),
+    );
     const listed = readFileSync(join(out, 'kit/debian-packages.txt'), 'utf8')
       .split('\n')
       .filter((l) => l && !l.startsWith('#'))
@@ -83,7 +86,15 @@ describe('writeKit from the real repository', () => {
     expect(readFileSync(join(out, 'kit/node-version.txt'), 'utf8')).toBe(`${process.version}\n`);
     expect(readFileSync(join(out, 'bootstrap.sh'))).toEqual(readFileSync(BOOTSTRAP_SOURCE));
     expect(statSync(join(out, 'bootstrap.sh')).mode & 0o777).toBe(0o755);
-    expect(result.files).toEqual(['README.md', 'bootstrap.sh', BUNDLE_FILE, 'kit/COMMIT', 'kit/debian-packages.txt', 'kit/node-version.txt', 'kit/package-lock.json']);
+    expect(result.files).toEqual([
+      'README.md',
+      'bootstrap.sh',
+      BUNDLE_FILE,
+      'kit/COMMIT',
+      'kit/debian-packages.txt',
+      'kit/node-version.txt',
+      'kit/package-lock.json',
+    ]);
     for (const f of result.files) expect(f.startsWith('/')).toBe(false);
     // Atomic writes leave no temp file behind.
     expect(readdirSync(join(out, 'kit')).sort()).toEqual(['COMMIT', 'debian-packages.txt', 'hds-platform.bundle', 'node-version.txt', 'package-lock.json']);
@@ -162,11 +173,14 @@ describe('writeKit refusals and options', () => {
   });
 
   it('lists packages with their versions, refuses a bad package name', async () => {
-    expect(debianPackagesText([{ name: 'git', version: '1:2.39.5' }, { name: 'softhsm2', version: null }]).split('\n').filter((l) => !l.startsWith('#'))).toEqual([
-      'git 1:2.39.5',
-      'softhsm2',
-      '',
-    ]);
+    expect(
+      debianPackagesText([
+        { name: 'git', version: '1:2.39.5' },
+        { name: 'softhsm2', version: null },
+      ])
+        .split('\n')
+        .filter((l) => !l.startsWith('#')),
+    ).toEqual(['git 1:2.39.5', 'softhsm2', '']);
     expect(() => debianPackagesText([{ name: 'rm -rf /', version: null }])).toThrow(KitError);
     expect((await installedVersions(['no-such-package-hds-test'])).size).toBe(0);
   });
@@ -277,7 +291,9 @@ describe('bootstrap.sh verification (step 1)', () => {
     const report = JSON.parse(r.stdout) as { ok: boolean; files: number; signingCertificate: { sha256: string } };
     expect(report.ok).toBe(true);
     expect(report.files).toBe(listed);
-    const fp = openssl(['x509', '-in', keys.cert, '-noout', '-fingerprint', '-sha256']).trim().replace(/^[^=]*=/, '');
+    const fp = openssl(['x509', '-in', keys.cert, '-noout', '-fingerprint', '-sha256'])
+      .trim()
+      .replace(/^[^=]*=/, '');
     expect(report.signingCertificate.sha256).toBe(fp);
     expect(r.stderr).toContain(fp);
     // --export from elsewhere, with the script outside the export.
@@ -384,6 +400,8 @@ describe('bootstrap.sh verification (step 1)', () => {
 
   it('checks its arguments before reading anything', () => {
     const exp = signedExport();
+    const foreign = fresh('foreign');
+    writeFileSync(join(foreign, 'x'), 'not ours\n');
     const cases: Array<[string[], RegExp]> = [
       [['--frobnicate'], /unknown argument '--frobnicate'/],
       [['--work', join(exp, 'work')], /--work .*: inside the export/],
@@ -391,6 +409,8 @@ describe('bootstrap.sh verification (step 1)', () => {
       [['--recipient-key', keys.key], /--recipient-key and --recipient-cert go together/],
       [['--trusted-ca', join(exp, 'absent.pem')], /--trusted-ca .*: not a readable file/],
       [['--export'], /--export needs a value/],
+      [['--work', foreign], /--work .*: exists, is not empty and was not made by bootstrap\.sh/],
+      [['--work', join(foreign, 'x')], /--work .*: exists and is not a directory/],
     ];
     for (const [args, re] of cases) {
       const r = bootstrap(exp, args);
@@ -399,5 +419,12 @@ describe('bootstrap.sh verification (step 1)', () => {
       expect(r.stderr).not.toContain('[1/6]');
     }
     expect(existsSync(join(exp, 'work'))).toBe(false);
+    expect(readdirSync(foreign)).toEqual(['x']);
+    // An empty directory or one bootstrap.sh marked is accepted.
+    const marked = fresh('marked');
+    writeFileSync(join(marked, '.hds-takeover'), 'ours\n');
+    writeFileSync(join(marked, 'leftover'), 'x\n');
+    expect(bootstrap(exp, ['--work', marked]).status).toBe(0);
+    expect(bootstrap(exp, ['--work', fresh('empty')]).status).toBe(0);
   });
 });

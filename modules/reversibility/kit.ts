@@ -138,7 +138,7 @@ export function debianPackagesText(packages: readonly KitPackage[]): string {
   const lines = [
     '# Debian packages the rebuild needs (bootstrap.sh installs the missing ones with apt-get).',
     '# One per line: <package> [<version installed where the export was made>]; the version is',
-    '# informative: bootstrap.sh installs what the taker\'s Debian release provides.',
+    "# informative: bootstrap.sh installs what the taker's Debian release provides.",
   ];
   for (const p of packages) {
     if (!/^[a-z0-9][a-z0-9+.-]+$/.test(p.name)) throw new KitError(`debian package name ${JSON.stringify(p.name)} is not a Debian package name; fix the list`);
@@ -169,7 +169,7 @@ const SECTION_TEXT: Record<string, string> = {
     '  - `dump.pgcustom`: a native dump (`pg_dump -Fc`) for a fast `pg_restore`.',
   ].join('\n'),
   documents: [
-    '- `documents/` — each document\'s content as CMS EnvelopedData (DER), encrypted for the taker\'s',
+    "- `documents/` — each document's content as CMS EnvelopedData (DER), encrypted for the taker's",
     '  certificate: `documents/<domain>/<id>.cms`, and the encrypted index `documents/index.json.cms`',
     '  (domain, id, size and SHA-256 of each clear content). Never in clear on disk.',
   ].join('\n'),
@@ -197,13 +197,11 @@ export const README_SECTIONS = ['data', 'documents', 'platform', 'inventory', 'k
 /** The export's README.md (pure). */
 export function kitReadme(f: ReadmeFacts): string {
   const has = new Set(f.sections);
-  const sections = README_SECTIONS.map((s) => (has.has(s) ? SECTION_TEXT[s] : `- \`${s}/\` — absent from this export (see \`notIncluded\` in \`manifest.json\`).`));
+  const sections = README_SECTIONS.map((s) =>
+    has.has(s) ? SECTION_TEXT[s] : `- \`${s}/\` — absent from this export (see \`notIncluded\` in \`manifest.json\`).`,
+  );
   const dirty = f.dirty
-    ? [
-        '',
-        `> The toolkit was exported from a work tree with uncommitted changes: the bundle holds commit`,
-        `> \`${f.commit}\`, not those changes.`,
-      ]
+    ? ['', `> The toolkit was exported from a work tree with uncommitted changes: the bundle holds commit`, `> \`${f.commit}\`, not those changes.`]
     : [];
   return [
     '# hds-platform — reversibility export',
@@ -212,7 +210,7 @@ export function kitReadme(f: ReadmeFacts): string {
     'operator at the end of the contract) of the hds-platform health-data platform, made for its taker',
     '(the "repreneur": the operator who takes the service over). It holds what the taker needs to run',
     'the service without us (EXG_REV_1, EXG_REV_14, EXG_REV_19): the data in open formats (CAIH-3-1),',
-    'the documents encrypted for the taker, the platform\'s configuration, the inventories, and the',
+    "the documents encrypted for the taker, the platform's configuration, the inventories, and the",
     `toolkit's source at commit \`${f.commit}\` with \`bootstrap.sh\`, which rebuilds the platform from`,
     'this directory alone.',
     ...dirty,
@@ -221,11 +219,11 @@ export function kitReadme(f: ReadmeFacts): string {
     '',
     '- `README.md` — this file. `bootstrap.sh` — the rebuild (below).',
     '- `manifest.json` — what was exported: environment, snapshot time, toolkit commit, per table its',
-    '  row count and content hash, the documents\' count and recipient, the signing key, and',
+    "  row count and content hash, the documents' count and recipient, the signing key, and",
     '  `notIncluded`: what this export does not hold, and why (secrets are never exported).',
     '- `SHA256SUMS` — every file but itself and its signature, with its SHA-256 (`sha256sum` format).',
     '- `SHA256SUMS.sig` — the signature of `SHA256SUMS` (ECDSA P-256, SHA-256, DER) by a key that never',
-    '  left the exporter\'s HSM; `signing-cert.pem` — that key\'s certificate.',
+    "  left the exporter's HSM; `signing-cert.pem` — that key's certificate.",
     ...sections,
     ...(f.domains.length > 0 ? ['', `Databases (domains) in \`data/\`: ${f.domains.map((d) => `\`${d}\``).join(', ')}.`] : []),
     '',
@@ -259,12 +257,12 @@ export function kitReadme(f: ReadmeFacts): string {
     '',
     '## Decrypt a document',
     '',
-    'With the taker\'s private key (`key.pem`) and the certificate the export was made for (`cert.pem`):',
+    "With the taker's private key (`key.pem`) and the certificate the export was made for (`cert.pem`):",
     '',
     '```sh',
     'openssl cms -decrypt -inform DER -inkey key.pem -recip cert.pem -in documents/<domain>/<id>.cms -out <id>',
     'openssl cms -decrypt -inform DER -inkey key.pem -recip cert.pem -in documents/index.json.cms -out index.json',
-    'sha256sum <id>    # equals the document\'s sha256 in index.json',
+    "sha256sum <id>    # equals the document's sha256 in index.json",
     '```',
     '',
     '## Load the data without the toolkit',
@@ -273,7 +271,7 @@ export function kitReadme(f: ReadmeFacts): string {
     'pg_restore --no-owner --dbname <database> data/<domain>/dump.pgcustom',
     '# or, from the open formats:',
     'psql --dbname <database> -f data/<domain>/schema.sql',
-    "psql --dbname <database> -c \"\\copy <schema>.<table> from 'data/<domain>/<schema>.<table>.csv' with (format csv, header)\"",
+    'psql --dbname <database> -c "\\copy <schema>.<table> from \'data/<domain>/<schema>.<table>.csv\' with (format csv, header)"',
     '```',
     '',
     '## Rebuild the platform: bootstrap.sh',
@@ -290,7 +288,7 @@ export function kitReadme(f: ReadmeFacts): string {
     '| --- | --- |',
     '| `--export DIR` | the export (default: the directory `bootstrap.sh` is in) |',
     '| `--work DIR` | where the toolkit and the rebuilt platform go (default: `hds-takeover` next to the export); refused inside the export, and refused when it exists, is not empty and was not made by `bootstrap.sh` |',
-    '| `--recipient-key KEY --recipient-cert CERT` | the taker\'s key pair: the documents are decrypted and re-imported under the taker\'s own HSM keys; without them the documents are not re-imported and the report says so |',
+    "| `--recipient-key KEY --recipient-cert CERT` | the taker's key pair: the documents are decrypted and re-imported under the taker's own HSM keys; without them the documents are not re-imported and the report says so |",
     '| `--trusted-ca CA.pem` | the authority that must have issued `signing-cert.pem` |',
     '| `--no-install` | install nothing: stop when a Debian package is missing |',
     '| `--keep` | leave the rebuilt platform running |',
@@ -300,8 +298,8 @@ export function kitReadme(f: ReadmeFacts): string {
     'Steps, each shown as `[n/6]` on stderr: (1) verify the signature and every file; (2) install the',
     'missing Debian packages (`kit/debian-packages.txt`); (3) rebuild the toolkit from the bundle at',
     '`kit/COMMIT` (`npm ci` from `kit/package-lock.json`); (4–6) `hdsctl reversibility import`: rebuild',
-    'the platform from `platform/`, load the data and the documents, verify every table\'s row count and',
-    'content hash and every document\'s hash against `manifest.json`, run the smoke checks, print the',
+    "the platform from `platform/`, load the data and the documents, verify every table's row count and",
+    "content hash and every document's hash against `manifest.json`, run the smoke checks, print the",
     'report. Exit code: 0 when the rebuilt platform matches the export, non-zero on any error or',
     'difference (1 error, 2 differences found).',
     '',
@@ -337,9 +335,14 @@ export async function writeKit(o: KitOptions): Promise<KitResult> {
     throw new KitError(`${repoDir}: a shallow clone cannot make a complete bundle; run git fetch --unshallow, then export again`);
   }
   const commit = (
-    await git(repoDir, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], `${repoDir}: revision ${JSON.stringify(rev)} is not a commit; give a commit, a tag or a branch`)
+    await git(
+      repoDir,
+      ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`],
+      `${repoDir}: revision ${JSON.stringify(rev)} is not a commit; give a commit, a tag or a branch`,
+    )
   ).trim();
-  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) throw new KitError(`${repoDir}: revision ${JSON.stringify(rev)} resolved to ${JSON.stringify(commit)}, not a commit id`);
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit))
+    throw new KitError(`${repoDir}: revision ${JSON.stringify(rev)} resolved to ${JSON.stringify(commit)}, not a commit id`);
   const head = (await git(repoDir, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], `${repoDir}: no HEAD commit`)).trim();
   let dirty = false;
   const isWorkTree = (await git(repoDir, ['rev-parse', '--is-inside-work-tree'], repoDir)).trim() === 'true';

@@ -4,7 +4,7 @@
  *
  * Layout of an export directory (every path relative, POSIX separators):
  *
- *   bootstrap.sh                       what the taker runs (kit/bootstrap.sh copied to the root)
+ *   bootstrap.sh                       what the taker runs (written at the root by kit.ts)
  *   README.md                          what is in it, how to verify it with stock tools
  *   SHA256SUMS                         `sha256sum -c` format, every file but itself and its signature
  *   SHA256SUMS.sig                     DER ECDSA P-256 / SHA-256 signature of SHA256SUMS (HSM key)
@@ -14,12 +14,13 @@
  *   data/<domain>/<schema>.<table>.csv RFC 4180 (PostgreSQL COPY csv, HEADER; NULL = empty unquoted field)
  *   data/<domain>/<schema>.<table>.columns.json  TableDescription
  *   data/<domain>/dump.pgcustom        pg_dump -Fc, for a fast native restore
+ *   data/<domain>/sequences.csv        the sequences' values (schema, sequence, last_value, is_called)
  *   documents/<domain>/<id>.cms        each document's clear content, CMS EnvelopedData (DER) for --recipient
  *   documents/index.json.cms           DocumentIndex, CMS EnvelopedData for --recipient
  *   platform/...                       environment files, rendered configuration, Terraform JSON, manifests, reports
  *   inventory/...                      cmdb.json, cmdb.csv, flows.csv, hsm-keys.json, backup-plan.json
  *   kit/hds-platform.bundle            git bundle of the toolkit at the export's commit
- *   kit/package-lock.json, kit/debian-packages.txt, kit/COMMIT
+ *   kit/package-lock.json, kit/debian-packages.txt, kit/node-version.txt, kit/COMMIT
  */
 
 /** One file of the export. */
