@@ -72,7 +72,9 @@ export async function reversibilityDryRun(o: DryRunOptions): Promise<{ run: Reve
   const env = o.plan.topology.environment.name;
   const id = `${started.toISOString().replace(/[:.]/g, '-')}-dry-run-${env}`;
   const dir = join(dryRunsDir(o.plan), id);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(dir, { recursive: true });
+  // Traversable, not listable: the rebuilt lab's services (postgres, etcd, ceph) reach takeover/ through it.
+  await chmod(dir, 0o711);
   const phases: ReversibilityDryRun['phases'] = [];
   const differences: string[] = [];
   const lessons: string[] = [];
