@@ -73,7 +73,8 @@ export async function reversibilityDryRun(o: DryRunOptions): Promise<{ run: Reve
   const id = `${started.toISOString().replace(/[:.]/g, '-')}-dry-run-${env}`;
   const dir = join(dryRunsDir(o.plan), id);
   await mkdir(dir, { recursive: true });
-  // Traversable, not listable: the rebuilt lab's services (postgres, etcd, ceph) reach takeover/ through it.
+  // Traversable, not listable: the rebuilt lab's services (postgres, etcd, ceph) reach takeover/ through them.
+  await chmod(dryRunsDir(o.plan), 0o711);
   await chmod(dir, 0o711);
   const phases: ReversibilityDryRun['phases'] = [];
   const differences: string[] = [];
