@@ -160,7 +160,7 @@ export async function destroyEnvironment(o: DestroyOptions): Promise<DestroyResu
     const c = await appClient(plan, domain, h.address, h.clusters.find((x) => x.domain === domain)!.writePort, 10_000);
     try {
       const r = await c.query<Sample['row'] & { id: string }>(
-        'SELECT id::text AS id, content_iv, content_tag, wrapped_key, key_domain, content_object, content_ciphertext FROM documents ORDER BY md5(id::text) LIMIT $1',
+        'SELECT id::text AS id, content_iv, content_tag, wrapped_key, key_domain, content_object, content_ciphertext FROM public.documents ORDER BY md5(id::text) LIMIT $1',
         [o.sampleSize ?? 5],
       );
       const edge = edgeSites(plan)[0]!;
