@@ -155,6 +155,11 @@ if [[ -n $TRUSTED_CA ]]; then
 fi
 WORK=${WORK:-$(dirname -- "$EXPORT")/hds-takeover}
 WORK=$(realpath -m -- "$WORK")
+# The rebuilt lab's Unix sockets live under <work>/state/<env>/ (PostgreSQL: 64 characters more) and
+# Linux limits a socket path to 107 bytes: a short --work (hdsctl reversibility import checks it exactly).
+if ! $VERIFY_ONLY && ((${#WORK} > 30)); then
+  fail "--work $WORK: ${#WORK} characters, over 30 (the rebuilt lab's Unix sockets live under it and Linux limits their paths to 107 bytes); give a short one, e.g. --work /srv/hds-takeover"
+fi
 case "$WORK/" in
   "$EXPORT/"*) fail "--work $WORK: inside the export; the export must stay as signed: choose a directory outside it" ;;
 esac

@@ -11,7 +11,8 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { execa } from 'execa';
@@ -93,7 +94,9 @@ export async function reversibilityDryRun(o: DryRunOptions): Promise<{ run: Reve
   };
   const taker = await takerKeyPair(join(dir, 'taker'));
   const exportDir = join(dir, 'export');
-  const work = join(dir, 'takeover');
+  // A short path: the rebuilt lab's Unix sockets (PostgreSQL, Ceph) live under it (import.ts MAX_STATE_PATH).
+  const work = await mkdtemp(join(tmpdir(), 'hds-to-'));
+  await chmod(work, 0o755);
   let exp: ExportResult | undefined;
   let imp: ImportResult | undefined;
   let failure: string | undefined;

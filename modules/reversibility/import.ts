@@ -85,8 +85,20 @@ export interface ImportOptions {
 
 const WORK_MARKER = '.hds-takeover';
 
+/**
+ * The longest state directory a lab can have: its guests' Unix sockets live under it (PostgreSQL's
+ * `guests/<pg guest>/var/run/postgresql/.s.PGSQL.5432`, 64 characters more) and Linux limits a
+ * socket path to 107 bytes.
+ */
+export const MAX_STATE_PATH = 42;
+
 /** The work directory: absent, empty, or ours (marker); anything else is refused untouched. */
-async function claimWork(work: string): Promise<void> {
+async function claimWork(work: string, env: string): Promise<void> {
+  const state = join(work, 'state', env);
+  if (Buffer.byteLength(state) > MAX_STATE_PATH)
+    throw new ImportError(
+      `--work ${work}: the rebuilt lab's state directory ${state} would be ${Buffer.byteLength(state)} bytes long, over ${MAX_STATE_PATH} (its Unix sockets would pass Linux's 107-byte limit); give a shorter --work, e.g. /srv/hds-takeover`,
+    );
   let names: string[] = [];
   try {
     names = await readdir(work);
@@ -371,7 +383,7 @@ export async function importExport(o: ImportOptions): Promise<ImportResult> {
   });
   if (manifest.kind !== 'hds-platform-reversibility-export' || manifest.version !== 1)
     throw new ImportError(`${join(o.from, 'manifest.json')}: not a version 1 hds-platform reversibility export`);
-  await claimWork(o.work);
+  await claimWork(o.work, manifest.environment);
   const { plan, slot } = await phase(
     'workspace',
     () => buildWorkspace(o, manifest),
