@@ -50,6 +50,9 @@ import). Run as root on Debian, with Node.js 20 or newer.
   --keep                 leave the rebuilt platform running
   --json                 the report as JSON on stdout
   --verify-only          stop after step 1 (needs neither root nor network)
+  --toolkit DIR          use this checkout of the toolkit (at kit/COMMIT, same lockfile, its
+                         node_modules installed) instead of cloning the bundle and running npm ci:
+                         a quicker blank run on the exporting machine; the report says so
   -h, --help             this help
 
 Exit codes: 0 identical, 1 error, 2 differences found (from the import).
@@ -119,6 +122,7 @@ TRUSTED_CA=''
 INSTALL=true
 KEEP=false
 VERIFY_ONLY=false
+TOOLKIT=''
 
 need_value() { [[ $# -ge 2 && -n $2 ]] || fail "$1 needs a value; see --help"; }
 while [[ $# -gt 0 ]]; do
@@ -132,6 +136,7 @@ while [[ $# -gt 0 ]]; do
     --keep) KEEP=true; shift ;;
     --json) JSON=true; shift ;;
     --verify-only) VERIFY_ONLY=true; shift ;;
+    --toolkit) need_value "$@"; TOOLKIT=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) fail "unknown argument '$1'; see --help" ;;
   esac
@@ -332,25 +337,33 @@ mkdir -p -- "$WORK"
 chmod 0755 -- "$WORK" # the rebuilt lab's services (postgres, etcd, ceph) traverse it
 [[ -f $WORK/$MARKER ]] || printf 'hds-platform bootstrap.sh work directory (export %s); made by bootstrap.sh, which only deletes what it made here\n' "$EXPORT" >"$WORK/$MARKER"
 info "work directory: $WORK"
-SRC=$WORK/src
-if [[ -d $SRC/.git ]] && [[ $(git -C "$SRC" rev-parse HEAD 2>/dev/null || true) == "$COMMIT" ]] && [[ -z $(git -C "$SRC" status --porcelain --untracked-files=no 2>/dev/null || echo changed) ]]; then
-  info "toolkit already at $COMMIT in $SRC (kept)"
+if [[ -n $TOOLKIT ]]; then
+  SRC=$(realpath -e -- "$TOOLKIT") || fail "--toolkit $TOOLKIT: no such directory"
+  [[ $(git -C "$SRC" rev-parse HEAD 2>/dev/null || true) == "$COMMIT" ]] || fail "--toolkit $SRC: its HEAD is not kit/COMMIT $COMMIT; check out that commit there, or leave --toolkit out to rebuild from the bundle"
+  cmp -s -- kit/package-lock.json "$SRC/package-lock.json" || fail "--toolkit $SRC: its package-lock.json differs from kit/package-lock.json"
+  [[ -d $SRC/node_modules ]] || fail "--toolkit $SRC: no node_modules; run npm ci there first"
+  info "toolkit: the checkout $SRC at $COMMIT (--toolkit: not rebuilt from the bundle, npm ci not run)"
 else
-  # $SRC is inside a work directory this script made (marker checked above): ours to replace.
-  rm -rf -- "$SRC"
-  git clone --quiet --no-checkout -- "$EXPORT/kit/hds-platform.bundle" "$SRC" >&2
-  git -C "$SRC" -c advice.detachedHead=false checkout --quiet --detach "$COMMIT" >&2
-fi
-[[ $(git -C "$SRC" rev-parse HEAD) == "$COMMIT" ]] || fail "$SRC: HEAD is not kit/COMMIT $COMMIT after the checkout"
-cmp -s -- kit/package-lock.json "$SRC/package-lock.json" ||
-  fail "kit/package-lock.json differs from package-lock.json at $COMMIT in the bundle; the kit is inconsistent: ask the exporter for the export again"
-info "toolkit at $COMMIT, lockfile identical to kit/package-lock.json"
-if ! (cd -- "$SRC" && npm ci --no-audit --no-fund >&2); then
-  # The toolkit's own entry points do the same (scripts/lib/common.sh): a lockfile made against a
-  # registry mirror may lack other platforms' optional binaries, which npm ci treats as drift.
-  info 'npm ci failed; installing from the same lockfile with npm install'
-  (cd -- "$SRC" && npm install --no-audit --no-fund >&2)
-  cmp -s -- kit/package-lock.json "$SRC/package-lock.json" || info 'note: npm install changed package-lock.json (see git -C src diff package-lock.json)'
+  SRC=$WORK/src
+  if [[ -d $SRC/.git ]] && [[ $(git -C "$SRC" rev-parse HEAD 2>/dev/null || true) == "$COMMIT" ]] && [[ -z $(git -C "$SRC" status --porcelain --untracked-files=no 2>/dev/null || echo changed) ]]; then
+    info "toolkit already at $COMMIT in $SRC (kept)"
+  else
+    # $SRC is inside a work directory this script made (marker checked above): ours to replace.
+    rm -rf -- "$SRC"
+    git clone --quiet --no-checkout -- "$EXPORT/kit/hds-platform.bundle" "$SRC" >&2
+    git -C "$SRC" -c advice.detachedHead=false checkout --quiet --detach "$COMMIT" >&2
+  fi
+  [[ $(git -C "$SRC" rev-parse HEAD) == "$COMMIT" ]] || fail "$SRC: HEAD is not kit/COMMIT $COMMIT after the checkout"
+  cmp -s -- kit/package-lock.json "$SRC/package-lock.json" ||
+    fail "kit/package-lock.json differs from package-lock.json at $COMMIT in the bundle; the kit is inconsistent: ask the exporter for the export again"
+  info "toolkit at $COMMIT, lockfile identical to kit/package-lock.json"
+  if ! (cd -- "$SRC" && npm ci --no-audit --no-fund >&2); then
+    # The toolkit's own entry points do the same (scripts/lib/common.sh): a lockfile made against a
+    # registry mirror may lack other platforms' optional binaries, which npm ci treats as drift.
+    info 'npm ci failed; installing from the same lockfile with npm install'
+    (cd -- "$SRC" && npm install --no-audit --no-fund >&2)
+    cmp -s -- kit/package-lock.json "$SRC/package-lock.json" || info 'note: npm install changed package-lock.json (see git -C src diff package-lock.json)'
+  fi
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -35,6 +35,11 @@ export interface DryRunOptions {
   platformScope?: ExportOptions['platformScope'];
   /** Bundle HEAD although tracked files changed (said in the manifest). */
   allowDirty?: boolean;
+  /**
+   * bootstrap.sh --toolkit: use this checkout (at the export's commit, its node_modules installed)
+   * instead of cloning the bundle and running npm ci — quicker; the report says the toolkit was not rebuilt.
+   */
+  toolkitDir?: string;
   log: (line: string) => void;
   onProgress?: ExportOptions['onProgress'];
 }
@@ -227,7 +232,13 @@ export async function reversibilityDryRun(o: DryRunOptions): Promise<{ run: Reve
     exportKept: Boolean(o.keepExport),
     evidence,
     notIncluded: exp?.manifest.notIncluded ?? [],
-    notDone: imp?.notDone ?? [],
+    notDone: [
+      ...(o.toolkitDir
+        ? [`the toolkit was not rebuilt from the bundle (bootstrap.sh --toolkit ${o.toolkitDir}: the checkout at the same commit, npm ci not run)`]
+        : []),
+      'packages not installed by bootstrap.sh (--no-install: the exporting machine already has them)',
+      ...(imp?.notDone ?? []),
+    ],
     lessons,
     rex: '',
     validation: { signatures: [] },

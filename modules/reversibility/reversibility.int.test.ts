@@ -155,6 +155,8 @@ describe.skipIf(!isRoot)('reversibility against the real lab (root)', () => {
       operator: 'ci',
       keepExport: true,
       platformScope: 'environment',
+      // The checkout at the bundle's commit (npm ci of the bundle's clone is kit.test.ts's and the bench's).
+      toolkitDir: REPO_ROOT,
       ...(dirty ? { allowDirty: true } : {}),
       log,
     });

@@ -241,15 +241,17 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .option('--dir <path>', 'environments directory')
     .option('--platform <scope>', 'platform files of every environment (all) or of the exported one (environment)', 'all')
     .option('--keep-export', 'keep the export (it holds the data in clear CSV) instead of deleting it after the run')
+    .option('--toolkit <dir>', "bootstrap.sh uses this checkout (at the export's commit, node_modules installed) instead of the bundle + npm ci")
     .option('--lang <fr|en>', 'language of the report', 'fr')
     .option('--operator <name>', 'who runs it (default: $SUDO_USER or $USER)')
     .option('--json', 'print the report as JSON on stdout')
-    .action(async (opts: { env?: string; dir?: string; platform?: string; keepExport?: boolean; lang?: string; operator?: string; json?: boolean }) => {
+    .action(async (opts: { env?: string; dir?: string; platform?: string; keepExport?: boolean; toolkit?: string; lang?: string; operator?: string; json?: boolean }) => {
       const o = checkOptions(opts, {
         dir: environmentsDir,
         lang: oneOf(LANGS, 'language'),
         operator: text(80, 'jdupont'),
         platform: oneOf(['all', 'environment'] as const, 'platform scope'),
+        toolkit: existingDir('a checkout of the toolkit', '.'),
       });
       const plan = resolveLabPlan({ ...(opts.env !== undefined ? { env: opts.env } : {}), dir: o.dir! });
       let res: Awaited<ReturnType<typeof reversibilityDryRun>>;
@@ -263,6 +265,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
           operator: operatorOf(o.operator),
           keepExport: Boolean(opts.keepExport),
           platformScope: o.platform ?? 'all',
+          ...(o.toolkit ? { toolkitDir: resolve(o.toolkit) } : {}),
           log,
         });
       } catch (e) {
