@@ -140,6 +140,7 @@ export async function reversibilityDryRun(o: DryRunOptions): Promise<{ run: Reve
           taker.cert,
           '--no-install',
           '--json',
+          ...(o.toolkitDir ? ['--toolkit', o.toolkitDir] : []),
         ],
         { reject: false, all: true, env: { ...process.env, NO_COLOR: '1' }, timeout: 60 * 60_000 },
       );

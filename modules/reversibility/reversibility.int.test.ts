@@ -170,6 +170,7 @@ describe.skipIf(!isRoot)('reversibility against the real lab (root)', () => {
     expect(run.rebuilt?.smoke?.every((s) => s.ok)).toBe(true);
     expect(run.availability?.requests).toBeGreaterThan(0);
     expect(run.availability?.errors).toBe(0);
+    expect(run.notDone?.some((n) => n.includes('not rebuilt from the bundle'))).toBe(true);
     // The copy is gone: no namespace of another slot is left.
     expect((await listNetns()).filter((n) => /^hds-s\d+-/.test(n))).toEqual([]);
     const html = renderDryRun(run, 'fr').html;
