@@ -34,7 +34,7 @@ import type { CephClusterInput, CephDaemon } from '../../services/ceph/render.ts
 import { resolveSecretRefs, secretRefsIn } from '../../services/secrets.ts';
 import { ensureDir, exists, type Owner, writeFileAtomic } from '../fsutil.ts';
 import type { ProcessSpec } from '../process.ts';
-import { type CephAdmin, cephJson, lastErrorLine, runCephBatch, runCephTool } from './cli.ts';
+import { type CephAdmin, CephCommandError, cephJson, lastErrorLine, runCephBatch, runCephTool } from './cli.ts';
 import { cephHealth, type CephStatusSummary, cephStatus, cephStretchState } from './health.ts';
 import { CEPH_CAPS, type CephEntity, type CephKey, ensureKeyring, keyringText } from './keys.ts';
 import { cephIdentityArgs, cephProcessSpec } from './processes.ts';
@@ -343,7 +343,21 @@ export async function bootstrapCeph(spec: CephBootstrapSpec, opts: CephBootstrap
   opts.log(`ceph: ${osds.length} OSDs up and in`);
 
   // 5. Stretch rule, pools, stretch mode.
-  if (!crushDone) await runUnits(spec, admin, stepUnits(phase('osds')), opts.log);
+  if (!crushDone) {
+    try {
+      await runUnits(spec, admin, stepUnits(phase('osds')), opts.log);
+    } catch (e) {
+      // Seen once on a loaded machine: enable_stretch_mode found no location for a monitor whose
+      // set_location had been acknowledged (a monitor election in between). The location steps are
+      // idempotent: set them again, then the (idempotent) pool and stretch steps, once.
+      if (!(e instanceof CephCommandError) || !/Could not find location entry/.test(e.message)) throw e;
+      opts.log(`ceph: ${e.message.split('\n')[0]}; setting the monitors' locations again and retrying once`);
+      const locations = phase('monitors').filter((st) => st.kind === 'run' && st.argv.includes('set_location'));
+      await runUnits(spec, admin, stepUnits(locations), opts.log);
+      await new Promise((r) => setTimeout(r, 2000));
+      await runUnits(spec, admin, stepUnits(phase('osds')), opts.log);
+    }
+  }
   const stretch = await cephStretchState(admin);
   if (!stretch.stretchMode) throw new Error('stretch mode is not on after the bootstrap plan (ceph mon dump: stretch_mode false)');
   const stretchAt = since();
