@@ -48,7 +48,8 @@ export function dryRunsDir(plan: LabPlan): string {
   return join(dirname(plan.stateDir), 'reversibility');
 }
 
-async function takerKeyPair(dir: string): Promise<{ key: string; cert: string }> {
+/** A throw-away taker key pair (EC P-256, self-signed, key 0600) for a blank run or a bench. */
+export async function takerKeyPair(dir: string): Promise<{ key: string; cert: string }> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const key = join(dir, 'taker-key.pem');
   const cert = join(dir, 'taker-cert.pem');

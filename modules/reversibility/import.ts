@@ -475,9 +475,3 @@ export async function importExport(o: ImportOptions): Promise<ImportResult> {
   await writeFile(join(o.work, 'import-report.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
-
-export async function exportSize(dir: string): Promise<number> {
-  let n = 0;
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) n += (await stat(join(e.parentPath, e.name))).size;
-  return n;
-}

@@ -21,7 +21,7 @@
  * difference, 1 otherwise, 2 when it refused to start.
  */
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -35,6 +35,7 @@ import { listNetns } from '../../modules/lab/netns.ts';
 import { shippedLabPlan } from '../../modules/lab/testing.ts';
 import { wafRequest } from '../../modules/lab/wafClient.ts';
 import { REPO_ROOT } from '../../modules/loader/paths.ts';
+import { takerKeyPair } from '../../modules/reversibility/dryRun.ts';
 
 /** Goals of issue 15. */
 export const ROUND_TRIP_GOAL_MS = 10 * 60_000;
@@ -151,30 +152,12 @@ async function main(): Promise<number> {
     await rm(dumpFile, { force: true });
 
     log('3/5 export…');
-    const taker = join(base, 'taker');
-    await mkdir(taker, { mode: 0o700 });
-    await execa('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      join(taker, 'key.pem'),
-      '-out',
-      join(taker, 'cert.pem'),
-      '-days',
-      '2',
-      '-subj',
-      '/CN=bench taker',
-    ]);
+    const taker = await takerKeyPair(join(base, 'taker'));
     const out = join(base, 'export');
     const e0 = Date.now();
     const child = spawn(
       process.execPath,
-      [join(REPO_ROOT, 'bin', 'hdsctl.js'), 'reversibility', 'export', '--out', out, '--recipient', join(taker, 'cert.pem'), '--json', '--allow-dirty'],
+      [join(REPO_ROOT, 'bin', 'hdsctl.js'), 'reversibility', 'export', '--out', out, '--recipient', taker.cert, '--json', '--allow-dirty'],
       {
         env: { ...process.env, HDS_STATE_DIR: join(base, 'state'), NO_COLOR: '1' },
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -197,17 +180,7 @@ async function main(): Promise<number> {
     const b0 = Date.now();
     const boot = await execa(
       'bash',
-      [
-        join(out, 'bootstrap.sh'),
-        '--work',
-        join(base, 'takeover'),
-        '--recipient-key',
-        join(taker, 'key.pem'),
-        '--recipient-cert',
-        join(taker, 'cert.pem'),
-        '--no-install',
-        '--json',
-      ],
+      [join(out, 'bootstrap.sh'), '--work', join(base, 'takeover'), '--recipient-key', taker.key, '--recipient-cert', taker.cert, '--no-install', '--json'],
       { reject: false, stderr: 'inherit' },
     );
     const bootstrapMs = Date.now() - b0;
