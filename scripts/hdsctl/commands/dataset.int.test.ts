@@ -12,8 +12,12 @@ import { DOMAINS } from '../../../modules/dataset/tables.ts';
 import { createDb, pgTableHashes, startPg, type ThrowawayPg } from '../../../modules/dataset/testing/pg.ts';
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
-/** Users of the large load; 1,000,000 by default (HDS_DATASET_INT_USERS to change). */
-const BIG = Number(process.env.HDS_DATASET_INT_USERS ?? 1_000_000);
+/**
+ * Users of the large load: 250,000 by default (HDS_DATASET_INT_USERS=1000000 for the 1 M-user load
+ * of issue 4). Issue 4 allows a smaller N when CI time demands it: the 1 M-user load took 148 s of
+ * the 40-minute suite; `npm run bench:dataset` (BENCH_LOAD_USERS, default 1,000,000) keeps it measured.
+ */
+const BIG = Number(process.env.HDS_DATASET_INT_USERS ?? 250_000);
 
 let pgs: ThrowawayPg;
 const profile = resolveProfile(undefined);
