@@ -12,13 +12,13 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { edgeSites, HSM_TOKEN_LABEL, hsmPaths } from '../lab/edgeEndpoints.ts';
+import { hsmUserPinFile, labTokens } from '../lab/access.ts';
+import { HSM_TOKEN_LABEL } from '../lab/edgeEndpoints.ts';
 import { secretsDir } from '../lab/secrets.ts';
 import type { LabPlan } from '../lab/types.ts';
 import { REPO_ROOT } from '../loader/paths.ts';
 import { isFsError } from '../loader/safeOutput.ts';
 import { HsmKeyStore } from '../runtime/hsm/keystore.ts';
-import { SOFTHSM_CONF_FILE } from '../services/hsm/render.ts';
 import { ConfigSetError, ENVIRONMENT_TREE, type HsmKeySource, type KnownSecret, type SourceFile } from './configSet.ts';
 
 function read(path: string, what: string): string {
@@ -86,10 +86,10 @@ export const LAB_NOT_RUNNING = 'lab not running: no key metadata';
  * token cannot be opened.
  */
 export function labHsmKeys(plan: LabPlan): HsmKeySource {
-  const first = edgeSites(plan)[0];
+  const first = labTokens(plan)[0];
   if (!first) return { status: 'unavailable', reason: `environment ${plan.topology.environment.name} has no WAF site, hence no HSM token in the lab` };
-  const conf = join(hsmPaths(plan.stateDir, first.site.id).confDir, SOFTHSM_CONF_FILE);
-  const pinFile = join(secretsDir(plan.stateDir), 'hsm-user-pin');
+  const conf = first.softhsmConfPath;
+  const pinFile = hsmUserPinFile(plan);
   const missing = [conf, pinFile].filter((p) => !statSync(p, { throwIfNoEntry: false })?.isFile());
   if (missing.length)
     return {
@@ -99,10 +99,10 @@ export function labHsmKeys(plan: LabPlan): HsmKeySource {
   let store: HsmKeyStore | undefined;
   try {
     store = HsmKeyStore.open({ softhsmConfPath: conf, tokenLabel: HSM_TOKEN_LABEL, userPin: read(pinFile, 'the HSM user PIN').trim() });
-    return { status: 'read', token: HSM_TOKEN_LABEL, site: first.site.id, keys: store.keyInventory() };
+    return { status: 'read', token: HSM_TOKEN_LABEL, site: first.site, keys: store.keyInventory() };
   } catch (e) {
     if (e instanceof ConfigSetError) throw e;
-    return { status: 'unavailable', reason: `the HSM token ${HSM_TOKEN_LABEL} of ${first.site.id} could not be read: ${(e as Error).message.split('\n')[0]}` };
+    return { status: 'unavailable', reason: `the HSM token ${HSM_TOKEN_LABEL} of ${first.site} could not be read: ${(e as Error).message.split('\n')[0]}` };
   } finally {
     store?.close();
   }

@@ -33,9 +33,8 @@ import { lookupUser, runCommand } from '../lab/command.ts';
 import { labPaths } from '../lab/context.ts';
 import { pgbackrestOnRepo } from '../lab/components/pgbackrest.ts';
 import { edgeSites, objectGateways, refserviceDomain } from '../lab/edgeEndpoints.ts';
-import { haproxyEndpoints } from '../lab/endpoints.ts';
+import { domainClient } from '../lab/access.ts';
 import { labProfileOf } from '../lab/guests.ts';
-import { appClient } from '../lab/probes.ts';
 import { processStatus, startProcess, stopProcess } from '../lab/supervisor.ts';
 import type { LabPlan } from '../lab/types.ts';
 import { wafRequest } from '../lab/wafClient.ts';
@@ -129,12 +128,7 @@ async function dirBytes(path: string): Promise<number> {
 
 /** A client of the domain's primary through the first site's HAProxy (the app role owns the tables). */
 async function sourceClient(plan: LabPlan, domain: string): Promise<pg.Client> {
-  const h = haproxyEndpoints(plan)[0];
-  const c = h?.clusters.find((x) => x.domain === domain);
-  if (!h || !c) throw new Error(`no HAProxy serves ${domain} in the lab`);
-  const client = await appClient(plan, domain, h.address, c.writePort, 10_000);
-  await client.query('SET statement_timeout = 0');
-  return client;
+  return domainClient(plan, domain, { noStatementTimeout: true });
 }
 
 /** Writes a document through the first site's WAF (the path a user's takes), for the copy's service check. */

@@ -32,13 +32,11 @@ import { labComponents } from '../lab/components/all.ts';
 import { labDocumentsS3, labHasCeph } from '../lab/components/ceph.ts';
 import { pgbackrestOnRepo } from '../lab/components/pgbackrest.ts';
 import { labHasRepo, labOfflineRepoPath, unsealForLabTeardown } from '../lab/backup.ts';
-import { edgeSites, HSM_TOKEN_LABEL, hsmPaths, objectGateways, refserviceDomain } from '../lab/edgeEndpoints.ts';
-import { haproxyEndpoints } from '../lab/endpoints.ts';
+import { edgeSites, HSM_TOKEN_LABEL, objectGateways, refserviceDomain } from '../lab/edgeEndpoints.ts';
+import { domainClient, domainWriteEndpoint, hsmUserPin, labTokens } from '../lab/access.ts';
 import { labSecretOf } from '../lab/guests.ts';
 import { labDown } from '../lab/lab.ts';
 import { networkStatus } from '../lab/netns.ts';
-import { appClient } from '../lab/probes.ts';
-import { secretsDir } from '../lab/secrets.ts';
 import type { LabPlan } from '../lab/types.ts';
 import { wafRequest } from '../lab/wafClient.ts';
 import { pgRoleNames } from '../model/roles.ts';
@@ -48,7 +46,6 @@ import { exists } from '../runtime/fsutil.ts';
 import { HsmKeyStore } from '../runtime/hsm/keystore.ts';
 import { ensureLabCa } from '../runtime/pki.ts';
 import { pgCredentialRef } from '../services/fromTopology/postgres.ts';
-import { SOFTHSM_CONF_FILE } from '../services/hsm/render.ts';
 import { SIGNING_KEY_LABEL } from './export.ts';
 import { destructionSignedPayload } from './pv/signature.ts';
 import type { DestructionCertificate, DestroyedItem } from './pv/types.ts';
@@ -89,15 +86,11 @@ interface Sample {
 }
 
 function tokens(plan: LabPlan): Array<{ site: string; conf: string }> {
-  return edgeSites(plan).map((e) => ({ site: e.site.id, conf: join(hsmPaths(plan.stateDir, e.site.id).confDir, SOFTHSM_CONF_FILE) }));
-}
-
-async function pin(plan: LabPlan): Promise<string> {
-  return (await readFile(join(secretsDir(plan.stateDir), 'hsm-user-pin'), 'utf8')).trim();
+  return labTokens(plan).map((t) => ({ site: t.site, conf: t.softhsmConfPath }));
 }
 
 async function withToken<T>(plan: LabPlan, conf: string, f: (s: HsmKeyStore) => T | Promise<T>): Promise<T> {
-  const s = HsmKeyStore.open({ softhsmConfPath: conf, tokenLabel: HSM_TOKEN_LABEL, userPin: await pin(plan) });
+  const s = HsmKeyStore.open({ softhsmConfPath: conf, tokenLabel: HSM_TOKEN_LABEL, userPin: await hsmUserPin(plan) });
   try {
     return await f(s);
   } finally {
@@ -106,13 +99,12 @@ async function withToken<T>(plan: LabPlan, conf: string, f: (s: HsmKeyStore) => 
 }
 
 async function adminClient(plan: LabPlan, domain: string): Promise<pg.Client> {
-  const h = haproxyEndpoints(plan)[0];
-  const c = h?.clusters.find((x) => x.domain === domain);
-  if (!h || !c) throw new DestroyError(`no HAProxy serves ${domain}`);
+  const e = domainWriteEndpoint(plan, domain);
+  if (!e) throw new DestroyError(`no HAProxy serves ${domain}`);
   const ca = await readFile((await ensureLabCa(join(plan.stateDir, 'pki'))).cert);
   const client = new pg.Client({
-    host: h.address,
-    port: c.writePort,
+    host: e.host,
+    port: e.port,
     user: pgRoleNames(domain).app,
     password: await labSecretOf(plan, pgCredentialRef(plan.topology, domain, 'app')),
     database: 'postgres',
@@ -156,8 +148,7 @@ export async function destroyEnvironment(o: DestroyOptions): Promise<DestroyResu
   const gw = objectGateways(plan)[0];
   const s3 = labHasCeph(plan) && gw ? await labDocumentsS3(plan, gw) : undefined;
   {
-    const h = haproxyEndpoints(plan)[0]!;
-    const c = await appClient(plan, domain, h.address, h.clusters.find((x) => x.domain === domain)!.writePort, 10_000);
+    const c = await domainClient(plan, domain);
     try {
       const r = await c.query<Sample['row'] & { id: string }>(
         'SELECT id::text AS id, content_iv, content_tag, wrapped_key, key_domain, content_object, content_ciphertext FROM public.documents ORDER BY md5(id::text) LIMIT $1',
@@ -359,7 +350,7 @@ export async function destroyEnvironment(o: DestroyOptions): Promise<DestroyResu
     rex: '',
     validation: { signatures: [] },
   };
-  const signer = { softhsmConfPath: tokens(plan)[0]!.conf, tokenLabel: HSM_TOKEN_LABEL, userPin: await pin(plan), label: SIGNING_KEY_LABEL };
+  const signer = { softhsmConfPath: tokens(plan)[0]!.conf, tokenLabel: HSM_TOKEN_LABEL, userPin: await hsmUserPin(plan), label: SIGNING_KEY_LABEL };
   const key = await ensureSigningKey(signer);
   const certPem = await issueSigningCertificate({
     publicKeyPem: key.publicKeyPem,

@@ -17,7 +17,7 @@
  * Any difference makes the result fail; the report names it.
  */
 import { createReadStream } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
@@ -26,12 +26,10 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { parseDocument } from 'yaml';
 import { labComponents } from '../lab/components/all.ts';
 import { labDocumentsBucket, labDocumentsS3, labHasCeph } from '../lab/components/ceph.ts';
-import { edgeSites, HSM_TOKEN_LABEL, hsmPaths, objectGateways, refserviceDomain } from '../lab/edgeEndpoints.ts';
-import { haproxyEndpoints } from '../lab/endpoints.ts';
+import { edgeSites, objectGateways, refserviceDomain } from '../lab/edgeEndpoints.ts';
+import { domainClient as labDomainClient, domainWriteEndpoint, labTokens, openLabToken } from '../lab/access.ts';
 import { labPlanFromEvaluation } from '../lab/fromTopology.ts';
 import { labDown, labUp } from '../lab/lab.ts';
-import { appClient } from '../lab/probes.ts';
-import { secretsDir } from '../lab/secrets.ts';
 import { labSmoke } from '../lab/smoke.ts';
 import type { LabPlan } from '../lab/types.ts';
 import { wafRequest } from '../lab/wafClient.ts';
@@ -39,8 +37,7 @@ import { evaluate, loadWorkspace } from '../loader/load.ts';
 import { parseCidr } from '../model/cidr.ts';
 import { tableFingerprints } from '../restore/marks.ts';
 import { putObjectEncrypted } from '../runtime/ceph/s3.ts';
-import { HsmKeyStore } from '../runtime/hsm/keystore.ts';
-import { SOFTHSM_CONF_FILE } from '../services/hsm/render.ts';
+import type { HsmKeyStore } from '../runtime/hsm/keystore.ts';
 import { compareTables, DESCRIPTION_SUFFIX, SEQUENCES_FILE, tableFileBase } from './data.ts';
 import { importDocuments, verifyDocuments } from './documents.ts';
 import { verifyExport } from './signing.ts';
@@ -178,12 +175,8 @@ async function buildWorkspace(o: ImportOptions, manifest: ExportManifest): Promi
 // --- data -----------------------------------------------------------------------------------
 
 async function domainClient(plan: LabPlan, domain: string): Promise<pg.Client> {
-  const h = haproxyEndpoints(plan)[0];
-  const c = h?.clusters.find((x) => x.domain === domain);
-  if (!h || !c) throw new ImportError(`the rebuilt lab has no HAProxy for ${domain}`);
-  const client = await appClient(plan, domain, h.address, c.writePort, 30_000);
-  await client.query('SET statement_timeout = 0');
-  return client;
+  if (!domainWriteEndpoint(plan, domain)) throw new ImportError(`the rebuilt lab has no HAProxy for ${domain}`);
+  return labDomainClient(plan, domain, { timeoutMs: 30_000, noStatementTimeout: true });
 }
 
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
@@ -353,13 +346,8 @@ function parseCsvLine(line: string): string[] {
 // --- documents ------------------------------------------------------------------------------
 
 async function openTakerHsm(plan: LabPlan): Promise<HsmKeyStore> {
-  const first = edgeSites(plan)[0];
-  if (!first) throw new ImportError('the rebuilt lab has no HSM token');
-  return HsmKeyStore.open({
-    softhsmConfPath: join(hsmPaths(plan.stateDir, first.site.id).confDir, SOFTHSM_CONF_FILE),
-    tokenLabel: HSM_TOKEN_LABEL,
-    userPin: (await readFile(join(secretsDir(plan.stateDir), 'hsm-user-pin'), 'utf8')).trim(),
-  });
+  if (labTokens(plan).length === 0) throw new ImportError('the rebuilt lab has no HSM token');
+  return openLabToken(plan);
 }
 
 // --- the whole import -----------------------------------------------------------------------
