@@ -96,6 +96,10 @@ async function main(): Promise<number> {
   }
   const base = await mkdtemp(join(process.env.BENCH_REV_DIR ?? tmpdir(), 'hds-bench-rev-'));
   await chmod(base, 0o755);
+  // The taker's work directory: short, as bootstrap.sh demands (the rebuilt lab's Unix sockets
+  // live under it; Linux limits their paths to 107 bytes), like the dry run's.
+  const takeover = await mkdtemp(join(tmpdir(), 'hds-to-'));
+  await chmod(takeover, 0o755);
   const plan = shippedLabPlan(join(base, 'state', 'lab'));
   const components = labComponents(plan);
   let up = false;
@@ -104,6 +108,7 @@ async function main(): Promise<number> {
     (teardownP ??= (async () => {
       if (up) await labDown(plan, { components, log: () => undefined, purge: true }).catch((e: Error) => log(`teardown: ${e.message.split('\n')[0]}`));
       await rm(base, { recursive: true, force: true }).catch(() => undefined);
+      await rm(takeover, { recursive: true, force: true }).catch(() => undefined);
     })());
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
     process.once(sig, () => {
@@ -180,7 +185,7 @@ async function main(): Promise<number> {
     const b0 = Date.now();
     const boot = await execa(
       'bash',
-      [join(out, 'bootstrap.sh'), '--work', join(base, 'takeover'), '--recipient-key', taker.key, '--recipient-cert', taker.cert, '--no-install', '--json'],
+      [join(out, 'bootstrap.sh'), '--work', takeover, '--recipient-key', taker.key, '--recipient-cert', taker.cert, '--no-install', '--json'],
       { reject: false, stderr: 'inherit' },
     );
     const bootstrapMs = Date.now() - b0;

@@ -24,7 +24,9 @@ describe('hdsctl workloads render', { timeout: 300_000 }, () => {
     doc.deleteIn(['workloads']);
     writeFileSync(recette, doc.toString());
     const cases: Array<[string[], string | RegExp]> = [
-      [[], 'error: --env is required; name the environment (e.g. hdsctl workloads render --env production)'],
+      [[], 'error: --env is required; name the environment (e.g. hdsctl workloads render --env production), or --all for every environment with workloads'],
+      [['--all', '--env', 'production'], 'error: --all and --env "production" exclude each other; give one (e.g. hdsctl workloads render --all)'],
+      [['--all', '--cluster', 'DC1'], 'error: --cluster "DC1" needs --env (one environment), not --all; drop --cluster or name the environment'],
       [['--env', 'nope'], /^error: --env: "nope" is not an environment of environments \(known: bench, certification, .*production.*\); /],
       [
         ['--env', 'lab'],
@@ -61,6 +63,27 @@ describe('hdsctl workloads render', { timeout: 300_000 }, () => {
       expect(run.stdout).toBe('');
       expect(treeSnapshot(p)).toBe(before);
     }
+  });
+
+  it('--all: every environment with workloads in one run, each under <env>/<site>/, the same bytes as its own render', async () => {
+    const p = scratchProject();
+    const stacks = JSON.parse((await runCliIn(p, ['workloads', 'list-stacks', '--json'])).stdout) as Array<{ environment: string; cluster: string }>;
+    const all = await runCliIn(p, ['workloads', 'render', '--all', '--out', 'out/all', '--json']);
+    expect(all.code).toBe(0);
+    const report = JSON.parse(all.stdout) as { environments: string[]; clusters: Array<{ environment: string; site: string; directory: string }> };
+    expect(report.environments).toEqual([...new Set(stacks.map((x) => x.environment))].sort());
+    expect(report.clusters.map((c) => `${c.environment}-${c.site}`).sort()).toEqual(stacks.map((x) => `${x.environment}-${x.cluster}`).sort());
+    for (const env of report.environments) expect(existsSync(join(p, 'out', 'all', env))).toBe(true);
+    // One environment rendered alone gives the same files as its part of --all.
+    const one = await runCliIn(p, ['workloads', 'render', '--env', 'production', '--out', 'out/one']);
+    expect(one.code).toBe(0);
+    const sums = (dir: string) =>
+      readFileSync(join(p, dir, 'SHA256SUMS'), 'utf8')
+        .trim()
+        .split('\n')
+        .filter((l) => l.includes('  production/'));
+    expect(sums('out/one').length).toBeGreaterThan(0);
+    expect(sums('out/all')).toEqual(sums('out/one'));
   });
 
   it('writes the manifests of both production clusters with their hashes, and replaces only its own output', async () => {

@@ -1,5 +1,5 @@
 /**
- * `hdsctl workloads render --env NAME [--cluster DC1] [--out DIR] [--json]`: the application
+ * `hdsctl workloads render --env NAME|--all [--cluster DC1] [--out DIR] [--json]`: the application
  * workloads of an environment's OpenShift clusters (issue 12), as the Pulumi program would send
  * them — run under Pulumi's own mocks, every resource validated against its schema — written as
  * YAML for review or a GitOps tool, with a summary per cluster weighed against its workers.
@@ -111,9 +111,21 @@ function notFitting(s: ClusterSummary): string {
 /** Relative path of a cluster's directory in the output: `<env>/<site lower>`. */
 const clusterDir = (r: ClusterRender) => join(r.environment, r.site.toLowerCase());
 
-async function render(opts: { env?: string; cluster?: string; out: string; dir?: string; json?: boolean }, setExit: (code: number) => void): Promise<void> {
+async function render(
+  opts: { env?: string; all?: boolean; cluster?: string; out: string; dir?: string; json?: boolean },
+  setExit: (code: number) => void,
+): Promise<void> {
+  if (opts.all && opts.env !== undefined)
+    throw new ArgProblem(`--all and --env ${JSON.stringify(opts.env)} exclude each other; give one (e.g. hdsctl workloads render --all)`);
+  if (opts.all && opts.cluster !== undefined)
+    throw new ArgProblem(`--cluster ${JSON.stringify(opts.cluster)} needs --env (one environment), not --all; drop --cluster or name the environment`);
   const a = checkOptions(opts, {
-    env: { check: text(64, 'production'), required: 'name the environment (e.g. hdsctl workloads render --env production)' },
+    env: opts.all
+      ? text(64, 'production')
+      : {
+          check: text(64, 'production'),
+          required: 'name the environment (e.g. hdsctl workloads render --env production), or --all for every environment with workloads',
+        },
     cluster: site,
     out: outputPath(DEFAULT_OUT),
     dir: environmentsDir,
@@ -123,10 +135,16 @@ async function render(opts: { env?: string; cluster?: string; out: string; dir?:
   const evaluation = evaluateEnvironments({ dir: a.dir }, a.env);
   if (evaluation.diagnostics.length)
     throw new CliError(
-      `the environments are not valid, nothing was written (hdsctl validate --env ${a.env}):\n${evaluation.diagnostics.map(formatDiagnostic).join('\n')}`,
+      `the environments are not valid, nothing was written (hdsctl validate${a.env ? ` --env ${a.env}` : ''}):\n${evaluation.diagnostics.map(formatDiagnostic).join('\n')}`,
     );
-  const t = evaluation.topologies.get(a.env)!;
-  const sites = selectSites(a.env, t, evaluation.topologies, a.cluster);
+  // One environment, or (--all) every environment with workloads, in this one process: the
+  // reversibility export renders them all, and a process per environment cost ~5 s of start each.
+  const envs = a.env ? [a.env] : withWorkloads(evaluation.topologies);
+  if (!envs.length) throw new CliError('--all: no environment declares workloads (a workloads: section and an OpenShift cluster); nothing was written');
+  const jobs = envs.map((env) => {
+    const t = evaluation.topologies.get(env)!;
+    return { env, t, sites: selectSites(env, t, evaluation.topologies, a.cluster) };
+  });
   const started = Date.now();
   // Pulumi, the Kubernetes schemas and the CRDs load here only: the other commands start without them.
   const [{ renderCluster }, { CaptureError }, { formatManifestError }] = await Promise.all([
@@ -134,15 +152,17 @@ async function render(opts: { env?: string; cluster?: string; out: string; dir?:
     import('../../../modules/workloads/capture.ts'),
     import('../../../modules/workloads/validate/index.ts'),
   ]);
-  log(`rendering the workloads of ${a.env} (${sites.join(', ')}) under Pulumi mocks ...`);
   const renders: ClusterRender[] = [];
-  for (const s of sites) {
-    try {
-      renders.push(await renderCluster(t, s));
-    } catch (e) {
-      if (e instanceof LayoutError || e instanceof CaptureError || e instanceof WorkloadPlanError)
-        throw new CliError(`${a.env} ${s} (stack ${stackName(a.env, s)}): ${e.message}; nothing was written`);
-      throw e;
+  for (const { env, t, sites } of jobs) {
+    log(`rendering the workloads of ${env} (${sites.join(', ')}) under Pulumi mocks ...`);
+    for (const s of sites) {
+      try {
+        renders.push(await renderCluster(t, s));
+      } catch (e) {
+        if (e instanceof LayoutError || e instanceof CaptureError || e instanceof WorkloadPlanError)
+          throw new CliError(`${env} ${s} (stack ${stackName(env, s)}): ${e.message}; nothing was written`);
+        throw e;
+      }
     }
   }
   const errors = renders.flatMap((r) => r.errors.map((e) => `${r.site} ${formatManifestError(e)}`));
@@ -154,8 +174,14 @@ async function render(opts: { env?: string; cluster?: string; out: string; dir?:
   const summaries = renders.map((r) => r.summary);
   const tooBig = summaries.filter((s) => !s.fits);
   if (tooBig.length) {
-    if (opts.json) printJson({ ok: false, environment: a.env, outdir: null, clusters: summaries });
-    else printSummary(a.env, undefined, summaries);
+    if (opts.json) printJson({ ok: false, environment: a.env ?? null, environments: envs, outdir: null, clusters: summaries });
+    else
+      for (const env of envs)
+        printSummary(
+          env,
+          undefined,
+          summaries.filter((x) => x.environment === env),
+        );
     throw new CliError(
       `the workloads do not fit their cluster, nothing was written:\n${tooBig.map(notFitting).join('\n')}\n(add workers or larger workers, lower workloads.loadFactor, or leave components out)`,
     );
@@ -176,11 +202,18 @@ async function render(opts: { env?: string; cluster?: string; out: string; dir?:
   if (opts.json) {
     printJson({
       ok: true,
-      environment: a.env,
+      environment: a.env ?? null,
+      environments: envs,
       outdir,
       clusters: renders.map((r) => ({ ...r.summary, directory: join(outdir, clusterDir(r)), files: r.files.map((f) => f.name) })),
     });
-  } else printSummary(a.env, outdir, summaries);
+  } else
+    for (const env of envs)
+      printSummary(
+        env,
+        outdir,
+        summaries.filter((x) => x.environment === env),
+      );
   for (const s of summaries)
     if (s.atMax.cpuMillis !== s.model.atMax.cpuMillis || s.atMax.memoryMiB !== s.model.atMax.memoryMiB || s.atMax.pods !== s.model.atMax.pods)
       log(
@@ -231,7 +264,8 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .description(
       'run the workloads program under Pulumi mocks, validate every resource against its schema and write the YAML manifests (one file per namespace) of each OpenShift cluster, with a summary; exit 1 on a schema error or when a cluster does not fit',
     )
-    .option('--env <name>', 'the environment (required)')
+    .option('--env <name>', 'the environment (required unless --all)')
+    .option('--all', 'every environment with workloads, in one run (output <env>/<site>/ for each)')
     .option('--cluster <site>', 'one OpenShift site (e.g. DC1); default: every OpenShift site of the environment')
     .option(
       '--out <dir>',
@@ -241,7 +275,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .option('--dir <path>', 'environments directory (default: ./environments or $HDS_ENVIRONMENTS_DIR)')
     .option('--json', 'the summary as JSON on stdout')
     .exitOverride()
-    .action((opts: { env?: string; cluster?: string; out: string; dir?: string; json?: boolean }) => render(opts, setExit));
+    .action((opts: { env?: string; all?: boolean; cluster?: string; out: string; dir?: string; json?: boolean }) => render(opts, setExit));
   workloads
     .command('list-stacks')
     .description('the Pulumi stacks of the workloads program: one per environment with workloads x OpenShift cluster (<env>-<site>)')
