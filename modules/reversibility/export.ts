@@ -28,7 +28,10 @@ import type pg from 'pg';
 import { configSetEntries } from '../backup/configSet.ts';
 import { labHsmKeys, labKnownSecrets, readEnvironmentTree, readWaivers, toolCommit } from '../backup/collect.ts';
 import { labDocumentsS3, labHasCeph } from '../lab/components/ceph.ts';
-import { objectGateways, refserviceDomain } from '../lab/edgeEndpoints.ts';
+import { edgeSites, objectGateways, refserviceDomain } from '../lab/edgeEndpoints.ts';
+import { wafDirs } from '../lab/components/waf.ts';
+import { wafRuntimePaths } from '../services/waf/render.ts';
+import { exportAuditLogs } from './audit.ts';
 import { domainClient, domainWriteEndpoint, labTokenOptions, labTokens, openLabToken } from '../lab/access.ts';
 import { appClient } from '../lab/probes.ts';
 import { labSecretOf } from '../lab/guests.ts';
@@ -414,6 +417,12 @@ async function exportData(o: ExportOptions, j: Journal, out: string, hsm: HsmKey
       await holder.end().catch(() => undefined);
     }
   }
+  // The WAF sites' audit logs (the databases' trace tables went with the CSV above).
+  const audit = await exportAuditLogs(
+    edgeSites(plan).map((e) => ({ site: e.site.id, logsDir: dirname(wafRuntimePaths({ runDir: wafDirs({ plan }, e).runDir, name: e.guest.name }).accessLog) })),
+    out,
+  );
+  o.onProgress?.({ section: 'data', detail: `audit logs: ${audit.length} files, ${audit.reduce((n, f) => n + f.lines, 0)} lines` });
 }
 
 async function exportDomainDocuments(

@@ -162,6 +162,11 @@ describe.skipIf(!isRoot)('reversibility against the real lab (root)', () => {
     });
     keptExport = join(dir, 'export');
     expect(run.differences).toEqual([]);
+    // The WAF's audit logs went with the data: complete JSON lines, listed in SHA256SUMS.
+    const access = join(keptExport, 'data', 'audit', 'DC1', 'access.json.log');
+    expect(readFileSync(access, 'utf8').length).toBeGreaterThan(0);
+    for (const l of readFileSync(access, 'utf8').split('\n').filter(Boolean)) JSON.parse(l);
+    expect(readFileSync(join(keptExport, 'SHA256SUMS'), 'utf8')).toContain('  data/audit/DC1/access.json.log');
     expect(run.verdict).toBe('passed');
     expect(dryRunFindings(run)).toEqual([]);
     expect(run.volumes.rows).toBeGreaterThan(0);
