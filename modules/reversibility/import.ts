@@ -234,10 +234,10 @@ async function loadDomain(
       ).rows.map((x) => x.name),
     );
     const missing = exported.filter((t) => !present.has(t));
-    if (missing.length) {
-      // Tables the service has not created (e.g. a dataset's): from the exported DDL, table by table.
-      await applyMissingDdl(c, join(from, 'data', domain, 'schema.sql'), missing, log);
-    }
+    // Tables the service has not created (e.g. a dataset's): from the exported DDL, table by table;
+    // their constraints and indexes once their rows are in (as pg_restore does: an index built
+    // once, foreign keys checked once per table rather than per row).
+    const postData = missing.length ? await createMissingTables(c, join(from, 'data', domain, 'schema.sql'), missing, log) : [];
     const order = await loadOrder(c, exported);
     let rows = 0;
     await c.query('BEGIN');
@@ -267,6 +267,11 @@ async function loadDomain(
         isCalled === 't' || isCalled === 'true',
       ]);
     }
+    if (postData.length) {
+      const t0 = Date.now();
+      for (const stmt of postData) await c.query(stmt);
+      log(`${domain}: ${postData.length} constraints and indexes of the created tables in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
     await c.query('COMMIT');
     await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const tables = await tableFingerprints(c, exported);
@@ -282,10 +287,10 @@ async function loadDomain(
 
 /**
  * The tables the rebuilt service did not create (a dataset's, another application's), from
- * pg_dump's schema.sql: their schemas and CREATE TABLE statements first, then — in the file's
- * order, primary keys before foreign keys — their constraints and indexes.
+ * pg_dump's schema.sql: creates their schemas and tables, and returns — in the file's order,
+ * primary keys before foreign keys — their constraints and indexes, for after the load.
  */
-async function applyMissingDdl(c: pg.Client, schemaSql: string, tables: string[], log: (l: string) => void): Promise<void> {
+async function createMissingTables(c: pg.Client, schemaSql: string, tables: string[], log: (l: string) => void): Promise<string[]> {
   const sql = await readFile(schemaSql, 'utf8');
   const statements = sql
     .split(/;\s*\n/)
@@ -306,8 +311,8 @@ async function applyMissingDdl(c: pg.Client, schemaSql: string, tables: string[]
       new RegExp(`^(?:ALTER TABLE (?:ONLY )?${name(t)}\\s+ADD CONSTRAINT|CREATE (?:UNIQUE )?INDEX \\S+ ON (?:ONLY )?${name(t)}\\s)`, 'i').test(s),
     ),
   );
-  for (const s of after) await c.query(s);
-  log(`created ${tables.length} tables from the exported DDL (${after.length} constraints and indexes)`);
+  log(`created ${tables.length} tables from the exported DDL (${after.length} constraints and indexes after the load)`);
+  return after;
 }
 
 function escapeRe(s: string): string {

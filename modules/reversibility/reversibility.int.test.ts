@@ -20,7 +20,7 @@ import { shippedLabPlan } from '../lab/testing.ts';
 import { wafRequest } from '../lab/wafClient.ts';
 import { REPO_ROOT } from '../loader/paths.ts';
 import { checkDestroyRequest, DestroyError, destroyEnvironment } from './destroy.ts';
-import { reversibilityDryRun } from './dryRun.ts';
+import { reversibilityDryRun, takerKeyPair } from './dryRun.ts';
 import { ExportError, exportEnvironment } from './export.ts';
 import { destructionFindings, dryRunFindings, renderDestruction, renderDryRun } from './pv/index.ts';
 import { verifyExport } from './signing.ts';
@@ -36,6 +36,7 @@ describe.skipIf(!isRoot)('reversibility against the real lab (root)', () => {
   const components = labComponents(plan);
   const log = (l: string) => process.stderr.write(`[reversibility] ${l}\n`);
   const taker = join(stateDir, 'taker');
+  let takerCert = '';
   const documents: Array<{ id: string; sha256: string }> = [];
   const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8' }).stdout.trim() !== '';
 
@@ -54,28 +55,7 @@ describe.skipIf(!isRoot)('reversibility against the real lab (root)', () => {
       expect(r.status).toBe(201);
       documents.push({ id: (JSON.parse(r.body) as { id: string }).id, sha256: createHash('sha256').update(content).digest('hex') });
     }
-    mkdirSync(taker, { mode: 0o700 });
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        join(taker, 'key.pem'),
-        '-out',
-        join(taker, 'cert.pem'),
-        '-days',
-        '2',
-        '-subj',
-        '/O=Repreneur CI/CN=taker',
-      ],
-      { stdio: 'ignore' },
-    );
+    takerCert = (await takerKeyPair(taker)).cert;
   }, 600_000);
 
   afterAll(async () => {
@@ -93,7 +73,7 @@ describe.skipIf(!isRoot)('reversibility against the real lab (root)', () => {
         '--out',
         out,
         '--recipient',
-        join(taker, 'cert.pem'),
+        takerCert,
         '--platform',
         'environment',
         '--no-probe',
