@@ -9,7 +9,7 @@
  *   <schema>.<table>.csv                COPY (SELECT … ORDER BY <primary key | row text>) TO STDOUT (csv, HEADER)
  *   <schema>.<table>.columns.json       TableDescription (types, nullability, defaults, key, rows, fingerprint)
  *   sequences.csv                       schema,sequence,last_value,is_called (sequence values are data, not DDL)
- *   dump.pgcustom                       pg_dump -Fc, for a fast native restore (owners and grants kept)
+ *   dump.pgcustom                       pg_dump -Fc --compress=1, for a fast native restore (owners and grants kept)
  * The schema `hds_restore` (restore marks) is left out, as modules/restore/marks.ts userTables does.
  *
  * - Bounded memory: each CSV is a stream (pg-copy-streams → file, with back-pressure), pg_dump
@@ -56,6 +56,12 @@ const execFileP = promisify(execFile);
 export const DEFAULT_PG_BIN = '/usr/lib/postgresql/15/bin';
 export const SCHEMA_FILE = 'schema.sql';
 export const DUMP_FILE = 'dump.pgcustom';
+/**
+ * zlib level of the native dump: 1, not pg_dump's default. The dump is there for a fast restore,
+ * beside the CSV; pg_dump's own compression is CPU the export shares, on 2 cores, with the COPYs
+ * and the fingerprints (docs/reversibility.md "Figures" gives both sizes).
+ */
+export const DUMP_COMPRESSION = 1;
 export const SEQUENCES_FILE = 'sequences.csv';
 export const CSV_SUFFIX = '.csv';
 export const DESCRIPTION_SUFFIX = '.columns.json';
@@ -479,7 +485,11 @@ export async function exportDatabase(o: ExportDatabaseOptions): Promise<ExportDa
       }
       if (!skip(prefix + DUMP_FILE)) {
         const stderr: string[] = [];
-        const p = spawn(join(pgBin, 'pg_dump'), ['-Fc', ...dumpArgs], { env: target.env, stdio: ['ignore', 'pipe', 'pipe'], signal: abort.signal });
+        const p = spawn(join(pgBin, 'pg_dump'), ['-Fc', `--compress=${DUMP_COMPRESSION}`, ...dumpArgs], {
+          env: target.env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          signal: abort.signal,
+        });
         const exited = collect(p, stderr);
         exited.catch(() => undefined);
         try {
