@@ -1,6 +1,8 @@
 /**
- * Documents handed over to the taker (EXG_REV_14, EXG_REV_19, CAIH-S3-8): real `openssl cms`
- * (AuthEnvelopedData, AES-256-GCM, RSA-OAEP), test certificates made with openssl, a fake pg client
+ * Documents handed over to the taker (EXG_REV_14, EXG_REV_19, CAIH-S3-8): CMS AuthEnvelopedData
+ * (AES-256-GCM, RSA-OAEP or ECDH) made and read in process (cms.ts; cms.test.ts checks it against
+ * openssl in depth) and opened here by stock `openssl cms` too; openssl kept as the reader of CMS
+ * files cms.ts does not read; test certificates made with openssl, a fake pg client
  * over an in-memory `documents` table, in-memory object stores and AES key-wrap KeyWrappers in
  * node standing for the source's and the taker's HSMs (the SoftHSM2 + PostgreSQL round trip is
  * documents.int.test.ts). Asserts the round trip export → import → same contents under the
@@ -24,6 +26,8 @@ import {
   encryptForRecipient,
   exportDocuments,
   importDocuments,
+  loadRecipient,
+  loadRecipientKey,
   NoRecipientError,
   parseDocumentIndex,
   readDocumentIndex,
@@ -179,7 +183,7 @@ afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-describe('encryptForRecipient / decryptFromRecipient (openssl cms)', () => {
+describe('encryptForRecipient / decryptFromRecipient (in process, opened by openssl cms)', () => {
   it('round-trips a buffer and a multi-chunk stream as AuthEnvelopedData (AES-256-GCM, RSA-OAEP) that stock openssl opens', async () => {
     const small = Buffer.from(`${MARKER} small`);
     const out = join(tmp, 'rt/small.cms');
@@ -272,6 +276,83 @@ describe('encryptForRecipient / decryptFromRecipient (openssl cms)', () => {
     );
     await expect(encryptForRecipient(Buffer.from('x'), certs.weak!.cert, join(dir, 'c.cms'))).rejects.toThrow(/1024 bits.*at least 2048/);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('reads files openssl made (streamed BER, OAEP) in process, and hands what cms.ts does not read (EnvelopedData) to CmsOptions.openssl', async () => {
+    const content = Buffer.alloc(50_000, `${MARKER} `);
+    const input = join(tmp, 'legacy/in.bin');
+    mkdirSync(join(tmp, 'legacy'), { recursive: true });
+    writeFileSync(input, content);
+    const made = (name: string, cipher: string, extra: string[]) => {
+      const out = join(tmp, `legacy/${name}.cms`);
+      execFileSync('openssl', ['cms', '-encrypt', '-binary', '-outform', 'DER', cipher, '-recip', certs.taker!.cert, ...extra, '-in', input, '-out', out]);
+      return out;
+    };
+    const oaep = ['-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256', '-keyopt', 'rsa_mgf1_md:sha256'];
+    // As encryptForRecipient wrote them before it was in process: no openssl needed to read them now.
+    const streamed = made('streamed', '-aes-256-gcm', ['-stream', ...oaep]);
+    const noOpenssl = { openssl: join(tmp, 'no-such-openssl') };
+    expect((await decryptFromRecipient(streamed, certs.taker!.key, certs.taker!.cert, noOpenssl)).equals(content)).toBe(true);
+    // EnvelopedData (AES-256-CBC): openssl's job.
+    const cbc = made('cbc', '-aes-256-cbc', oaep);
+    expect((await decryptFromRecipient(cbc, certs.taker!.key, certs.taker!.cert)).equals(content)).toBe(true);
+    await expect(decryptFromRecipient(cbc, certs.taker!.key, certs.taker!.cert, noOpenssl)).rejects.toThrow(/cannot run .*no-such-openssl/);
+  });
+
+  it('reads the certificate and the key once when given them loaded (loadRecipient, loadRecipientKey); a passphrase file opens an encrypted key', async () => {
+    const dir = join(tmp, 'once');
+    mkdirSync(dir, { recursive: true });
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    const pass = join(dir, 'pass.txt');
+    writeFileSync(cert, readFileSync(certs.ec!.cert));
+    writeFileSync(pass, 'correct horse\n');
+    execFileSync('openssl', ['pkey', '-in', certs.ec!.key, '-aes256', '-passout', `file:${pass}`, '-out', key]);
+    const recipient = await loadRecipient(cert);
+    const keyPair = await loadRecipientKey(key, cert, pass);
+    rmSync(cert);
+    rmSync(key);
+    const out = join(dir, 'doc.cms');
+    await encryptForRecipient(Buffer.from('read once'), cert, out, { recipient });
+    expect((await decryptFromRecipient(out, key, cert, { keyPair })).toString()).toBe('read once');
+    // Without them, the files are read (and are gone here).
+    await expect(encryptForRecipient(Buffer.from('x'), cert, join(dir, 'other.cms'))).rejects.toThrow(/cert\.pem: cannot read the recipient certificate/);
+    const k = await decryptFromRecipient(out, key, cert).catch((e: unknown) => e);
+    expect((k as CmsDecryptError).reason).toBe('key');
+    expect((k as Error).message).toContain(`cannot read the private key ${key} or certificate ${cert}`);
+
+    // The passphrase file, read once the key is back; a wrong one is a 'key' failure, naming no secret.
+    writeFileSync(cert, readFileSync(certs.ec!.cert));
+    execFileSync('openssl', ['pkey', '-in', certs.ec!.key, '-aes256', '-passout', `file:${pass}`, '-out', key]);
+    expect((await decryptFromRecipient(out, key, cert, { passphraseFile: pass })).toString()).toBe('read once');
+    const wrongPass = join(dir, 'wrong.txt');
+    writeFileSync(wrongPass, 'battery staple\n');
+    const w = await decryptFromRecipient(out, key, cert, { passphraseFile: wrongPass }).catch((e: unknown) => e);
+    expect((w as CmsDecryptError).reason).toBe('key');
+    expect((w as Error).message).not.toContain('battery');
+    await expect(loadRecipientKey(certs.other!.key, cert)).rejects.toThrow(/other\.key: this private key is not the key of certificate/);
+  });
+
+  it('an EC recipient: a flipped byte in its key block or its content is refused as altered, naming the file', async () => {
+    const out = join(tmp, 'ec/tamper.cms');
+    await encryptForRecipient(Buffer.alloc(3000, MARKER), certs.ec!.cert, out);
+    const bytes = readFileSync(out);
+    // The wrapped content key: the 40-byte OCTET STRING (offset, header length) as openssl asn1parse shows it.
+    const line = /^\s*(\d+):d=\d+\s+hl=(\d+)\s+l=\s*40 prim: OCTET STRING/m.exec(
+      execFileSync('openssl', ['asn1parse', '-inform', 'DER', '-in', out], { encoding: 'utf8' }),
+    )!;
+    for (const [what, at] of [
+      ['wrapped key', Number(line[1]) + Number(line[2]) + 10],
+      ['content', bytes.length - 1000],
+    ] as const) {
+      const p = join(tmp, `ec/tamper-${what.replace(' ', '-')}.cms`);
+      const b = Buffer.from(bytes);
+      flip(b, at, 0x04);
+      writeFileSync(p, b);
+      const e = await decryptFromRecipient(p, certs.ec!.key, certs.ec!.cert).catch((x: unknown) => x);
+      expect((e as CmsDecryptError).reason, what).toBe('altered');
+      expect((e as Error).message, what).toMatch(new RegExp(`^${p.replaceAll('.', '\\.')}: fails AES-256-GCM authentication \\(.+\\): the file was altered`));
+    }
   });
 
   it("reads the recipient's subject and fingerprint as openssl prints them, and refuses DER or an expired certificate", async () => {

@@ -2,29 +2,32 @@
  * Documents' contents handed over to the taker (EXG_REV_14, EXG_REV_19, CAIH-S3-8), never in
  * clear on disk: each content is read from the reference service's storage (the row's ciphertext,
  * or its object in the domain's bucket), opened with the source HSM's domain key
- * (modules/refservice/envelope.ts), hashed, and streamed through a pipe into
- * `openssl cms -encrypt` for the taker's certificate (`--recipient`). The taker opens every file
- * with stock OpenSSL (`openssl cms -decrypt -inform DER -in F -inkey KEY -recip CERT`); the
- * bootstrap re-imports them under the taker's own HSM keys (importDocuments) and checks every
+ * (modules/refservice/envelope.ts), hashed, and encrypted in process for the taker's certificate
+ * (`--recipient`) as CMS (cms.ts: sealCms). The taker opens every file with stock OpenSSL
+ * (`openssl cms -decrypt -inform DER -in F -inkey KEY -recip CERT`); the bootstrap re-imports them
+ * under the taker's own HSM keys (importDocuments, in process too: cms.ts openCms) and checks every
  * content against the index (verifyDocuments). docs/reversibility.md.
  *
- * CMS profile (OpenSSL 3.0, RFC 5083 / RFC 5084): AuthEnvelopedData with AES-256-GCM, not
- * EnvelopedData with AES-256-CBC. OpenSSL 3.0 writes and reads it (`-aes-256-gcm`), and GCM
- * authenticates the content: a flipped byte makes `openssl cms -decrypt` exit non-zero, where CBC
- * decrypts a tampered file to altered bytes with exit status 0 (measured on this Debian, OpenSSL
- * 3.0.19). The per-file content key goes to an RSA recipient with RSAES-OAEP (SHA-256, MGF1-SHA-256)
- * rather than PKCS#1 v1.5, to an EC recipient by ECDH (OpenSSL's default, ECDH + AES key wrap).
- * The taker therefore needs OpenSSL >= 3.0 (Debian 12 ships it); 1.1.1 reads no AuthEnvelopedData.
+ * CMS profile (cms.ts's header; OpenSSL 3.0, RFC 5083 / RFC 5084): AuthEnvelopedData with
+ * AES-256-GCM, not EnvelopedData with AES-256-CBC. OpenSSL 3.0 writes and reads it (`-aes-256-gcm`),
+ * and GCM authenticates the content: a flipped byte makes `openssl cms -decrypt` exit non-zero,
+ * where CBC decrypts a tampered file to altered bytes with exit status 0 (measured on this Debian,
+ * OpenSSL 3.0.19). The per-file content key goes to an RSA recipient with RSAES-OAEP (SHA-256,
+ * MGF1-SHA-256) rather than PKCS#1 v1.5, to an EC recipient by ephemeral-static ECDH (X9.63 KDF
+ * with SHA-256, AES-256 key wrap). The taker therefore needs OpenSSL >= 3.0 (Debian 12 ships it);
+ * 1.1.1 reads no AuthEnvelopedData.
  *
- * `openssl cms -decrypt` writes the content before it checks GCM's tag: its output is taken only
- * after a zero exit status, and wiped otherwise; it is never written to a file.
+ * In process rather than one `openssl cms` process per document (cms.ts's header has the figures):
+ * openssl is still the reader of last resort, for a CMS file cms.ts does not read (EnvelopedData,
+ * PKCS#1 v1.5 key transport...): decryptFromRecipient hands it to `openssl cms -decrypt`, whose
+ * output is taken only after a zero exit status (it writes the content before it checks GCM's tag),
+ * wiped otherwise, and never written to a file.
  *
  * Layout (modules/reversibility/types.ts): documents/<domain>/<id>.cms and documents/index.json.cms
  * (DocumentIndex, encrypted too: it holds the hashes of clear contents).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { createHash, createPrivateKey, createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open as openFile, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -33,6 +36,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { type KeyWrapper, open as openSealed, seal } from '../refservice/envelope.ts';
 import { WRAP_MECHANISM_NAME } from '../runtime/hsm/keystore.ts';
+import { CmsError, openCms, sealCms } from './cms.ts';
 import type { DocumentIndex } from './types.ts';
 
 /** The CMS content-encryption algorithm (see the header: authenticated, read by OpenSSL >= 3.0). */
@@ -41,9 +45,9 @@ export const CMS_CONTENT_CIPHER = 'aes-256-gcm';
 export const DOCUMENT_INDEX_FILE = 'documents/index.json.cms';
 
 export const DOCUMENTS_DEFAULTS = {
-  /** OpenSSL command. */
+  /** OpenSSL command (only for a CMS file cms.ts does not read: see the header). */
   openssl: 'openssl',
-  /** Documents handled at once (each one an `openssl cms` child process and its content in memory). */
+  /** Documents handled at once (each one its content in memory, clear and encrypted). */
   concurrency: 2,
   /** Rows read per keyset page (id order). */
   pageSize: 256,
@@ -51,6 +55,8 @@ export const DOCUMENTS_DEFAULTS = {
   inlineWithPageBytes: 64 * 1024,
   /** Slice of a large inline ciphertext read per query (bytea comes back as hex text: 2 characters a byte). */
   contentSliceBytes: 4 * 1024 * 1024,
+  /** Largest content decryptFromRecipient returns unless told otherwise (maxBytes). */
+  maxDecryptBytes: 2 * 1024 ** 3,
 } as const;
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -92,16 +98,29 @@ export interface Recipient {
   notAfter: string;
 }
 
+/** The taker's certificate read and checked once (loadRecipient), for every document of an export. */
+export interface LoadedRecipient {
+  /** The path it was read from (encryptForRecipient uses it only for that same path). */
+  path: string;
+  cert: X509Certificate;
+  recipient: Recipient;
+}
+
 export interface CmsOptions {
-  /** @default DOCUMENTS_DEFAULTS.openssl */
+  /** For a CMS file cms.ts does not read (decryptFromRecipient). @default DOCUMENTS_DEFAULTS.openssl */
   openssl?: string;
+}
+
+export interface EncryptOptions extends CmsOptions {
+  /** The certificate already read by loadRecipient (not read again per document). @default read from recipientCertPath */
+  recipient?: LoadedRecipient;
 }
 
 /**
  * Reads and checks the taker's certificate: PEM, an RSA (>= 2048 bits) or EC key, valid now.
  * Throws a one-line error naming the file and the fix.
  */
-export async function readRecipient(certPath: string, now = new Date()): Promise<Recipient> {
+export async function loadRecipient(certPath: string, now = new Date()): Promise<LoadedRecipient> {
   let pem: Buffer;
   try {
     pem = await readFile(certPath);
@@ -128,19 +147,26 @@ export async function readRecipient(certPath: string, now = new Date()): Promise
     throw new Error(
       `${certPath}: the certificate's RSA key has ${bits ?? 'an unknown number of'} bits; ask the taker for a certificate with an RSA key of at least 2048 bits`,
     );
+  const curve = cert.publicKey.asymmetricKeyDetails?.namedCurve;
+  if (type === 'ec' && curve !== 'prime256v1' && curve !== 'secp384r1' && curve !== 'secp521r1')
+    throw new Error(`${certPath}: the certificate's EC key is on curve ${curve ?? 'unknown'}; ask the taker for a P-256, P-384 or P-521 certificate`);
   if (new Date(cert.validTo) < now || new Date(cert.validFrom) > now)
     throw new Error(`${certPath}: the certificate is not valid now (valid from ${cert.validFrom} to ${cert.validTo}); ask the taker for a current certificate`);
   return {
-    subject: cert.subject.split('\n').join(', '),
-    sha256: createHash('sha256').update(cert.raw).digest('hex'),
-    keyType: type,
-    notAfter: new Date(cert.validTo).toISOString(),
+    path: certPath,
+    cert,
+    recipient: {
+      subject: cert.subject.split('\n').join(', '),
+      sha256: createHash('sha256').update(cert.raw).digest('hex'),
+      keyType: type,
+      notAfter: new Date(cert.validTo).toISOString(),
+    },
   };
 }
 
-/** `openssl cms -encrypt` options for a recipient's key (RSA-OAEP with SHA-256 rather than PKCS#1 v1.5). */
-function recipientKeyOptions(keyType: Recipient['keyType']): string[] {
-  return keyType === 'rsa' ? ['-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256', '-keyopt', 'rsa_mgf1_md:sha256'] : [];
+/** The taker's certificate as the manifest records it (loadRecipient's checks). */
+export async function readRecipient(certPath: string, now = new Date()): Promise<Recipient> {
+  return (await loadRecipient(certPath, now)).recipient;
 }
 
 interface ChildResult {
@@ -150,17 +176,12 @@ interface ChildResult {
 }
 
 /**
- * Runs openssl with `input` piped into its stdin (none: stdin closed) and its stdout piped into
- * `output`. Resolves once the process exited and both pipes are done; a failure of either pipe is
- * returned (never thrown alone: the exit status usually says more), and kills the process.
+ * Runs openssl (stdin closed) with its stdout piped into `output`. Resolves once the process
+ * exited and the pipe is done; a failure of the pipe is returned (never thrown alone: the exit
+ * status usually says more), and kills the process.
  */
-async function runOpenssl(
-  bin: string,
-  args: string[],
-  input: Readable | Buffer | undefined,
-  output: Writable,
-): Promise<ChildResult & { inputError?: Error; outputError?: Error }> {
-  const child: ChildProcess = spawn(bin, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+async function runOpenssl(bin: string, args: string[], output: Writable): Promise<ChildResult & { outputError?: Error }> {
+  const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => {
@@ -170,36 +191,16 @@ async function runOpenssl(
     child.once('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
-  const kill = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  const feeding =
-    input === undefined
-      ? Promise.resolve(undefined)
-      : pipeline(Buffer.isBuffer(input) ? Readable.from([input], { objectMode: false }) : input, child.stdin!).then(
-          () => undefined,
-          (e: Error) => {
-            // A source that fails must not leave openssl to encrypt what it got so far as if complete.
-            kill();
-            return e;
-          },
-        );
   const draining = pipeline(child.stdout!, output).then(
     () => undefined,
     (e: Error) => {
-      kill();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       return e;
     },
   );
-  const [ended, inputError, outputError] = await Promise.all([exited, feeding, draining]);
+  const [ended, outputError] = await Promise.all([exited, draining]);
   if (ended.spawnError) throw new Error(`cannot run ${bin}: ${ended.spawnError.message}; install OpenSSL >= 3.0 (Debian: apt-get install openssl)`);
-  return {
-    code: ended.code,
-    signal: ended.signal,
-    stderr,
-    ...(inputError ? { inputError } : {}),
-    ...(outputError ? { outputError } : {}),
-  };
+  return { code: ended.code, signal: ended.signal, stderr, ...(outputError ? { outputError } : {}) };
 }
 
 /** The first lines of openssl's diagnostics, on one line (file paths and reasons only, never content). */
@@ -213,85 +214,61 @@ function opensslSays(stderr: string): string {
     .slice(0, 400);
 }
 
-/**
- * Whether `source` is empty, and a stream that gives all of it (its first chunk read ahead:
- * nothing is held beyond that chunk).
- */
-async function withFirstChunk(source: Readable | Buffer): Promise<{ empty: boolean; source: Readable | Buffer }> {
-  if (Buffer.isBuffer(source)) return { empty: source.length === 0, source };
-  const it = (source as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
-  let first = await it.next();
-  while (!first.done && first.value.length === 0) first = await it.next();
-  if (first.done) return { empty: true, source: Buffer.alloc(0) };
-  const head = first.value;
-  return {
-    empty: false,
-    source: Readable.from(
-      (async function* () {
-        yield head;
-        for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
-      })(),
-      { objectMode: false },
-    ),
-  };
+/** All of `source` in one buffer (its chunks are not wiped: they may be the caller's own buffers). */
+async function collect(source: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of source as AsyncIterable<Buffer | string>) {
+    const b = typeof c === 'string' ? Buffer.from(c) : c;
+    chunks.push(b);
+    size += b.length;
+  }
+  return Buffer.concat(chunks, size);
 }
 
 /**
  * Encrypts `source` for the recipient's certificate into `outPath` (CMS AuthEnvelopedData,
- * AES-256-GCM, DER/BER): the clear bytes go through a pipe into `openssl cms -encrypt -stream`,
- * its output to a temp file next to `outPath`, fsync'ed, then renamed. On any failure (openssl,
- * the source stream, the disk) nothing is left under either name.
+ * AES-256-GCM, DER: cms.ts sealCms, in process): a stream is collected in memory first (the callers
+ * pass a document's content, or the index). Written to a temp file next to `outPath`, fsync'ed,
+ * then renamed. On any failure (the certificate, the source stream, the disk) nothing is left
+ * under either name.
  */
 export async function encryptForRecipient(
   source: Readable | Buffer,
   recipientCertPath: string,
   outPath: string,
-  opts: CmsOptions = {},
+  opts: EncryptOptions = {},
 ): Promise<{ bytes: number }> {
-  const recipient = await readRecipient(recipientCertPath);
-  const bin = opts.openssl ?? DOCUMENTS_DEFAULTS.openssl;
-  const input = await withFirstChunk(source).catch((e: Error) => {
-    throw new Error(`${outPath}: the content could not be read: ${e.message}`);
-  });
-  const args = [
-    'cms',
-    '-encrypt',
-    '-binary',
-    // OpenSSL 3.0 fails AES-GCM streaming of an empty content ("Error writing CMS output", exit 6):
-    // an empty content is encrypted in one piece.
-    ...(input.empty ? [] : ['-stream']),
-    '-outform',
-    'DER',
-    `-${CMS_CONTENT_CIPHER}`,
-    '-recip',
-    recipientCertPath,
-    ...recipientKeyOptions(recipient.keyType),
-  ];
+  const loaded = opts.recipient?.path === recipientCertPath ? opts.recipient : await loadRecipient(recipientCertPath);
+  let content: Buffer;
+  try {
+    content = Buffer.isBuffer(source) ? source : await collect(source);
+  } catch (e) {
+    throw new Error(`${outPath}: the content could not be read to the end: ${(e as Error).message}`);
+  }
+  let sealed: Buffer;
+  try {
+    sealed = sealCms(content, loaded.cert);
+  } catch (e) {
+    throw new Error(`${outPath}: CMS encryption for ${recipientCertPath} failed: ${(e as Error).message}`);
+  } finally {
+    if (content !== source) content.fill(0);
+  }
   await mkdir(dirname(outPath), { recursive: true });
   const tmp = join(dirname(outPath), `.${basename(outPath)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    // A stream of its own on the temp file (autoClose): a FileHandle lending a stream that never
-    // closes keeps the handle referenced, and FileHandle.close() then waits forever.
-    const r = await runOpenssl(bin, args, input.source, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
-    if (r.code !== 0)
-      throw new Error(
-        `${outPath}: openssl cms -encrypt failed (${r.signal ?? `exit ${r.code}`}): ${opensslSays(r.stderr) || r.inputError?.message || r.outputError?.message || 'no diagnostic'}`,
-      );
-    if (r.inputError) throw new Error(`${outPath}: the content could not be read to the end: ${r.inputError.message}`);
-    if (r.outputError) throw new Error(`${outPath}: writing the encrypted file failed: ${r.outputError.message}`);
-    const fh: FileHandle = await openFile(tmp, 'r+');
-    let size: number;
+    const fh: FileHandle = await openFile(tmp, 'wx', 0o644);
     try {
+      await fh.writeFile(sealed);
       await fh.sync();
-      size = (await fh.stat()).size;
     } finally {
       await fh.close();
     }
     await rename(tmp, outPath);
-    return { bytes: size };
+    return { bytes: sealed.length };
   } catch (e) {
     await rm(tmp, { force: true });
-    throw e;
+    throw new Error(`${outPath}: writing the encrypted file failed: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 
@@ -319,65 +296,150 @@ class Collector extends Writable {
   }
 }
 
+/** The taker's private key and certificate read once and checked to go together (loadRecipientKey). */
+export interface RecipientKeyPair {
+  keyPath: string;
+  certPath: string;
+  key: KeyObject;
+  cert: X509Certificate;
+}
+
 export interface DecryptOptions extends CmsOptions {
-  /** Refuse (and wipe) a content larger than this (e.g. the index's size of the document). @default 2 GiB */
+  /** Refuse (and wipe) a content larger than this (e.g. the index's size of the document). @default DOCUMENTS_DEFAULTS.maxDecryptBytes */
   maxBytes?: number;
-  /** File holding the passphrase of an encrypted private key (`-passin file:`). */
+  /** File holding the passphrase of an encrypted private key. */
   passphraseFile?: string;
   /** The name used in errors (e.g. the file's path relative to the export root). @default inPath */
   name?: string;
+  /** The key pair already read by loadRecipientKey (used when its paths are keyPath and certPath). @default read from keyPath and certPath */
+  keyPair?: RecipientKeyPair;
+}
+
+/** What the taker must know, for each reason (the same words whichever decrypted: cms.ts or openssl). */
+function failureMessage(reason: Exclude<CmsFailure, 'missing' | 'failed'>, said: string, keyPath: string, certPath: string, maxBytes: number): string {
+  switch (reason) {
+    case 'key':
+      return `cannot read the private key ${keyPath} or certificate ${certPath} (${said}); check the paths and the passphrase`;
+    case 'not-cms':
+      return `not a complete CMS structure (truncated or corrupted: ${said}); take the file again from the export`;
+    case 'not-for-recipient':
+      return `no recipient of this file matches ${certPath} with key ${keyPath} (${said}): the export was made for another --recipient certificate, or its key block was altered; use the key of the certificate named in manifest.json (documents.recipient)`;
+    case 'altered':
+      return `fails AES-256-GCM authentication (${said}): the file was altered, or ${keyPath} is not the recipient's key; compare it with SHA256SUMS`;
+    case 'too-large':
+      return `its content is larger than the ${maxBytes} bytes expected; the file does not match the index`;
+  }
 }
 
 /** Sorts openssl's diagnostics into what the taker must know. */
-function decryptFailure(name: string, keyPath: string, certPath: string, stderr: string): CmsDecryptError {
+function decryptFailure(name: string, keyPath: string, certPath: string, stderr: string, maxBytes: number): CmsDecryptError {
   const said = opensslSays(stderr);
+  const fail = (reason: Exclude<CmsFailure, 'missing' | 'failed'>) =>
+    new CmsDecryptError(name, reason, failureMessage(reason, said, keyPath, certPath, maxBytes));
   if (/Could not (?:read|open|find).*key|unable to load.*key|bad decrypt.*pass|Could not read private key|No such file/i.test(stderr) && !/CMS/.test(said))
-    return new CmsDecryptError(name, 'key', `cannot read the private key ${keyPath} or certificate ${certPath} (${said}); check the paths and the passphrase`);
+    return fail('key');
   if (/Error (?:reading|parsing) (?:SMIME|CMS)|not enough data|wrong tag|header too long|too long|nested asn1 error|asn1_d2i/i.test(stderr))
-    return new CmsDecryptError(name, 'not-cms', `not a complete CMS structure (truncated or corrupted: ${said}); take the file again from the export`);
-  if (/using private key|no matching recipient|NO_MATCHING_RECIPIENT/i.test(stderr))
-    return new CmsDecryptError(
-      name,
-      'not-for-recipient',
-      `no recipient of this file matches ${certPath} with key ${keyPath} (${said}): the export was made for another --recipient certificate, or its key block was altered; use the key of the certificate named in manifest.json (documents.recipient)`,
-    );
-  if (/Error decrypting CMS structure|bad decrypt|tag|cipher final|authenticat/i.test(stderr))
-    return new CmsDecryptError(
-      name,
-      'altered',
-      `fails AES-256-GCM authentication (${said}): the file was altered, or ${keyPath} is not the recipient's key; compare it with SHA256SUMS`,
-    );
+    return fail('not-cms');
+  if (/using private key|no matching recipient|NO_MATCHING_RECIPIENT/i.test(stderr)) return fail('not-for-recipient');
+  if (/Error decrypting CMS structure|bad decrypt|tag|cipher final|authenticat/i.test(stderr)) return fail('altered');
   return new CmsDecryptError(name, 'failed', `openssl cms -decrypt failed (${said || 'no diagnostic'})`);
 }
 
-/**
- * Decrypts a CMS file made by encryptForRecipient (or any CMS EnvelopedData/AuthEnvelopedData for
- * that key) with the recipient's private key: `openssl cms -decrypt`, its output collected in
- * memory and returned only after openssl exited 0 (GCM's tag is checked at the end). Throws a
- * CmsDecryptError naming the file and the reason; nothing decrypted is kept on failure.
- */
-export async function decryptFromRecipient(inPath: string, keyPath: string, certPath: string, opts: DecryptOptions = {}): Promise<Buffer> {
-  const name = opts.name ?? inPath;
-  try {
-    await stat(inPath);
-  } catch {
-    throw new CmsDecryptError(name, 'missing', 'missing from the export; take the export again');
-  }
-  const maxBytes = opts.maxBytes ?? 2 * 1024 ** 3;
+/** `openssl cms -decrypt` of a file cms.ts does not read; its output taken only after a zero exit status. */
+async function decryptWithOpenssl(inPath: string, keyPath: string, certPath: string, opts: DecryptOptions, name: string, maxBytes: number): Promise<Buffer> {
   const args = ['cms', '-decrypt', '-binary', '-inform', 'DER', '-in', inPath, '-inkey', keyPath, '-recip', certPath];
   if (opts.passphraseFile !== undefined) args.push('-passin', `file:${opts.passphraseFile}`);
   const out = new Collector(maxBytes);
-  const r = await runOpenssl(opts.openssl ?? DOCUMENTS_DEFAULTS.openssl, args, undefined, out);
+  const r = await runOpenssl(opts.openssl ?? DOCUMENTS_DEFAULTS.openssl, args, out);
   if (out.overflow) {
     out.wipe();
-    throw new CmsDecryptError(name, 'too-large', `its content is larger than the ${maxBytes} bytes expected; the file does not match the index`);
+    throw new CmsDecryptError(name, 'too-large', failureMessage('too-large', '', keyPath, certPath, maxBytes));
   }
   if (r.code !== 0 || r.outputError) {
     out.wipe();
     if (r.code === 0) throw new CmsDecryptError(name, 'failed', `reading openssl's output failed: ${r.outputError!.message}`);
-    throw decryptFailure(name, keyPath, certPath, r.stderr);
+    throw decryptFailure(name, keyPath, certPath, r.stderr, maxBytes);
   }
   return out.chunks.length === 1 ? out.chunks[0]! : Buffer.concat(out.chunks, out.size);
+}
+
+/** Room for the CMS structure around a content of maxBytes (recipients, BER chunk headers) before a file is refused unread. */
+const fileBytesFor = (maxBytes: number) => maxBytes + Math.ceil(maxBytes / 64) + 1024 * 1024;
+
+/**
+ * Decrypts a CMS file made by encryptForRecipient (or any CMS AuthEnvelopedData for that key, or
+ * through openssl any EnvelopedData) with the recipient's private key: in process (cms.ts
+ * openCms), the content returned only once GCM's tag checked. Throws a CmsDecryptError naming the
+ * file and the reason; nothing decrypted is kept on failure.
+ */
+export async function decryptFromRecipient(inPath: string, keyPath: string, certPath: string, opts: DecryptOptions = {}): Promise<Buffer> {
+  const name = opts.name ?? inPath;
+  const maxBytes = opts.maxBytes ?? DOCUMENTS_DEFAULTS.maxDecryptBytes;
+  let size: number;
+  try {
+    size = (await stat(inPath)).size;
+  } catch {
+    throw new CmsDecryptError(name, 'missing', 'missing from the export; take the export again');
+  }
+  if (size > fileBytesFor(maxBytes)) throw new CmsDecryptError(name, 'too-large', failureMessage('too-large', '', keyPath, certPath, maxBytes));
+  let pair: RecipientKeyPair;
+  if (opts.keyPair !== undefined && opts.keyPair.keyPath === keyPath && opts.keyPair.certPath === certPath) pair = opts.keyPair;
+  else {
+    const loaded = await readKeyPair(keyPath, certPath, opts.passphraseFile);
+    if ('failure' in loaded) throw new CmsDecryptError(name, 'key', failureMessage('key', loaded.failure, keyPath, certPath, maxBytes));
+    pair = loaded;
+  }
+  let file: Buffer;
+  try {
+    file = await readFile(inPath);
+  } catch {
+    throw new CmsDecryptError(name, 'missing', 'missing from the export; take the export again');
+  }
+  try {
+    return openCms(file, pair.key, pair.cert, maxBytes);
+  } catch (e) {
+    if (!(e instanceof CmsError)) throw e;
+    if (e.kind === 'unsupported') return decryptWithOpenssl(inPath, keyPath, certPath, opts, name, maxBytes);
+    throw new CmsDecryptError(name, e.kind, failureMessage(e.kind, e.message, keyPath, certPath, maxBytes));
+  }
+}
+
+/** Reads the key (with its passphrase) and the certificate and checks they go together; a one-line failure otherwise. */
+async function readKeyPair(
+  keyPath: string,
+  certPath: string,
+  passphraseFile: string | undefined,
+): Promise<RecipientKeyPair | { failure: string; message: string }> {
+  const why = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  let key: KeyObject;
+  try {
+    const passphrase = passphraseFile !== undefined ? (await readFile(passphraseFile, 'utf8')).replace(/\r?\n$/, '') : undefined;
+    key = createPrivateKey({ key: await readFile(keyPath), ...(passphrase !== undefined ? { passphrase } : {}) });
+  } catch (e) {
+    return { failure: why(e), message: `${keyPath}: cannot read the recipient's private key (${why(e)}); check the path and the passphrase` };
+  }
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(await readFile(certPath));
+  } catch (e) {
+    return { failure: why(e), message: `${certPath}: cannot read the recipient's certificate (${why(e)})` };
+  }
+  if (!cert.checkPrivateKey(key))
+    return {
+      failure: "the private key is not the certificate's key",
+      message: `${keyPath}: this private key is not the key of certificate ${certPath}; pass the certificate that goes with the key`,
+    };
+  return { keyPath, certPath, key, cert };
+}
+
+/**
+ * Reads the taker's private key (passphraseFile: the file holding its passphrase) and certificate
+ * once, and checks that the key is the certificate's (a clear error rather than one per document).
+ */
+export async function loadRecipientKey(keyPath: string, certPath: string, passphraseFile?: string): Promise<RecipientKeyPair> {
+  const r = await readKeyPair(keyPath, certPath, passphraseFile);
+  if ('failure' in r) throw new Error(r.message);
+  return r;
 }
 
 /**
@@ -385,24 +447,7 @@ export async function decryptFromRecipient(inPath: string, keyPath: string, cert
  * rather than one per document).
  */
 export async function checkRecipientKey(keyPath: string, certPath: string, passphraseFile?: string): Promise<void> {
-  let priv: ReturnType<typeof createPrivateKey>;
-  try {
-    const passphrase = passphraseFile !== undefined ? (await readFile(passphraseFile, 'utf8')).replace(/\r?\n$/, '') : undefined;
-    priv = createPrivateKey({ key: await readFile(keyPath), ...(passphrase !== undefined ? { passphrase } : {}) });
-  } catch (e) {
-    throw new Error(
-      `${keyPath}: cannot read the recipient's private key (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path and the passphrase`,
-    );
-  }
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(await readFile(certPath));
-  } catch (e) {
-    throw new Error(`${certPath}: cannot read the recipient's certificate (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  const a = createPublicKey(priv).export({ type: 'spki', format: 'der' });
-  const b = cert.publicKey.export({ type: 'spki', format: 'der' });
-  if (!a.equals(b)) throw new Error(`${keyPath}: this private key is not the key of certificate ${certPath}; pass the certificate that goes with the key`);
+  await loadRecipientKey(keyPath, certPath, passphraseFile);
 }
 
 /** documents/<domain>/<id>.cms; refuses a domain or id that is not safe as a path segment. */
@@ -471,7 +516,7 @@ function indexJson(index: DocumentIndex): Readable {
 }
 
 /** Writes documents/index.json.cms under `dir`, encrypted for the recipient. */
-export async function writeDocumentIndex(index: DocumentIndex, recipientCert: string, dir: string, opts: CmsOptions = {}): Promise<void> {
+export async function writeDocumentIndex(index: DocumentIndex, recipientCert: string, dir: string, opts: EncryptOptions = {}): Promise<void> {
   await encryptForRecipient(indexJson(index), recipientCert, join(dir, DOCUMENT_INDEX_FILE), opts);
 }
 
@@ -659,12 +704,14 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
  */
 export async function exportDocuments(o: ExportDocumentsOptions): Promise<ExportDocumentsResult> {
   if (o.recipientCert === undefined || o.recipientCert === '') throw new NoRecipientError();
-  const recipient = await readRecipient(o.recipientCert);
+  // Read and checked once for every document (not once per document).
+  const loaded = await loadRecipient(o.recipientCert);
+  const recipient = loaded.recipient;
   const cert = o.recipientCert;
   const D = DOCUMENTS_DEFAULTS;
   const pageSize = o.pageSize ?? D.pageSize;
   const concurrency = o.concurrency ?? D.concurrency;
-  const cms: CmsOptions = o.openssl !== undefined ? { openssl: o.openssl } : {};
+  const cms: EncryptOptions = { ...(o.openssl !== undefined ? { openssl: o.openssl } : {}), recipient: loaded };
   const skip = o.skip ?? (() => false);
   await removeStaleTemps(join(o.dir, 'documents'));
   const total = Number((await o.client.query<{ n: string }>(COUNT_SQL)).rows[0]?.n ?? 0);
@@ -775,8 +822,9 @@ const UPDATE_INLINE_SQL =
  * difference (named), the others go on; a rerun redoes every document from the export (idempotent).
  */
 export async function importDocuments(o: ImportDocumentsOptions): Promise<ImportDocumentsResult> {
-  await checkRecipientKey(o.recipientKey, o.recipientCert, o.passphraseFile);
-  const cms: CmsOptions = o.openssl !== undefined ? { openssl: o.openssl } : {};
+  // Read once and checked to go together, before any file is tried (a clear error rather than one per document).
+  const keyPair = await loadRecipientKey(o.recipientKey, o.recipientCert, o.passphraseFile);
+  const cms: DecryptOptions = { ...(o.openssl !== undefined ? { openssl: o.openssl } : {}), keyPair };
   const pass = o.passphraseFile !== undefined ? { passphraseFile: o.passphraseFile } : {};
   const index = await readDocumentIndex(o.dir, o.recipientKey, o.recipientCert, { ...cms, ...pass });
   const mechanism = o.keyMechanism ?? WRAP_MECHANISM_NAME;
