@@ -29,14 +29,16 @@ export function domainWriteEndpoint(plan: LabPlan, domain: string): { host: stri
 
 /**
  * A client of the domain's database (its primary, through the first HAProxy) as the domain's owner
- * role, TLS checked against the lab CA. `noStatementTimeout` for long reads and loads (exports,
- * restores). Throws naming the domain when no HAProxy serves it.
+ * role, TLS checked against the lab CA. `longStatements` for long reads and loads (exports,
+ * imports, restores): neither the server's statement_timeout nor the client's query timeout then
+ * cut a COPY of millions of rows (a 60 s client timeout stopped a 1 M-user import). Throws naming
+ * the domain when no HAProxy serves it.
  */
-export async function domainClient(plan: LabPlan, domain: string, o: { timeoutMs?: number; noStatementTimeout?: boolean } = {}): Promise<pg.Client> {
+export async function domainClient(plan: LabPlan, domain: string, o: { timeoutMs?: number; longStatements?: boolean } = {}): Promise<pg.Client> {
   const e = domainWriteEndpoint(plan, domain);
   if (!e) throw new Error(`no HAProxy serves the domain ${domain} in the lab of ${plan.topology.environment.name}`);
-  const client = await appClient(plan, domain, e.host, e.port, o.timeoutMs ?? 10_000);
-  if (o.noStatementTimeout) await client.query('SET statement_timeout = 0');
+  const client = await appClient(plan, domain, e.host, e.port, o.timeoutMs ?? 10_000, { longStatements: o.longStatements === true });
+  if (o.longStatements) await client.query('SET statement_timeout = 0');
   return client;
 }
 

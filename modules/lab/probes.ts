@@ -23,7 +23,20 @@ const hostCerts = new Map<string, CertPaths>();
  */
 export async function hostClientCert(plan: LabPlan): Promise<CertPaths> {
   const known = hostCerts.get(plan.stateDir);
-  if (known && (await Promise.all([known.ca, known.cert, known.key].map((f) => stat(f).then(() => true, () => false)))).every(Boolean)) return known;
+  if (
+    known &&
+    (
+      await Promise.all(
+        [known.ca, known.cert, known.key].map((f) =>
+          stat(f).then(
+            () => true,
+            () => false,
+          ),
+        ),
+      )
+    ).every(Boolean)
+  )
+    return known;
   const c = await ensureCert(labPaths(plan.stateDir).pki, { name: 'hdsctl-client', commonName: 'hdsctl', dnsNames: [], ipAddresses: [], usage: 'client' });
   hostCerts.set(plan.stateDir, c);
   return c;
@@ -159,7 +172,15 @@ export async function etcdMemberCount(plan: LabPlan): Promise<number> {
  * A pg client for the domain's application role, TLS verified against the lab CA (verify-ca:
  * behind HAProxy the server may be either node, so the host name is not checked).
  */
-export async function appClient(plan: LabPlan, domain: string, host: string, port: number, timeoutMs = 5000): Promise<pg.Client> {
+export async function appClient(
+  plan: LabPlan,
+  domain: string,
+  host: string,
+  port: number,
+  timeoutMs = 5000,
+  /** No statement or client-side query timeout (exports, loads, restores: one statement may run for minutes). */
+  o: { longStatements?: boolean } = {},
+): Promise<pg.Client> {
   const ca = await readCachedFile((await hostClientCert(plan)).ca);
   const password = await labSecretOf(plan, pgCredentialRef(plan.topology, domain, 'app'));
   const client = new pg.Client({
@@ -170,8 +191,7 @@ export async function appClient(plan: LabPlan, domain: string, host: string, por
     database: domain,
     ssl: { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined },
     connectionTimeoutMillis: timeoutMs,
-    statement_timeout: timeoutMs * 2,
-    query_timeout: timeoutMs * 2,
+    ...(o.longStatements ? {} : { statement_timeout: timeoutMs * 2, query_timeout: timeoutMs * 2 }),
     application_name: 'hdsctl-lab',
   });
   client.on('error', () => undefined); // a dropped connection must not crash the caller

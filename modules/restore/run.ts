@@ -128,7 +128,7 @@ async function dirBytes(path: string): Promise<number> {
 
 /** A client of the domain's primary through the first site's HAProxy (the app role owns the tables). */
 async function sourceClient(plan: LabPlan, domain: string): Promise<pg.Client> {
-  return domainClient(plan, domain, { noStatementTimeout: true });
+  return domainClient(plan, domain, { longStatements: true });
 }
 
 /** Writes a document through the first site's WAF (the path a user's takes), for the copy's service check. */

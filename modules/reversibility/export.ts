@@ -377,8 +377,8 @@ async function exportData(o: ExportOptions, j: Journal, out: string, hsm: HsmKey
   const { plan } = o;
   for (const { name: domain } of plan.postgresDomains) {
     const { url, host, port } = await domainUrl(plan, domain);
-    const holder = await appClient(plan, domain, host, port, 30_000);
-    const reader = await appClient(plan, domain, host, port, 30_000);
+    const holder = await appClient(plan, domain, host, port, 30_000, { longStatements: true });
+    const reader = await appClient(plan, domain, host, port, 30_000, { longStatements: true });
     try {
       await holder.query('SET statement_timeout = 0');
       await reader.query('SET statement_timeout = 0');

@@ -176,7 +176,7 @@ async function buildWorkspace(o: ImportOptions, manifest: ExportManifest): Promi
 
 async function domainClient(plan: LabPlan, domain: string): Promise<pg.Client> {
   if (!domainWriteEndpoint(plan, domain)) throw new ImportError(`the rebuilt lab has no HAProxy for ${domain}`);
-  return labDomainClient(plan, domain, { timeoutMs: 30_000, noStatementTimeout: true });
+  return labDomainClient(plan, domain, { timeoutMs: 30_000, longStatements: true });
 }
 
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
