@@ -23,17 +23,17 @@
  * Files are deleted, not overwritten: on SSDs and thin-provisioned volumes an overwrite proves
  * nothing; the keys' destruction is what makes the remaining bytes unreadable.
  */
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeleteBucketCommand, DeleteObjectsCommand, HeadBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import pg from 'pg';
+import { domainClient, domainWriteEndpoint, hsmUserPin, labTokens } from '../lab/access.ts';
+import { labHasRepo, labOfflineRepoPath, unsealForLabTeardown } from '../lab/backup.ts';
 import { labComponents } from '../lab/components/all.ts';
 import { labDocumentsS3, labHasCeph } from '../lab/components/ceph.ts';
 import { pgbackrestOnRepo } from '../lab/components/pgbackrest.ts';
-import { labHasRepo, labOfflineRepoPath, unsealForLabTeardown } from '../lab/backup.ts';
 import { edgeSites, HSM_TOKEN_LABEL, objectGateways, refserviceDomain } from '../lab/edgeEndpoints.ts';
-import { domainClient, domainWriteEndpoint, hsmUserPin, labTokens } from '../lab/access.ts';
 import { labSecretOf } from '../lab/guests.ts';
 import { labDown } from '../lab/lab.ts';
 import { networkStatus } from '../lab/netns.ts';
@@ -41,6 +41,7 @@ import type { LabPlan } from '../lab/types.ts';
 import { wafRequest } from '../lab/wafClient.ts';
 import { pgRoleNames } from '../model/roles.ts';
 import { open as openSealed } from '../refservice/envelope.ts';
+import { redactMachinePaths } from '../reports/pv/redact.ts';
 import { getObjectBytes } from '../runtime/ceph/s3.ts';
 import { exists } from '../runtime/fsutil.ts';
 import { HsmKeyStore } from '../runtime/hsm/keystore.ts';
@@ -48,7 +49,7 @@ import { ensureLabCa } from '../runtime/pki.ts';
 import { pgCredentialRef } from '../services/fromTopology/postgres.ts';
 import { SIGNING_KEY_LABEL } from './export.ts';
 import { destructionSignedPayload } from './pv/signature.ts';
-import type { DestructionCertificate, DestroyedItem } from './pv/types.ts';
+import type { DestroyedItem, DestructionCertificate } from './pv/types.ts';
 import { ensureSigningKey, issueSigningCertificate, signWithHsm } from './signing.ts';
 
 export class DestroyError extends Error {
@@ -323,7 +324,7 @@ export async function destroyEnvironment(o: DestroyOptions): Promise<DestroyResu
   const ended = new Date();
   const ok =
     items.every((i) => i.result === 'destroyed') && [...proofs.tokens, ...proofs.listings, ...proofs.documents].every((p) => p.ok) && samples.length > 0;
-  const certificate: DestructionCertificate = {
+  const unredacted: DestructionCertificate = {
     kind: 'hds-platform-destruction-certificate',
     version: 1,
     id: `${started.toISOString().replace(/[:.]/g, '-')}-destroy-${env.name}`,
@@ -350,6 +351,8 @@ export async function destroyEnvironment(o: DestroyOptions): Promise<DestroyResu
     rex: '',
     validation: { signatures: [] },
   };
+  // Signed as shown: no absolute path of this machine in what people sign (error texts quote paths).
+  const certificate = redactMachinePaths(unredacted);
   const signer = { softhsmConfPath: tokens(plan)[0]!.conf, tokenLabel: HSM_TOKEN_LABEL, userPin: await hsmUserPin(plan), label: SIGNING_KEY_LABEL };
   const key = await ensureSigningKey(signer);
   const certPem = await issueSigningCertificate({
@@ -365,7 +368,7 @@ export async function destroyEnvironment(o: DestroyOptions): Promise<DestroyResu
     algorithm: 'ECDSA-P256-SHA256',
     signedSha256: createHash('sha256').update(body).digest('hex'),
     certificatePem: certPem,
-    certificateSha256: createHash('sha256').update(pemToDer(certPem)).digest('hex'),
+    certificateSha256: createHash('sha256').update(new X509Certificate(certPem).raw).digest('hex'),
     sig: sig.toString('base64'),
   };
 
@@ -377,10 +380,10 @@ export async function destroyEnvironment(o: DestroyOptions): Promise<DestroyResu
   const leftovers = stateDirGone ? [] : await readdir(plan.stateDir).catch(() => []);
   return {
     certificate,
-    wipe: { stateDirGone, namespacesGone, detail: stateDirGone ? `${plan.stateDir} deleted` : `left in the state directory: ${leftovers.join(', ')}` },
+    wipe: {
+      stateDirGone,
+      namespacesGone,
+      detail: stateDirGone ? 'the lab state directory deleted' : `left in the lab state directory: ${leftovers.join(', ')}`,
+    },
   };
-}
-
-function pemToDer(pem: string): Buffer {
-  return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
 }

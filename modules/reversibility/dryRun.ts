@@ -17,7 +17,8 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { execa } from 'execa';
 import type { LabPlan } from '../lab/types.ts';
-import { exportEnvironment, type ExportOptions, type ExportResult } from './export.ts';
+import { redactMachinePaths } from '../reports/pv/redact.ts';
+import { type ExportOptions, type ExportResult, exportEnvironment } from './export.ts';
 import type { ImportResult } from './import.ts';
 import { EXPORT_SECTIONS, type ReversibilityDryRun } from './pv/types.ts';
 
@@ -245,7 +246,8 @@ export async function reversibilityDryRun(o: DryRunOptions): Promise<{ run: Reve
     rex: '',
     validation: { signatures: [] },
   };
-  return { run: report, dir };
+  // No absolute path of this machine in the report (error texts and --toolkit quote paths).
+  return { run: redactMachinePaths(report), dir };
 }
 
 function lastLines(s: string): string {

@@ -159,6 +159,9 @@ describe.skipIf(!isRoot)('reversibility against the real lab (root)', () => {
     // The copy is gone: no namespace of another slot is left.
     expect((await listNetns()).filter((n) => /^hds-s\d+-/.test(n))).toEqual([]);
     const html = renderDryRun(run, 'fr').html;
+    // No absolute path of this machine in the report (--toolkit and error texts quote paths).
+    expect(renderDryRun(run, 'fr').json).not.toContain(REPO_ROOT);
+    expect(renderDryRun(run, 'fr').json).not.toMatch(/"\/tmp\//);
     expect(html).toContain(run.id);
   }, 1_800_000);
 
@@ -227,6 +230,11 @@ describe.skipIf(!isRoot)('reversibility against the real lab (root)', () => {
     expect(certificate.signature).not.toBeNull();
     expect(destructionFindings(certificate)).toEqual([]);
     expect(renderDestruction(certificate, 'en').md).toContain('CI-REV-15');
+    // No absolute path of this machine in what people sign (non-negotiable 6).
+    for (const text of [renderDestruction(certificate, 'fr').json, JSON.stringify(wipe)]) {
+      expect(text).not.toContain(REPO_ROOT);
+      expect(text).not.toContain(stateDir);
+    }
     expect(wipe.stateDirGone).toBe(true);
     expect(wipe.namespacesGone).toBe(true);
     expect((await listNetns()).filter((n) => plan.sites.some((s) => s.netns === n))).toEqual([]);
