@@ -190,6 +190,14 @@ async function main(): Promise<number> {
     );
     const bootstrapMs = Date.now() - b0;
     const roundTripMs = exportMs + bootstrapMs;
+    // The import's report (bootstrap.sh --json): what differed, by name, and its phases' durations.
+    let importReport: { differences?: string[]; phases?: Array<{ name: string; durationMs: number }> } = {};
+    try {
+      importReport = JSON.parse(boot.stdout) as typeof importReport;
+    } catch {
+      log(`bootstrap.sh printed no JSON report (exit ${boot.exitCode})`);
+    }
+    for (const d of importReport.differences ?? []) log(`    difference: ${d}`);
     const figures = {
       users,
       documents: docs,
@@ -202,6 +210,8 @@ async function main(): Promise<number> {
       availability: exp.availability,
       bootstrapMs,
       bootstrapExit: boot.exitCode,
+      bootstrapPhases: importReport.phases ?? [],
+      differences: importReport.differences ?? null,
       roundTripMs,
       goals: { roundTripMs: ROUND_TRIP_GOAL_MS, exportRateVsPgDump: EXPORT_RATE_GOAL, peakMemoryBytes: PEAK_MEMORY_GOAL },
       met: {
