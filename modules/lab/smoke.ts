@@ -22,13 +22,28 @@ export interface SmokeCheck {
   detail: string;
 }
 
-async function check(name: string, fn: () => Promise<string>): Promise<SmokeCheck> {
-  try {
-    return { name, ok: true, detail: await fn() };
-  } catch (e) {
-    return { name, ok: false, detail: (e as Error).message.split('\n')[0] ?? String(e) };
+async function check(name: string, fn: () => Promise<string>, settle?: { withinMs: number; everyMs?: number }): Promise<SmokeCheck> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      const detail = await fn();
+      const waited = Date.now() - started;
+      return { name, ok: true, detail: waited >= 1000 && settle ? `${detail} (settled after ${(waited / 1000).toFixed(0)} s)` : detail };
+    } catch (e) {
+      const detail = (e as Error).message.split('\n')[0] ?? String(e);
+      if (!settle || Date.now() - started + (settle.everyMs ?? 3000) > settle.withinMs)
+        return { name, ok: false, detail: settle ? `${detail} (still so after ${((Date.now() - started) / 1000).toFixed(0)} s)` : detail };
+      await new Promise((r) => setTimeout(r, settle.everyMs ?? 3000));
+    }
   }
 }
+
+/**
+ * States that converge (a synchronous standby catching up, Ceph's health after heavy I/O: slow
+ * ops, recovery) are given this long to settle before the check fails: right after a bulk load
+ * (a reversibility import of 22 M rows) they are transiently off, not broken.
+ */
+export const SMOKE_SETTLE = { withinMs: 90_000, everyMs: 3000 };
 
 export async function labSmoke(plan: LabPlan): Promise<SmokeCheck[]> {
   const edges = edgeSites(plan);
@@ -63,19 +78,23 @@ export async function labSmoke(plan: LabPlan): Promise<SmokeCheck[]> {
   );
   for (const d of plan.postgresDomains) {
     checks.push(
-      await check(`PostgreSQL ${d.name}: leader and synchronous standby in two DCs (EXG_PCA_2)`, async () => {
-        const nodes = patroniNodes(plan, d.name);
-        const { members } = await patroniClusterAny(
-          plan,
-          nodes.map((n) => n.restUrl),
-        );
-        const leader = members.find((m) => m.role === 'leader');
-        const sync = members.find((m) => m.role === 'sync_standby');
-        if (!leader || !sync) throw new Error(`members: ${members.map((m) => `${m.name}=${m.role}/${m.state}`).join(', ')}`);
-        const siteOf = (name: string) => nodes.find((n) => n.name === name)?.site.id;
-        if (siteOf(leader.name) === siteOf(sync.name)) throw new Error(`leader and sync standby both in ${siteOf(leader.name)}`);
-        return `leader ${leader.name} (${siteOf(leader.name)}), sync standby ${sync.name} (${siteOf(sync.name)})`;
-      }),
+      await check(
+        `PostgreSQL ${d.name}: leader and synchronous standby in two DCs (EXG_PCA_2)`,
+        async () => {
+          const nodes = patroniNodes(plan, d.name);
+          const { members } = await patroniClusterAny(
+            plan,
+            nodes.map((n) => n.restUrl),
+          );
+          const leader = members.find((m) => m.role === 'leader');
+          const sync = members.find((m) => m.role === 'sync_standby');
+          if (!leader || !sync) throw new Error(`members: ${members.map((m) => `${m.name}=${m.role}/${m.state}`).join(', ')}`);
+          const siteOf = (name: string) => nodes.find((n) => n.name === name)?.site.id;
+          if (siteOf(leader.name) === siteOf(sync.name)) throw new Error(`leader and sync standby both in ${siteOf(leader.name)}`);
+          return `leader ${leader.name} (${siteOf(leader.name)}), sync standby ${sync.name} (${siteOf(sync.name)})`;
+        },
+        SMOKE_SETTLE,
+      ),
     );
   }
   if (labHasCeph(plan)) {
@@ -103,16 +122,20 @@ export async function labSmoke(plan: LabPlan): Promise<SmokeCheck[]> {
       }),
     );
     checks.push(
-      await check('Ceph: HEALTH_OK, stretch mode over DC1/DC2 with the DC3 tie-breaker (EXG_PCA_2)', async () => {
-        const admin = labCephAdmin(plan);
-        const s = await cephHealth(admin, labCephExpectation(plan));
-        const stretch = await cephStretchState(admin);
-        if (!stretch.stretchMode) throw new Error('stretch mode is off');
-        const tiebreakerSite = stretch.locations[stretch.tiebreaker] ?? '';
-        if (!/datacenter=dc3/.test(tiebreakerSite))
-          throw new Error(`the tie-breaker ${stretch.tiebreaker} is at ${tiebreakerSite || 'no location'}, not in DC3`);
-        return formatCephStatus(s);
-      }),
+      await check(
+        'Ceph: HEALTH_OK, stretch mode over DC1/DC2 with the DC3 tie-breaker (EXG_PCA_2)',
+        async () => {
+          const admin = labCephAdmin(plan);
+          const s = await cephHealth(admin, labCephExpectation(plan));
+          const stretch = await cephStretchState(admin);
+          if (!stretch.stretchMode) throw new Error('stretch mode is off');
+          const tiebreakerSite = stretch.locations[stretch.tiebreaker] ?? '';
+          if (!/datacenter=dc3/.test(tiebreakerSite))
+            throw new Error(`the tie-breaker ${stretch.tiebreaker} is at ${tiebreakerSite || 'no location'}, not in DC3`);
+          return formatCephStatus(s);
+        },
+        SMOKE_SETTLE,
+      ),
     );
   }
   return checks;
