@@ -6,8 +6,9 @@
  * `exportDatabase` writes, in `data/<domain>/`, from ONE REPEATABLE READ READ ONLY snapshot (the
  * caller's exported snapshot, or one it takes and exports so pg_dump sees the same data):
  *   schema.sql                          pg_dump --schema-only --no-owner --no-privileges
- *   <schema>.<table>.csv                COPY (SELECT … ORDER BY <primary key | row text>) TO STDOUT (csv, HEADER)
- *   <schema>.<table>.columns.json       TableDescription (types, nullability, defaults, key, rows, fingerprint)
+ *   <schema>.<table>.csv                copyOutStatement: COPY (SELECT … ORDER BY <primary key | record text>) TO STDOUT (csv, HEADER)
+ *   <schema>.<table>.columns.json       TableDescription (types, nullability, defaults, key, rows, fingerprint:
+ *                                       the rows counted and the CSV's SHA-256, taken from the stream as it is written)
  *   sequences.csv                       schema,sequence,last_value,is_called (sequence values are data, not DDL)
  *   dump.pgcustom                       pg_dump -Fc --compress=1, for a fast native restore (owners and grants kept)
  * The schema `hds_restore` (restore marks) is left out, as modules/restore/marks.ts userTables does.
@@ -32,19 +33,20 @@
  *           foreign key is dropped and added again in that transaction, which checks every row
  *           (what pg_restore does: constraints after the data); sequences set from sequences.csv;
  *   native: pg_restore --single-transaction of dump.pgcustom;
- * and fingerprints every table (tableFingerprints) for `compareTables` against the export's.
+ * and reads every table back (contentFingerprints: the export's COPY, hashed, nothing written) for
+ * `compareTables` against the export's.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Transform, type Writable } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { FINGERPRINT_SETTINGS, fingerprintsAndClose, RESTORE_SCHEMA, tableFingerprints, userTables } from '../restore/marks.ts';
+import { FINGERPRINT_SETTINGS, RESTORE_SCHEMA, userTables } from '../restore/marks.ts';
 import { compareTableFingerprints } from '../restore/plan.ts';
 import { splitPassword } from '../restore/refresh.ts';
 import { comparePaths } from './manifest.ts';
@@ -59,7 +61,7 @@ export const DUMP_FILE = 'dump.pgcustom';
 /**
  * zlib level of the native dump: 1, not pg_dump's default. The dump is there for a fast restore,
  * beside the CSV; pg_dump's own compression is CPU the export shares, on 2 cores, with the COPYs
- * and the fingerprints (docs/reversibility.md "Figures" gives both sizes).
+ * (docs/reversibility.md "Figures" gives both sizes).
  */
 export const DUMP_COMPRESSION = 1;
 export const SEQUENCES_FILE = 'sequences.csv';
@@ -330,7 +332,6 @@ async function describeTable(c: pg.ClientBase, table: string): Promise<TablePlan
       ORDER BY k.ord`,
     [qualified(table)],
   );
-  const all = cols.rows.map((x) => x.name);
   const columns: ColumnDescription[] = cols.rows
     .filter((x) => x.generated === '')
     .map((x, i) => {
@@ -338,13 +339,67 @@ async function describeTable(c: pg.ClientBase, table: string): Promise<TablePlan
       return { name: x.name, type: x.type, nullable: x.nullable, position: i + 1, ...(def !== null ? { default: def } : {}) };
     });
   const primaryKey = pk.rows.map((x) => x.name);
-  // A row alias no column is named after (a column `r` would shadow the whole-row reference).
-  let alias = 'r';
-  while (all.includes(alias)) alias += '_';
-  const order = primaryKey.length ? primaryKey.map(quoteIdent).join(', ') : `${alias}::text COLLATE "C"`;
-  const list = columns.map((x) => quoteIdent(x.name)).join(', ');
-  const copy = `COPY (SELECT ${list} FROM ONLY ${qualified(table)} ${alias} ORDER BY ${order}) TO STDOUT WITH (FORMAT csv, HEADER)`;
-  return { table, base: tableFileBase(table), columns, primaryKey, copy };
+  return { table, base: tableFileBase(table), columns, primaryKey, copy: copyOutStatement({ table, columns, primaryKey }) };
+}
+
+/**
+ * The `COPY … TO STDOUT` that writes a table's CSV, from its description alone — the export writes
+ * the file with it, and a copy (bootstrap, importDatabase) reads its tables back with it, so the
+ * same rows give the same bytes on both sides: the exported columns in their CSV position, the rows
+ * in primary-key order, else in the C-collation order of the exported columns' record text (a
+ * total order on what the CSV shows). The session must have FINGERPRINT_SETTINGS.
+ */
+export function copyOutStatement(d: Pick<TableDescription, 'table' | 'columns' | 'primaryKey'>): string {
+  const cols = [...d.columns].sort((a, b) => a.position - b.position).map((x) => quoteIdent(x.name));
+  const list = cols.join(', ');
+  const order = d.primaryKey.length ? d.primaryKey.map(quoteIdent).join(', ') : cols.length ? `ROW(${list})::text COLLATE "C"` : '';
+  return `COPY (SELECT ${list} FROM ONLY ${qualified(d.table)}${order ? ` ORDER BY ${order}` : ''}) TO STDOUT WITH (FORMAT csv, HEADER)`;
+}
+
+/** Feeds every chunk to `hash` on its way. */
+function hashing(hash: Hash): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+}
+
+/**
+ * The fingerprint of each table as the export defines it (TableFingerprint): its rows read with
+ * copyOutStatement, counted and hashed (SHA-256) as they stream — nothing written, bounded memory.
+ * Reads in the client's current transaction (one snapshot when the caller opened one); sets
+ * FINGERPRINT_SETTINGS on the session.
+ */
+export async function contentFingerprints(
+  c: pg.ClientBase,
+  tables: ReadonlyArray<Pick<TableDescription, 'table' | 'columns' | 'primaryKey'>>,
+): Promise<Record<string, TableFingerprint>> {
+  for (const s of FINGERPRINT_SETTINGS) await c.query(s);
+  const out: Record<string, TableFingerprint> = {};
+  for (const d of tables) {
+    const h = createHash('sha256');
+    const copy = c.query(copyTo(copyOutStatement(d)));
+    await pipeline(
+      copy,
+      new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          h.update(chunk);
+          cb();
+        },
+      }),
+    );
+    out[d.table] = { rows: Number(copy.rowCount ?? 0), hash: h.digest('hex') };
+  }
+  return out;
+}
+
+/** contentFingerprints of `tables` (default: every user table), each described from the database itself. */
+export async function tableContentFingerprints(c: pg.ClientBase, tables?: readonly string[]): Promise<Record<string, TableFingerprint>> {
+  const plans: TablePlan[] = [];
+  for (const t of tables ?? (await userTables(c))) plans.push(await describeTable(c, t));
+  return contentFingerprints(c, plans);
 }
 
 async function listSequences(c: pg.ClientBase): Promise<Array<{ schema: string; name: string }>> {
@@ -424,7 +479,6 @@ export async function exportDatabase(o: ExportDatabaseOptions): Promise<ExportDa
   };
 
   const holder = await session(o.url, 'hdsctl-reversibility-export');
-  let reader: pg.Client | undefined;
   const abort = new AbortController();
   try {
     const v = await pgDumpVersionOk(holder, pgBin);
@@ -447,20 +501,6 @@ export async function exportDatabase(o: ExportDatabaseOptions): Promise<ExportDa
         () => false,
       );
       if (d && csvThere && d.table === p.table && d.fingerprint) kept.set(p.table, d);
-    }
-
-    // Fingerprints in a second session of the same snapshot, while the first streams the CSVs.
-    reader = await session(o.url, 'hdsctl-reversibility-export-hash');
-    await beginSnapshot(reader, snap.snapshot);
-    const fpOf = new Map<string, Promise<TableFingerprint>>();
-    let chain: Promise<unknown> = Promise.resolve();
-    for (const p of plans) {
-      if (kept.has(p.table)) continue;
-      const r = reader;
-      const fp = chain.then(async () => (await tableFingerprints(r, [p.table]))[p.table]!);
-      fp.catch(() => undefined); // awaited below; a failure is reported there, or after an earlier one
-      fpOf.set(p.table, fp);
-      chain = fp.catch(() => undefined);
     }
 
     // The DDL and the native dump: pg_dump in the same snapshot, alongside.
@@ -517,15 +557,11 @@ export async function exportDatabase(o: ExportDatabaseOptions): Promise<ExportDa
           continue;
         }
         if (abort.signal.aborted) throw new DataError(`${o.domain}: export aborted`);
+        // The fingerprint is taken from the stream being written: rows counted, bytes hashed.
         const copy = holder.query(copyTo(p.copy));
-        await writeAtomicStream(join(o.dir, csv), (sink) => pipeline(copy, counter(o.onBytes, { bytes: 0 }), sink, { signal: abort.signal }));
-        const fp = await fpOf.get(p.table)!;
-        if (copy.rowCount !== fp.rows) {
-          await rm(join(o.dir, csv), { force: true });
-          throw new DataError(
-            `${prefix}${csv}: COPY wrote ${copy.rowCount} rows but the snapshot holds ${fp.rows}: the reads were not in one snapshot; export again`,
-          );
-        }
+        const h = createHash('sha256');
+        await writeAtomicStream(join(o.dir, csv), (sink) => pipeline(copy, hashing(h), counter(o.onBytes, { bytes: 0 }), sink, { signal: abort.signal }));
+        const fp: TableFingerprint = { rows: Number(copy.rowCount ?? 0), hash: h.digest('hex') };
         await wrote(csv);
         await writeAtomicText(join(o.dir, json), descriptionJson(o.domain, p, prefix + csv, fp));
         await wrote(json);
@@ -549,7 +585,6 @@ export async function exportDatabase(o: ExportDatabaseOptions): Promise<ExportDa
     // The first cause, not the abort it caused in the other branch.
     if (t.status === 'rejected' && !(d.status === 'rejected' && abort.signal.aborted && isAbort(t.reason))) throw t.reason;
     if (d.status === 'rejected') throw d.reason;
-    await reader.query('COMMIT');
     await holder.query('COMMIT');
 
     for (const p of plans) files.push(`${prefix}${p.base}${CSV_SUFFIX}`, `${prefix}${p.base}${DESCRIPTION_SUFFIX}`);
@@ -558,7 +593,6 @@ export async function exportDatabase(o: ExportDatabaseOptions): Promise<ExportDa
     return { files, tables, snapshot: snap.snapshot, snapshotAt: snap.at };
   } finally {
     abort.abort();
-    await reader?.end().catch(() => undefined);
     await holder.end().catch(() => undefined);
   }
 }
@@ -733,7 +767,7 @@ async function reassign(c: pg.Client, owner: string): Promise<void> {
 
 /**
  * Creates database `domain` and loads it from an exported `data/<domain>` directory, in open
- * formats (csv) or from the native dump; then fingerprints every table. On any failure the
+ * formats (csv) or from the native dump; then reads every table back (readBack). On any failure the
  * database it created is dropped: nothing half-loaded stays.
  */
 export async function importDatabase(o: ImportDatabaseOptions): Promise<ImportDatabaseResult> {
@@ -750,12 +784,14 @@ export async function importDatabase(o: ImportDatabaseOptions): Promise<ImportDa
     if (!(await stat(join(o.dir, f)).catch(() => undefined))?.isFile())
       throw new DataError(`${join(o.dir, f)}: missing; an import needs the exported ${o.mode === 'native' ? 'native dump' : 'DDL'}`);
   }
-  const descs = o.mode === 'csv' ? await readTableDescriptions(o.dir) : [];
-  for (const d of descs) {
-    const csv = join(o.dir, `${tableFileBase(d.table)}${CSV_SUFFIX}`);
-    if (!(await stat(csv).catch(() => undefined))?.isFile())
-      throw new DataError(`${csv}: missing, but ${tableFileBase(d.table)}${DESCRIPTION_SUFFIX} describes it; restore it from the export`);
-  }
+  // Both modes read the descriptions: the copy's tables are read back as the export wrote them.
+  const descs = await readTableDescriptions(o.dir);
+  if (o.mode === 'csv')
+    for (const d of descs) {
+      const csv = join(o.dir, `${tableFileBase(d.table)}${CSV_SUFFIX}`);
+      if (!(await stat(csv).catch(() => undefined))?.isFile())
+        throw new DataError(`${csv}: missing, but ${tableFileBase(d.table)}${DESCRIPTION_SUFFIX} describes it; restore it from the export`);
+    }
 
   const admin = new pg.Client({ connectionString: o.adminUrl, application_name: 'hdsctl-reversibility-import' });
   await admin.connect();
@@ -809,15 +845,32 @@ export async function importDatabase(o: ImportDatabaseOptions): Promise<ImportDa
     } finally {
       await c.end().catch(() => undefined);
     }
-    const f = new pg.Client({ connectionString: url, application_name: 'hdsctl-reversibility-import' });
-    await f.connect();
-    const tables = await fingerprintsAndClose(f);
-    return { tables: { ...tables } };
+    return { tables: await readBack(url, descs) };
   } catch (e) {
     if (created) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
     throw e;
   } finally {
     await admin.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Every user table of a copy, fingerprinted in one REPEATABLE READ snapshot as the export
+ * fingerprinted it: a described table with its description's statement (copyOutStatement), any
+ * other table described from the copy itself (compareTables names it "not in the export").
+ */
+async function readBack(url: string, descs: readonly TableDescription[]): Promise<Record<string, TableFingerprint>> {
+  const c = await session(url, 'hdsctl-reversibility-import-verify');
+  try {
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const byTable = new Map(descs.map((d) => [d.table, d]));
+    const plans: Array<Pick<TableDescription, 'table' | 'columns' | 'primaryKey'>> = [];
+    for (const t of await userTables(c)) plans.push(byTable.get(t) ?? (await describeTable(c, t)));
+    const tables = await contentFingerprints(c, plans);
+    await c.query('COMMIT');
+    return tables;
+  } finally {
+    await c.end().catch(() => undefined);
   }
 }
 

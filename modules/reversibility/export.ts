@@ -37,14 +37,13 @@ import { appClient } from '../lab/probes.ts';
 import { labSecretOf } from '../lab/guests.ts';
 import type { LabPlan } from '../lab/types.ts';
 import { pgRoleNames } from '../model/roles.ts';
-import { tableFingerprints } from '../restore/marks.ts';
 import { ensureDir, writeFileAtomic } from '../runtime/fsutil.ts';
 import { getObjectBytes } from '../runtime/ceph/s3.ts';
 import type { HsmKeyStore } from '../runtime/hsm/keystore.ts';
 import { ensureLabCa } from '../runtime/pki.ts';
 import { pgCredentialRef } from '../services/fromTopology/postgres.ts';
 import { type AvailabilitySummary, startAvailabilityProbe } from './availability.ts';
-import { exportDatabase } from './data.ts';
+import { exportDatabase, tableContentFingerprints } from './data.ts';
 import { exportDocuments } from './documents.ts';
 import { backupPlan, cmdb, flowMatrixCsv, keyCartography, modelKeyCartography } from './inventory.ts';
 import { writeKit } from './kit.ts';
@@ -391,8 +390,9 @@ async function exportData(o: ExportOptions, j: Journal, out: string, hsm: HsmKey
       const before = j.databases[domain];
       let unchanged = false;
       if (before) {
-        // An interrupted run exported this domain: kept when every table still has its fingerprint.
-        const now = await tableFingerprints(reader);
+        // An interrupted run exported this domain: kept when every table still has its fingerprint
+        // (the rows read again as the CSV was written and hashed; nothing is written).
+        const now = await tableContentFingerprints(reader);
         unchanged = sameFingerprints(before.tables, now);
         o.log(unchanged ? `data ${domain}: unchanged since the interrupted run, kept` : `data ${domain}: changed since the interrupted run, exported again`);
       }

@@ -35,10 +35,9 @@ import type { LabPlan } from '../lab/types.ts';
 import { wafRequest } from '../lab/wafClient.ts';
 import { evaluate, loadWorkspace } from '../loader/load.ts';
 import { parseCidr } from '../model/cidr.ts';
-import { tableFingerprints } from '../restore/marks.ts';
 import { putObjectEncrypted } from '../runtime/ceph/s3.ts';
 import type { HsmKeyStore } from '../runtime/hsm/keystore.ts';
-import { compareTables, DESCRIPTION_SUFFIX, SEQUENCES_FILE, tableFileBase } from './data.ts';
+import { compareTables, contentFingerprints, DESCRIPTION_SUFFIX, SEQUENCES_FILE, tableFileBase } from './data.ts';
 import { importDocuments, verifyDocuments } from './documents.ts';
 import { verifyExport } from './signing.ts';
 import type { ExportManifest, TableDescription, TableFingerprint } from './types.ts';
@@ -240,11 +239,13 @@ async function loadDomain(
     const postData = missing.length ? await createMissingTables(c, join(from, 'data', domain, 'schema.sql'), missing, log) : [];
     const order = await loadOrder(c, exported);
     let rows = 0;
+    const descs: TableDescription[] = [];
     await c.query('BEGIN');
     for (const t of order) {
       const n = Number((await c.query<{ n: string }>(`SELECT count(*)::text AS n FROM ONLY ${qualified(t)}`)).rows[0]!.n);
       if (n > 0) throw new ImportError(`${domain} ${t}: the rebuilt table already holds ${n} rows; import into a fresh rebuild (a new --work)`);
       const desc = JSON.parse(await readFile(join(from, 'data', domain, `${tableFileBase(t)}${DESCRIPTION_SUFFIX}`), 'utf8')) as TableDescription;
+      descs.push(desc);
       const cols = desc.columns
         .sort((a, b) => a.position - b.position)
         .map((x) => quoteIdent(x.name))
@@ -273,8 +274,12 @@ async function loadDomain(
       log(`${domain}: ${postData.length} constraints and indexes of the created tables in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
     await c.query('COMMIT');
+    // Statistics for the planner (the read-back below, and the service once it runs).
+    for (const t of exported) await c.query(`ANALYZE ${qualified(t)}`);
+    // Read back as the export wrote it: row count and SHA-256 of the CSV bytes, per table, in one
+    // snapshot — equal to the manifest's hash of the exported CSV when the copy holds the same rows.
     await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const tables = await tableFingerprints(c, exported);
+    const tables = await contentFingerprints(c, descs);
     await c.query('COMMIT');
     return { tables, rows };
   } catch (e) {

@@ -165,7 +165,8 @@ const SECTION_TEXT: Record<string, string> = {
     '    empty field is NULL, a quoted empty field (`""`) is the empty string; values as PostgreSQL',
     '    prints them (timestamps ISO 8601 in UTC, `bytea` as `\\x` hex);',
     '  - `<schema>.<table>.columns.json`: the columns (name, type, nullable, position, default), the',
-    '    primary key, the row count and an order-independent hash of the content;',
+    '    primary key, the row count and the content hash (the SHA-256 of the CSV file: a copy whose',
+    '    table, read back the same way, gives the same hash holds the same rows);',
     '  - `dump.pgcustom`: a native dump (`pg_dump -Fc`) for a fast `pg_restore`.',
   ].join('\n'),
   documents: [

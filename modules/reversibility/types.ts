@@ -30,7 +30,12 @@ export interface ExportFile {
   sha256: string;
 }
 
-/** Row count and order-independent content hash (modules/restore/marks.ts tableFingerprints). */
+/**
+ * A table as the export wrote it: its row count and the SHA-256 (hex) of its CSV — the rows read
+ * with data.ts copyOutStatement (exported columns, primary-key or record-text order,
+ * FINGERPRINT_SETTINGS), hashed as they streamed to the file. The hash is the manifest's hash of the
+ * CSV file; a copy is verified by reading its tables back the same way (data.ts contentFingerprints).
+ */
 export interface TableFingerprint {
   rows: number;
   hash: string;
