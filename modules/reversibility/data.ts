@@ -376,22 +376,50 @@ export async function contentFingerprints(
   c: pg.ClientBase,
   tables: ReadonlyArray<Pick<TableDescription, 'table' | 'columns' | 'primaryKey'>>,
 ): Promise<Record<string, TableFingerprint>> {
-  for (const s of FINGERPRINT_SETTINGS) await c.query(s);
+  return contentFingerprintsIn([c], tables);
+}
+
+/**
+ * contentFingerprints on several sessions at once, each taking the next table (tables given in the
+ * order to take them: the largest first keeps the sessions busy to the end). The caller puts every
+ * session in the same snapshot (pg_export_snapshot / SET TRANSACTION SNAPSHOT) when the tables must
+ * be read at one instant. The first failure stops the others from taking a table and is thrown.
+ */
+export async function contentFingerprintsIn(
+  clients: readonly pg.ClientBase[],
+  tables: ReadonlyArray<Pick<TableDescription, 'table' | 'columns' | 'primaryKey'>>,
+): Promise<Record<string, TableFingerprint>> {
+  const found = new Map<string, TableFingerprint>();
+  let next = 0;
+  let failed = false;
+  await Promise.all(
+    clients.map(async (c) => {
+      for (const s of FINGERPRINT_SETTINGS) await c.query(s);
+      while (!failed && next < tables.length) {
+        const d = tables[next++]!;
+        try {
+          const h = createHash('sha256');
+          const copy = c.query(copyTo(copyOutStatement(d)));
+          await pipeline(
+            copy,
+            new Writable({
+              write(chunk: Buffer, _enc, cb) {
+                h.update(chunk);
+                cb();
+              },
+            }),
+          );
+          found.set(d.table, { rows: Number(copy.rowCount ?? 0), hash: h.digest('hex') });
+        } catch (e) {
+          failed = true;
+          throw e;
+        }
+      }
+    }),
+  );
+  // In the given order, whatever session finished first.
   const out: Record<string, TableFingerprint> = {};
-  for (const d of tables) {
-    const h = createHash('sha256');
-    const copy = c.query(copyTo(copyOutStatement(d)));
-    await pipeline(
-      copy,
-      new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          h.update(chunk);
-          cb();
-        },
-      }),
-    );
-    out[d.table] = { rows: Number(copy.rowCount ?? 0), hash: h.digest('hex') };
-  }
+  for (const d of tables) out[d.table] = found.get(d.table)!;
   return out;
 }
 

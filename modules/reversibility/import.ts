@@ -8,8 +8,9 @@
  *                 already running on the machine — modules/lab/fromTopology.ts labNames);
  *   3. rebuild    `lab up` of that environment under the work directory (new secrets, new PKI,
  *                 new HSM tokens with new domain keys: nothing of the source's is reused);
- *   4. load       every table from its CSV into the rebuilt databases (foreign keys' order), then
- *                 each table's row count and content hash against the manifest;
+ *   4. load       every table from its CSV into the rebuilt databases (LOAD_SESSIONS at once, each
+ *                 after the tables it references), then every table read back as the export wrote
+ *                 it: row count and content hash (the CSV's SHA-256) against the manifest;
  *   5. documents  each document decrypted with the taker's key, checked against the encrypted
  *                 index, sealed again under the taker's HSM domain key, stored in its object
  *                 store; then read back through the rebuilt WAF and compared with the index;
@@ -17,7 +18,7 @@
  * Any difference makes the result fail; the report names it.
  */
 import { createReadStream } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
@@ -37,8 +38,9 @@ import { evaluate, loadWorkspace } from '../loader/load.ts';
 import { parseCidr } from '../model/cidr.ts';
 import { putObjectEncrypted } from '../runtime/ceph/s3.ts';
 import type { HsmKeyStore } from '../runtime/hsm/keystore.ts';
-import { compareTables, contentFingerprints, DESCRIPTION_SUFFIX, SEQUENCES_FILE, tableFileBase } from './data.ts';
+import { compareTables, contentFingerprintsIn, DESCRIPTION_SUFFIX, SEQUENCES_FILE, tableFileBase } from './data.ts';
 import { importDocuments, verifyDocuments } from './documents.ts';
+import { runInOrder } from './schedule.ts';
 import { verifyExport } from './signing.ts';
 import type { ExportManifest, TableDescription, TableFingerprint } from './types.ts';
 
@@ -184,8 +186,15 @@ const qualified = (t: string) => {
   return `${quoteIdent(t.slice(0, dot))}.${quoteIdent(t.slice(dot + 1))}`;
 };
 
-/** Tables in an order where each comes after the tables its foreign keys reference. */
-async function loadOrder(c: pg.Client, tables: string[]): Promise<string[]> {
+/**
+ * Sessions that load a domain's tables at once (and read them back): two keep both cores busy —
+ * one backend parses and writes while the other builds an index or waits on its client — without
+ * more sessions than cores fighting over them (docs/reversibility.md "Figures").
+ */
+export const LOAD_SESSIONS = 2;
+
+/** For each table, the tables its live foreign keys reference (itself excepted): they are loaded first. */
+async function loadDependencies(c: pg.Client, tables: string[]): Promise<Map<string, Set<string>>> {
   const r = await c.query<{ child: string; parent: string }>(
     `SELECT cn.nspname || '.' || cc.relname AS child, pn.nspname || '.' || pc.relname AS parent
        FROM pg_constraint k
@@ -195,25 +204,34 @@ async function loadOrder(c: pg.Client, tables: string[]): Promise<string[]> {
   );
   const deps = new Map<string, Set<string>>(tables.map((t) => [t, new Set<string>()]));
   for (const { child, parent } of r.rows) if (child !== parent && deps.has(child) && deps.has(parent)) deps.get(child)!.add(parent);
-  const out: string[] = [];
-  const seen = new Set<string>();
-  const visit = (t: string, path: Set<string>) => {
-    if (seen.has(t)) return;
-    if (path.has(t)) throw new ImportError(`tables ${[...path].join(' → ')} → ${t} reference each other: no load order`);
-    path.add(t);
-    for (const p of [...deps.get(t)!].sort()) visit(p, path);
-    path.delete(t);
-    seen.add(t);
-    out.push(t);
+  // A cycle would leave its tables waiting for each other forever: refused before anything is loaded.
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (t: string, path: string[]) => {
+    if (state.get(t) === 'done') return;
+    if (state.get(t) === 'visiting') throw new ImportError(`tables ${[...path, t].join(' → ')} reference each other: no load order`);
+    state.set(t, 'visiting');
+    for (const p of [...deps.get(t)!].sort()) visit(p, [...path, t]);
+    state.set(t, 'done');
   };
-  for (const t of [...tables].sort()) visit(t, new Set());
-  return out;
+  for (const t of [...tables].sort()) visit(t, []);
+  return deps;
+}
+
+/** A statement of pg_dump's post-data section, and whether it is a foreign key (added once every table is in). */
+interface PostData {
+  table: string;
+  sql: string;
+  foreignKey: boolean;
 }
 
 /**
  * Loads each exported table of `domain` from its CSV into the rebuilt database (whose schema the
  * rebuilt toolkit created at the same commit): refuses a table that is missing or already holds
- * rows (a rebuild is loaded once), sets each owned sequence past the loaded values.
+ * rows (a rebuild is loaded once). LOAD_SESSIONS sessions load at once, each table in its own
+ * transaction with its primary key and indexes built right after its rows (as pg_restore does),
+ * a table after those its live foreign keys reference; then, in one transaction, the sequences
+ * and the created tables' foreign keys (each checks every row); then every table is read back in
+ * one snapshot, on LOAD_SESSIONS sessions, as the export wrote it.
  */
 async function loadDomain(
   plan: LabPlan,
@@ -223,6 +241,7 @@ async function loadDomain(
   log: (l: string) => void,
 ): Promise<{ tables: Record<string, TableFingerprint>; rows: number }> {
   const c = await domainClient(plan, domain);
+  const others: pg.Client[] = [];
   try {
     const exported = Object.keys(expected).sort();
     const present = new Set(
@@ -232,29 +251,61 @@ async function loadDomain(
         )
       ).rows.map((x) => x.name),
     );
-    const missing = exported.filter((t) => !present.has(t));
-    // Tables the service has not created (e.g. a dataset's): from the exported DDL, table by table;
-    // their constraints and indexes once their rows are in (as pg_restore does: an index built
-    // once, foreign keys checked once per table rather than per row).
-    const postData = missing.length ? await createMissingTables(c, join(from, 'data', domain, 'schema.sql'), missing, log) : [];
-    const order = await loadOrder(c, exported);
-    let rows = 0;
-    const descs: TableDescription[] = [];
-    await c.query('BEGIN');
-    for (const t of order) {
+    const csvOf = (t: string) => join(from, expected[t]!.csv.startsWith('data/') ? expected[t]!.csv : join('data', domain, expected[t]!.csv));
+    // Every input read and every table checked before a row is loaded.
+    const descs = new Map<string, TableDescription>();
+    const sizes = new Map<string, number>();
+    for (const t of exported) {
+      descs.set(t, JSON.parse(await readFile(join(from, 'data', domain, `${tableFileBase(t)}${DESCRIPTION_SUFFIX}`), 'utf8')) as TableDescription);
+      sizes.set(t, (await stat(csvOf(t))).size);
+    }
+    for (const t of exported.filter((x) => present.has(x))) {
       const n = Number((await c.query<{ n: string }>(`SELECT count(*)::text AS n FROM ONLY ${qualified(t)}`)).rows[0]!.n);
       if (n > 0) throw new ImportError(`${domain} ${t}: the rebuilt table already holds ${n} rows; import into a fresh rebuild (a new --work)`);
-      const desc = JSON.parse(await readFile(join(from, 'data', domain, `${tableFileBase(t)}${DESCRIPTION_SUFFIX}`), 'utf8')) as TableDescription;
-      descs.push(desc);
-      const cols = desc.columns
-        .sort((a, b) => a.position - b.position)
-        .map((x) => quoteIdent(x.name))
-        .join(', ');
-      const stream = c.query(copyFrom(`COPY ${qualified(t)} (${cols}) FROM STDIN WITH (FORMAT csv, HEADER)`));
-      await pipeline(createReadStream(join(from, expected[t]!.csv.startsWith('data/') ? expected[t]!.csv : join('data', domain, expected[t]!.csv))), stream);
-      rows += Number(stream.rowCount ?? 0);
-      log(`load ${domain} ${t}: ${stream.rowCount} rows`);
     }
+    const missing = exported.filter((t) => !present.has(t));
+    // Tables the service has not created (e.g. a dataset's): from the exported DDL, table by table;
+    // their keys and indexes once their rows are in (an index built once), their foreign keys once
+    // every table is (each checked once over the whole table rather than row by row).
+    const postData = missing.length ? await createMissingTables(c, join(from, 'data', domain, 'schema.sql'), missing, log) : [];
+    const deps = await loadDependencies(c, exported);
+
+    for (let i = 1; i < Math.min(LOAD_SESSIONS, exported.length); i++) others.push(await domainClient(plan, domain));
+    const sessions = [c, ...others];
+    let rows = 0;
+    await runInOrder(
+      exported,
+      deps,
+      (t) => sizes.get(t) ?? 0,
+      sessions.length,
+      async (t, i) => {
+        const s = sessions[i]!;
+        const t0 = Date.now();
+        await s.query('BEGIN');
+        try {
+          const cols = [...descs.get(t)!.columns]
+            .sort((a, b) => a.position - b.position)
+            .map((x) => quoteIdent(x.name))
+            .join(', ');
+          const stream = s.query(copyFrom(`COPY ${qualified(t)} (${cols}) FROM STDIN WITH (FORMAT csv, HEADER)`));
+          await pipeline(createReadStream(csvOf(t)), stream);
+          const own = postData.filter((p) => p.table === t && !p.foreignKey);
+          const t1 = Date.now();
+          for (const p of own) await s.query(p.sql);
+          await s.query('COMMIT');
+          rows += Number(stream.rowCount ?? 0);
+          log(
+            `load ${domain} ${t}: ${stream.rowCount} rows in ${((t1 - t0) / 1000).toFixed(1)} s` +
+              (own.length ? `, ${own.length} keys and indexes in ${((Date.now() - t1) / 1000).toFixed(1)} s` : ''),
+          );
+        } catch (e) {
+          await s.query('ROLLBACK').catch(() => undefined);
+          throw e;
+        }
+      },
+    );
+
+    await c.query('BEGIN');
     // Sequence values are data (pg_dump --schema-only leaves them out): set as exported.
     const seqFile = join(from, 'data', domain, SEQUENCES_FILE);
     const seqText = await readFile(seqFile, 'utf8').catch(() => '');
@@ -268,24 +319,40 @@ async function loadDomain(
         isCalled === 't' || isCalled === 'true',
       ]);
     }
-    if (postData.length) {
+    const fks = postData.filter((p) => p.foreignKey);
+    if (fks.length) {
       const t0 = Date.now();
-      for (const stmt of postData) await c.query(stmt);
-      log(`${domain}: ${postData.length} constraints and indexes of the created tables in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      for (const p of fks) await c.query(p.sql);
+      log(`${domain}: ${fks.length} foreign keys of the created tables checked in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
     await c.query('COMMIT');
     // Statistics for the planner (the read-back below, and the service once it runs).
     for (const t of exported) await c.query(`ANALYZE ${qualified(t)}`);
     // Read back as the export wrote it: row count and SHA-256 of the CSV bytes, per table, in one
-    // snapshot — equal to the manifest's hash of the exported CSV when the copy holds the same rows.
+    // snapshot shared by the sessions — equal to the manifest's hash of the exported CSV when the
+    // copy holds the same rows.
+    const t0 = Date.now();
     await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const tables = await contentFingerprints(c, descs);
-    await c.query('COMMIT');
+    const snap = (await c.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
+    for (const o of others) {
+      await o.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await o.query(`SET TRANSACTION SNAPSHOT '${snap.replace(/'/g, "''")}'`);
+    }
+    const bySize = [...exported].sort((x, y) => (sizes.get(y) ?? 0) - (sizes.get(x) ?? 0) || (x < y ? -1 : 1));
+    const read = await contentFingerprintsIn(
+      sessions,
+      bySize.map((t) => descs.get(t)!),
+    );
+    for (const s of sessions) await s.query('COMMIT');
+    log(`${domain}: ${exported.length} tables read back in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const tables: Record<string, TableFingerprint> = {};
+    for (const t of exported) tables[t] = read[t]!;
     return { tables, rows };
   } catch (e) {
     await c.query('ROLLBACK').catch(() => undefined);
     throw e;
   } finally {
+    for (const o of others) await o.end().catch(() => undefined);
     await c.end().catch(() => undefined);
   }
 }
@@ -295,7 +362,7 @@ async function loadDomain(
  * pg_dump's schema.sql: creates their schemas and tables, and returns — in the file's order,
  * primary keys before foreign keys — their constraints and indexes, for after the load.
  */
-async function createMissingTables(c: pg.Client, schemaSql: string, tables: string[], log: (l: string) => void): Promise<string[]> {
+async function createMissingTables(c: pg.Client, schemaSql: string, tables: string[], log: (l: string) => void): Promise<PostData[]> {
   const sql = await readFile(schemaSql, 'utf8');
   const statements = sql
     .split(/;\s*\n/)
@@ -311,12 +378,16 @@ async function createMissingTables(c: pg.Client, schemaSql: string, tables: stri
     if (!stmt) throw new ImportError(`${schemaSql}: no CREATE TABLE for ${t}, which the export holds data for`);
     await c.query(stmt);
   }
-  const after = statements.filter((s) =>
-    tables.some((t) =>
-      new RegExp(`^(?:ALTER TABLE (?:ONLY )?${name(t)}\\s+ADD CONSTRAINT|CREATE (?:UNIQUE )?INDEX \\S+ ON (?:ONLY )?${name(t)}\\s)`, 'i').test(s),
-    ),
+  const after: PostData[] = [];
+  for (const s of statements) {
+    const t = tables.find((x) =>
+      new RegExp(`^(?:ALTER TABLE (?:ONLY )?${name(x)}\\s+ADD CONSTRAINT|CREATE (?:UNIQUE )?INDEX \\S+ ON (?:ONLY )?${name(x)}\\s)`, 'i').test(s),
+    );
+    if (t) after.push({ table: t, sql: s, foreignKey: /^ALTER TABLE[\s\S]*\sFOREIGN KEY\s*\(/i.test(s) });
+  }
+  log(
+    `created ${tables.length} tables from the exported DDL (${after.filter((p) => !p.foreignKey).length} keys and indexes after each table's rows, ${after.filter((p) => p.foreignKey).length} foreign keys after every table's)`,
   );
-  log(`created ${tables.length} tables from the exported DDL (${after.length} constraints and indexes after the load)`);
   return after;
 }
 
