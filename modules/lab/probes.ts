@@ -161,6 +161,28 @@ export async function etcdHealth(plan: LabPlan): Promise<EtcdHealth[]> {
   return JSON.parse(r.stdout) as EtcdHealth[];
 }
 
+/**
+ * Each member's `GET /version`: `{ etcdserver, etcdcluster }`. A new cluster reports the cluster
+ * version 3.0.0 (or `not_decided`) until its leader has agreed it with every member; a client that
+ * reads it then — Patroni 3.0.2 picks its API prefix from it once, `/v3alpha` below 3.3, which etcd
+ * 3.4 answers with 404 — keeps the wrong API. Health waits for the decided version.
+ */
+export async function etcdVersions(plan: LabPlan): Promise<Array<{ endpoint: string; server: string; cluster: string }>> {
+  const c = await hostClientCert(plan);
+  return Promise.all(
+    etcdMembers(plan).map(async (m) => {
+      const r = await httpsGetJson<{ etcdserver?: string; etcdcluster?: string }>(`${m.clientUrl}/version`, c, 3000);
+      return { endpoint: m.clientUrl, server: r.body?.etcdserver ?? '', cluster: r.body?.etcdcluster ?? '' };
+    }),
+  );
+}
+
+/** Whether the cluster version is decided and is the members' own `major.minor` (etcdVersions). */
+export function etcdClusterVersionDecided(v: ReadonlyArray<{ server: string; cluster: string }>): boolean {
+  const majorMinor = (s: string) => /^(\d+)\.(\d+)\./.exec(s)?.slice(1, 3).join('.');
+  return v.length > 0 && v.every((x) => majorMinor(x.server) !== undefined && majorMinor(x.cluster) === majorMinor(x.server));
+}
+
 /** Number of members in the etcd cluster (`etcdctl member list`). */
 export async function etcdMemberCount(plan: LabPlan): Promise<number> {
   const r = await etcdctl(plan, ['member', 'list']);

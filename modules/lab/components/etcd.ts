@@ -1,11 +1,11 @@
-/** etcd ×3 (the DCS members of DC1, DC2 and the witness in DC3), run as user etcd, healthy when all 3 answer. */
+/** etcd ×3 (the DCS members of DC1, DC2 and the witness in DC3), run as user etcd, healthy when all 3 answer and agree on the cluster version. */
 
 import { ensureDir } from '../../runtime/fsutil.ts';
 import { ETCD_PATHS } from '../../services/fromTopology/paths.ts';
 import { type LabComponent, type LabContext, ownerOf, waitFor } from '../context.ts';
 import { etcdMembers } from '../endpoints.ts';
 import { guestPath, materialiseGuest } from '../guests.ts';
-import { etcdHealth, etcdMemberCount } from '../probes.ts';
+import { etcdClusterVersionDecided, etcdHealth, etcdMemberCount, etcdVersions } from '../probes.ts';
 
 const USER = 'etcd';
 
@@ -40,6 +40,10 @@ export function etcdComponent(): LabComponent {
             throw new Error(`unhealthy: ${bad.map((b) => `${b.endpoint} ${b.error ?? ''}`).join('; ') || `${h.length} answers`}`);
           const n = await etcdMemberCount(ctx.plan);
           if (n !== names.length) throw new Error(`member list has ${n} members`);
+          // Patroni must not start before the cluster version is decided (probes.ts etcdVersions).
+          const v = await etcdVersions(ctx.plan);
+          if (!etcdClusterVersionDecided(v))
+            throw new Error(`cluster version not decided yet: ${v.map((x) => `${x.endpoint} server ${x.server} cluster ${x.cluster}`).join('; ')}`);
           return true;
         },
         { timeoutMs: 60_000, logs: names },
