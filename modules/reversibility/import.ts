@@ -296,7 +296,7 @@ async function loadDomain(
           rows += Number(stream.rowCount ?? 0);
           log(
             `load ${domain} ${t}: ${stream.rowCount} rows in ${((t1 - t0) / 1000).toFixed(1)} s` +
-              (own.length ? `, ${own.length} keys and indexes in ${((Date.now() - t1) / 1000).toFixed(1)} s` : ''),
+              (own.length ? `, keys and indexes (${own.length}) in ${((Date.now() - t1) / 1000).toFixed(1)} s` : ''),
           );
         } catch (e) {
           await s.query('ROLLBACK').catch(() => undefined);

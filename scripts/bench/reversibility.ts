@@ -165,12 +165,31 @@ async function main(): Promise<number> {
       [join(REPO_ROOT, 'bin', 'hdsctl.js'), 'reversibility', 'export', '--out', out, '--recipient', taker.cert, '--json', '--allow-dirty'],
       {
         env: { ...process.env, HDS_STATE_DIR: join(base, 'state'), NO_COLOR: '1' },
-        stdio: ['ignore', 'pipe', 'inherit'],
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
+    // The export's progress goes on to stderr; its `[export] <section>…` lines tell which section
+    // each memory sample belongs to (the peak is then attributed, not only measured).
+    let section = 'start';
+    let partial = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      process.stderr.write(d);
+      const lines = (partial + d.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) {
+        const m = /^\[export\] (\w+)…$/.exec(l.trim());
+        if (m) section = m[1]!;
+      }
+    });
     let peak = 0;
+    const peakBySection: Record<string, number> = {};
     const sampler = setInterval(() => {
-      if (child.pid) void treeRss(child.pid).then((b) => (peak = Math.max(peak, b)));
+      const at = section;
+      if (child.pid)
+        void treeRss(child.pid).then((b) => {
+          peak = Math.max(peak, b);
+          peakBySection[at] = Math.max(peakBySection[at] ?? 0, b);
+        });
     }, 100);
     let stdout = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
@@ -207,6 +226,7 @@ async function main(): Promise<number> {
       exportDataMs: dataMs,
       exportRateVsPgDump: pgDumpMs / dataMs,
       peakExportMemoryBytes: peak,
+      peakExportMemoryBytesBySection: peakBySection,
       availability: exp.availability,
       bootstrapMs,
       bootstrapExit: boot.exitCode,
@@ -227,7 +247,11 @@ async function main(): Promise<number> {
     log(
       `  export data       ${(dataMs / 1000).toFixed(1)} s vs pg_dump ${(pgDumpMs / 1000).toFixed(1)} s: ${(pgDumpMs / dataMs).toFixed(2)}× (goal ≥ ${EXPORT_RATE_GOAL}×)`,
     );
-    log(`  peak memory       ${(peak / 1048576).toFixed(0)} MiB (export process and children; goal < 1024 MiB)`);
+    log(
+      `  peak memory       ${(peak / 1048576).toFixed(0)} MiB (export process and children; goal < 1024 MiB): ${Object.entries(peakBySection)
+        .map(([s, b]) => `${s} ${(b / 1048576).toFixed(0)}`)
+        .join(', ')} MiB`,
+    );
     process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
     return boot.exitCode === 0 ? 0 : 1;
   } finally {
