@@ -708,6 +708,15 @@ function withoutValues(e: unknown): string {
   return String((e as { code?: string }).code ?? '').startsWith('22') ? msg.replace(/"(?:[^"]|"")*"/g, '"…"') : msg;
 }
 
+/**
+ * One line for a failed `COPY … FROM` of `file`: `file:line: message (column c)`, the server's
+ * message without the offending value (it may be personal data).
+ */
+export function copyFailure(file: string, e: unknown): string {
+  const at = copyLocation(e);
+  return `${file}${at.line ? `:${at.line}` : ''}: ${withoutValues(e)}${at.column ? ` (column ${at.column})` : ''}`;
+}
+
 async function loadCsv(c: pg.Client, o: ImportDatabaseOptions, descs: TableDescription[], headerMatch: boolean): Promise<void> {
   await c.query('BEGIN');
   // No foreign-key or user trigger fires during the load (any order works; no trigger adds rows).
@@ -720,10 +729,7 @@ async function loadCsv(c: pg.Client, o: ImportDatabaseOptions, descs: TableDescr
     try {
       await pipeline(createReadStream(file), counter(o.onBytes, { bytes: 0 }), stream);
     } catch (e) {
-      const at = copyLocation(e);
-      throw new DataError(
-        `${file}${at.line ? `:${at.line}` : ''}: ${withoutValues(e)}${at.column ? ` (column ${at.column})` : ''}; the CSV does not fit the table ${d.table} of schema.sql: check the export (sha256sum -c SHA256SUMS)`,
-      );
+      throw new DataError(`${copyFailure(file, e)}; the CSV does not fit the table ${d.table} of schema.sql: check the export (sha256sum -c SHA256SUMS)`);
     }
     o.log?.(`${o.domain}: ${d.table} ${stream.rowCount} rows`);
   }

@@ -38,7 +38,7 @@ import { evaluate, loadWorkspace } from '../loader/load.ts';
 import { parseCidr } from '../model/cidr.ts';
 import { putObjectEncrypted } from '../runtime/ceph/s3.ts';
 import type { HsmKeyStore } from '../runtime/hsm/keystore.ts';
-import { compareTables, contentFingerprintsIn, DESCRIPTION_SUFFIX, SEQUENCES_FILE, tableFileBase } from './data.ts';
+import { compareTables, contentFingerprintsIn, copyFailure, DESCRIPTION_SUFFIX, SEQUENCES_FILE, tableFileBase } from './data.ts';
 import { importDocuments, verifyDocuments } from './documents.ts';
 import { runInOrder } from './schedule.ts';
 import { verifyExport } from './signing.ts';
@@ -288,7 +288,13 @@ async function loadDomain(
             .map((x) => quoteIdent(x.name))
             .join(', ');
           const stream = s.query(copyFrom(`COPY ${qualified(t)} (${cols}) FROM STDIN WITH (FORMAT csv, HEADER)`));
-          await pipeline(createReadStream(csvOf(t)), stream);
+          try {
+            await pipeline(createReadStream(csvOf(t)), stream);
+          } catch (e) {
+            throw new ImportError(
+              `${copyFailure(csvOf(t), e)}; the CSV does not fit ${domain} ${t} of the rebuilt schema: check the export (sha256sum -c SHA256SUMS)`,
+            );
+          }
           const own = postData.filter((p) => p.table === t && !p.foreignKey);
           const t1 = Date.now();
           for (const p of own) await s.query(p.sql);
@@ -322,7 +328,16 @@ async function loadDomain(
     const fks = postData.filter((p) => p.foreignKey);
     if (fks.length) {
       const t0 = Date.now();
-      for (const p of fks) await c.query(p.sql);
+      for (const p of fks) {
+        try {
+          await c.query(p.sql);
+        } catch (e) {
+          const name = /ADD CONSTRAINT\s+("(?:[^"]|"")+"|\S+)/i.exec(p.sql)?.[1] ?? 'a foreign key';
+          throw new ImportError(
+            `${csvOf(p.table)}: foreign key ${name} of ${domain} ${p.table} does not hold (${(e as Error).message.split('\n')[0]}); the export is inconsistent: export again`,
+          );
+        }
+      }
       log(`${domain}: ${fks.length} foreign keys of the created tables checked in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
     await c.query('COMMIT');
