@@ -19,6 +19,7 @@ import {
   restoreWindow,
   seededDraws,
   verdictFindings,
+  waitBeforeMarkMs,
 } from './plan.ts';
 import type { BackupSet, RestoreCheck, RestoreTestRun } from './types.ts';
 
@@ -166,6 +167,31 @@ describe('restoreWindow', () => {
     expect(errorOf(() => restoreWindow(SETS(), NOW, -1)).message).toContain('archive lag -1 ms is not valid');
     expect(errorOf(() => restoreWindow(SETS(), NOW, Number.NaN)).message).toContain('not valid');
     expect(errorOf(() => restoreWindow(SETS(), new Date('2026-11-29T01:00:30Z'), 0)).message).toContain('the restore window is empty');
+  });
+});
+
+describe('waitBeforeMarkMs: a mark every set can reach', () => {
+  const set = (stop: string): BackupSet => ({ label: stop, type: 'full', startedAt: stop, stoppedAt: stop, sizeBytes: 1, repo: 1 });
+  it('waits until the newest set’s stop + 1 s (+ margin) has passed, then a mark taken lies inside the window for every set', () => {
+    const sets = [set('2026-12-01T08:10:00Z'), set('2026-12-01T08:10:27Z')];
+    // The CI failure: a run 0.875 s after the newest set ended found the window empty.
+    const now = Date.parse('2026-12-01T08:10:27.875Z');
+    const wait = waitBeforeMarkMs(sets, now);
+    expect(wait).toBe(225);
+    // Marked at once: with the newest set alone the window is empty; with both, the newest set holds no mark.
+    expect(errorOf(() => restoreWindow([sets[1]!], new Date(now), 0)).message).toContain('the restore window is empty');
+    const early = restoreWindow(sets, new Date(now + 1500), 0);
+    expect(errorOf(() => markForTarget([{ name: 'm', at: new Date(now).toISOString() }], sets[1]!, new Date(now), early)).message).toContain('no restore mark');
+    const markAt = now + wait;
+    expect(restoreWindow([sets[1]!], new Date(markAt), 0).from <= new Date(markAt).toISOString()).toBe(true);
+    const window = restoreWindow(sets, new Date(markAt + 500), 0);
+    for (const s of sets) expect(markForTarget([{ name: 'm', at: new Date(markAt).toISOString() }], s, new Date(markAt), window).name).toBe('m');
+  });
+
+  it('waits for nothing when the newest set ended long enough ago, or there is no set', () => {
+    expect(waitBeforeMarkMs([set('2026-12-01T08:10:00Z')], Date.parse('2026-12-01T08:10:01.100Z'))).toBe(0);
+    expect(waitBeforeMarkMs([set('2026-12-01T08:10:00Z')], Date.parse('2026-12-01T09:00:00Z'))).toBe(0);
+    expect(waitBeforeMarkMs([], Date.parse('2026-12-01T09:00:00Z'))).toBe(0);
   });
 });
 

@@ -43,6 +43,18 @@ export function recoverableFrom(set: BackupSet): number {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * How long to wait before taking a restore mark so that every set can reach it: until the newest
+ * set's recoverableFrom has passed (plus `marginMs`), 0 when it already has. A mark taken less than
+ * STOP_RESOLUTION_MS after a backup ends lies before that set's first reachable instant — the window
+ * is then empty, or holds no mark for that set (restoreWindow, markForTarget refuse it); on a fast
+ * machine a restore test run right after a backup lands there.
+ */
+export function waitBeforeMarkMs(sets: readonly BackupSet[], nowMs: number, marginMs = 100): number {
+  const latest = Math.max(-Infinity, ...sets.map(recoverableFrom).filter(Number.isFinite));
+  return Number.isFinite(latest) ? Math.max(0, Math.ceil(latest + marginMs - nowMs)) : 0;
+}
+
 // ---------------------------------------------------------------------------------------------
 // pgbackrest info --output=json
 

@@ -57,6 +57,8 @@ import {
   restoreChoice,
   restoreTestVerdict,
   restoreWindow,
+  STOP_RESOLUTION_MS,
+  waitBeforeMarkMs,
 } from './plan.ts';
 import { createRestoreSite, destroyRestoreSite, type RestoreSite, type RestoreSiteSpec } from './site.ts';
 import type { EvidenceFile, RestoreCheck, RestorePhase, RestoreTestRun } from './types.ts';
@@ -260,6 +262,23 @@ async function runLocked(
     const b = await sourceClient(plan, domain);
     try {
       if (o.mark !== false) {
+        // A set that ended less than STOP_RESOLUTION_MS ago cannot reach a mark taken now: wait it out.
+        // (An unreadable answer waits for nothing: the choice below reads it again and says what is wrong.)
+        const before = await pgbackrestOnRepo(plan, [`--stanza=${domain}`, `--repo=${repo}`, 'info', '--output=json'], 60_000).catch(() => undefined);
+        let wait = 0;
+        try {
+          if (before)
+            wait = waitBeforeMarkMs(
+              parseBackupInfo(JSON.parse(before.stdout), domain).filter((s) => s.repo === repo),
+              Date.now(),
+            );
+        } catch {
+          wait = 0;
+        }
+        if (wait > 0) {
+          log(`the newest backup set ended under ${STOP_RESOLUTION_MS} ms ago: mark in ${wait} ms`);
+          await new Promise((r) => setTimeout(r, wait));
+        }
         const writeDocument = domain === refserviceDomain(plan) && objectGateways(plan).length > 0 ? () => writeMarkedDocument(plan) : undefined;
         const m = await takeMark(a, b, { log, ...(writeDocument ? { writeDocument } : {}) });
         log(`mark ${m.name} at ${m.atText}: ${Object.keys(m.fingerprints).length} tables`);
