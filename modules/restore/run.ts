@@ -261,20 +261,14 @@ async function runLocked(
     const a = await sourceClient(plan, domain);
     const b = await sourceClient(plan, domain);
     try {
+      // The sets, read once before the mark: the mark is taken where each of them can reach it, and
+      // a set that ends after the mark (a backup running meanwhile) could not reach it anyway.
+      const info = await pgbackrestOnRepo(plan, [`--stanza=${domain}`, `--repo=${repo}`, 'info', '--output=json'], 60_000);
+      const sets = parseBackupInfo(JSON.parse(info.stdout), domain).filter((s) => s.repo === repo);
+      await addEvidence('pgbackrest-info.json', 'pgbackrest info --output=json of the stanza before the mark (backup sets, archive range)', info.stdout);
       if (o.mark !== false) {
         // A set that ended less than STOP_RESOLUTION_MS ago cannot reach a mark taken now: wait it out.
-        // (An unreadable answer waits for nothing: the choice below reads it again and says what is wrong.)
-        const before = await pgbackrestOnRepo(plan, [`--stanza=${domain}`, `--repo=${repo}`, 'info', '--output=json'], 60_000).catch(() => undefined);
-        let wait = 0;
-        try {
-          if (before)
-            wait = waitBeforeMarkMs(
-              parseBackupInfo(JSON.parse(before.stdout), domain).filter((s) => s.repo === repo),
-              Date.now(),
-            );
-        } catch {
-          wait = 0;
-        }
+        const wait = waitBeforeMarkMs(sets, Date.now());
         if (wait > 0) {
           log(`the newest backup set ended under ${STOP_RESOLUTION_MS} ms ago: mark in ${wait} ms`);
           await new Promise((r) => setTimeout(r, wait));
@@ -286,9 +280,6 @@ async function runLocked(
       const checkStart = Date.now();
       // Switches WAL and waits until the repository holds it: the window reaches the mark.
       await pgbackrestOnRepo(plan, [`--stanza=${domain}`, 'check'], 180_000);
-      const info = await pgbackrestOnRepo(plan, [`--stanza=${domain}`, `--repo=${repo}`, 'info', '--output=json'], 60_000);
-      const sets = parseBackupInfo(JSON.parse(info.stdout), domain).filter((s) => s.repo === repo);
-      await addEvidence('pgbackrest-info.json', 'pgbackrest info --output=json of the stanza (backup sets, archive range)', info.stdout);
       const now = new Date();
       // Everything committed before `check` began is archived once it returns (it switches the WAL segment).
       const window = restoreWindow(sets, now, now.getTime() - checkStart);

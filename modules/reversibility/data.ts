@@ -41,7 +41,7 @@ import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Transform, Writable } from 'node:stream';
+import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -50,6 +50,7 @@ import { FINGERPRINT_SETTINGS, RESTORE_SCHEMA, userTables } from '../restore/mar
 import { compareTableFingerprints } from '../restore/plan.ts';
 import { splitPassword } from '../restore/refresh.ts';
 import { comparePaths } from './manifest.ts';
+import { runInOrder } from './schedule.ts';
 import type { ColumnDescription, TableDescription, TableFingerprint } from './types.ts';
 
 const execFileP = promisify(execFile);
@@ -350,10 +351,20 @@ async function describeTable(c: pg.ClientBase, table: string): Promise<TablePlan
  * total order on what the CSV shows). The session must have FINGERPRINT_SETTINGS.
  */
 export function copyOutStatement(d: Pick<TableDescription, 'table' | 'columns' | 'primaryKey'>): string {
-  const cols = [...d.columns].sort((a, b) => a.position - b.position).map((x) => quoteIdent(x.name));
+  const cols = csvColumns(d);
   const list = cols.join(', ');
   const order = d.primaryKey.length ? d.primaryKey.map(quoteIdent).join(', ') : cols.length ? `ROW(${list})::text COLLATE "C"` : '';
   return `COPY (SELECT ${list} FROM ONLY ${qualified(d.table)}${order ? ` ORDER BY ${order}` : ''}) TO STDOUT WITH (FORMAT csv, HEADER)`;
+}
+
+/** The CSV's columns, quoted, in their CSV position (the description's `position`). */
+function csvColumns(d: Pick<TableDescription, 'columns'>): string[] {
+  return [...d.columns].sort((a, b) => a.position - b.position).map((x) => quoteIdent(x.name));
+}
+
+/** The `COPY … FROM STDIN` that loads a table from its CSV (the columns named, in CSV order). */
+export function copyInStatement(d: Pick<TableDescription, 'table' | 'columns'>, header: 'true' | 'MATCH' = 'true'): string {
+  return `COPY ${qualified(d.table)} (${csvColumns(d).join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER ${header})`;
 }
 
 /** Feeds every chunk to `hash` on its way. */
@@ -380,44 +391,26 @@ export async function contentFingerprints(
 }
 
 /**
- * contentFingerprints on several sessions at once, each taking the next table (tables given in the
- * order to take them: the largest first keeps the sessions busy to the end). The caller puts every
- * session in the same snapshot (pg_export_snapshot / SET TRANSACTION SNAPSHOT) when the tables must
- * be read at one instant. The first failure stops the others from taking a table and is thrown.
+ * contentFingerprints on several sessions at once (schedule.ts runInOrder, no dependencies): each
+ * session takes the next table, the largest by `size` first (default: in the given order). The
+ * caller puts every session in the same snapshot (pg_export_snapshot / SET TRANSACTION SNAPSHOT)
+ * when the tables must be read at one instant. The first failure stops the others from taking a
+ * table and is thrown. The result is in the given order.
  */
 export async function contentFingerprintsIn(
   clients: readonly pg.ClientBase[],
   tables: ReadonlyArray<Pick<TableDescription, 'table' | 'columns' | 'primaryKey'>>,
+  size: (table: string) => number = (t) => -tables.findIndex((d) => d.table === t),
 ): Promise<Record<string, TableFingerprint>> {
+  for (const c of clients) for (const s of FINGERPRINT_SETTINGS) await c.query(s);
+  const byTable = new Map(tables.map((d) => [d.table, d]));
   const found = new Map<string, TableFingerprint>();
-  let next = 0;
-  let failed = false;
-  await Promise.all(
-    clients.map(async (c) => {
-      for (const s of FINGERPRINT_SETTINGS) await c.query(s);
-      while (!failed && next < tables.length) {
-        const d = tables[next++]!;
-        try {
-          const h = createHash('sha256');
-          const copy = c.query(copyTo(copyOutStatement(d)));
-          await pipeline(
-            copy,
-            new Writable({
-              write(chunk: Buffer, _enc, cb) {
-                h.update(chunk);
-                cb();
-              },
-            }),
-          );
-          found.set(d.table, { rows: Number(copy.rowCount ?? 0), hash: h.digest('hex') });
-        } catch (e) {
-          failed = true;
-          throw e;
-        }
-      }
-    }),
-  );
-  // In the given order, whatever session finished first.
+  await runInOrder([...byTable.keys()], new Map(), size, clients.length, async (t, i) => {
+    const h = createHash('sha256');
+    const copy = clients[i]!.query(copyTo(copyOutStatement(byTable.get(t)!)));
+    for await (const chunk of copy) h.update(chunk as Buffer);
+    found.set(t, { rows: Number(copy.rowCount ?? 0), hash: h.digest('hex') });
+  });
   const out: Record<string, TableFingerprint> = {};
   for (const d of tables) out[d.table] = found.get(d.table)!;
   return out;
@@ -724,8 +717,7 @@ async function loadCsv(c: pg.Client, o: ImportDatabaseOptions, descs: TableDescr
   for (const s of FINGERPRINT_SETTINGS) await c.query(s);
   for (const d of descs) {
     const file = join(o.dir, `${tableFileBase(d.table)}${CSV_SUFFIX}`);
-    const cols = [...d.columns].sort((a, b) => a.position - b.position).map((x) => quoteIdent(x.name));
-    const stream = c.query(copyFrom(`COPY ${qualified(d.table)} (${cols.join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER ${headerMatch ? 'MATCH' : 'true'})`));
+    const stream = c.query(copyFrom(copyInStatement(d, headerMatch ? 'MATCH' : 'true')));
     try {
       await pipeline(createReadStream(file), counter(o.onBytes, { bytes: 0 }), stream);
     } catch (e) {

@@ -38,7 +38,7 @@ import { evaluate, loadWorkspace } from '../loader/load.ts';
 import { parseCidr } from '../model/cidr.ts';
 import { putObjectEncrypted } from '../runtime/ceph/s3.ts';
 import type { HsmKeyStore } from '../runtime/hsm/keystore.ts';
-import { compareTables, contentFingerprintsIn, copyFailure, DESCRIPTION_SUFFIX, SEQUENCES_FILE, tableFileBase } from './data.ts';
+import { compareTables, contentFingerprintsIn, copyFailure, copyInStatement, DESCRIPTION_SUFFIX, SEQUENCES_FILE, tableFileBase } from './data.ts';
 import { importDocuments, verifyDocuments } from './documents.ts';
 import { runInOrder } from './schedule.ts';
 import { verifyExport } from './signing.ts';
@@ -283,11 +283,7 @@ async function loadDomain(
         const t0 = Date.now();
         await s.query('BEGIN');
         try {
-          const cols = [...descs.get(t)!.columns]
-            .sort((a, b) => a.position - b.position)
-            .map((x) => quoteIdent(x.name))
-            .join(', ');
-          const stream = s.query(copyFrom(`COPY ${qualified(t)} (${cols}) FROM STDIN WITH (FORMAT csv, HEADER)`));
+          const stream = s.query(copyFrom(copyInStatement(descs.get(t)!)));
           try {
             await pipeline(createReadStream(csvOf(t)), stream);
           } catch (e) {
@@ -353,15 +349,13 @@ async function loadDomain(
       await o.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       await o.query(`SET TRANSACTION SNAPSHOT '${snap.replace(/'/g, "''")}'`);
     }
-    const bySize = [...exported].sort((x, y) => (sizes.get(y) ?? 0) - (sizes.get(x) ?? 0) || (x < y ? -1 : 1));
-    const read = await contentFingerprintsIn(
+    const tables = await contentFingerprintsIn(
       sessions,
-      bySize.map((t) => descs.get(t)!),
+      exported.map((t) => descs.get(t)!),
+      (t) => sizes.get(t) ?? 0,
     );
     for (const s of sessions) await s.query('COMMIT');
     log(`${domain}: ${exported.length} tables read back in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const tables: Record<string, TableFingerprint> = {};
-    for (const t of exported) tables[t] = read[t]!;
     return { tables, rows };
   } catch (e) {
     await c.query('ROLLBACK').catch(() => undefined);
